@@ -1,0 +1,15 @@
+//! perfmon: a transparent profiler for optimization workloads.
+//!
+//! Data flows one way: `runner` spawns the command and forwards its output, `collect` samples the
+//! process tree, system and GPUs, `parse` reads timers and progress from the output, `store`
+//! writes the run to SQLite, `analyze` derives statistics, `report` renders them. `commands`
+//! wires these together for each subcommand; `cli` holds the clap definitions.
+
+pub mod analyze;
+pub mod collect;
+pub mod commands;
+pub mod model;
+pub mod parse;
+pub mod report;
+pub mod runner;
+pub mod store;

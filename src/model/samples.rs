@@ -1,0 +1,159 @@
+//! Sampled metrics in columnar form: one time column and one integer column per metric.
+//!
+//! Every value is a raw integer as the kernel reports it (cumulative CPU microseconds, cumulative
+//! IO bytes, RSS in KiB, ...): such counters compress far better than derived floats, and rates are
+//! derived on reading. A value that was not collected in a sample is [`MISSING`], never zero.
+
+use std::collections::BTreeMap;
+
+/// Marks a value that was not collected in a sample (a vanished GPU, an unreadable file).
+pub const MISSING: i64 = i64::MIN;
+
+/// Metric names. The names are part of the JSON output (`--samples`) and of the storage format.
+pub mod metric {
+    /// Tree CPU user time, cumulative, µs (live processes + everything they and perfmon reaped).
+    pub const CPU_USER_US: &str = "tree.cpu_user_us";
+    /// Tree CPU system time, cumulative, µs.
+    pub const CPU_SYSTEM_US: &str = "tree.cpu_system_us";
+    /// Sum of RSS over the live tree, KiB.
+    pub const RSS_KIB: &str = "tree.rss_kib";
+    /// Sum of virtual size over the live tree, KiB.
+    pub const VSIZE_KIB: &str = "tree.vsize_kib";
+    pub const PROCS: &str = "tree.procs";
+    pub const THREADS: &str = "tree.threads";
+    /// Storage-layer bytes read/written, cumulative over the live tree and reaped processes.
+    pub const READ_BYTES: &str = "tree.read_bytes";
+    pub const WRITE_BYTES: &str = "tree.write_bytes";
+    /// Page faults, cumulative (including those of reaped children).
+    pub const MINFLT: &str = "tree.minflt";
+    pub const MAJFLT: &str = "tree.majflt";
+    /// Context switches of the live tree, cumulative per live process.
+    pub const VCTXSW: &str = "tree.vctxsw";
+    pub const IVCTXSW: &str = "tree.ivctxsw";
+    /// System load average ×100.
+    pub const LOAD1_X100: &str = "sys.load1_x100";
+    pub const MEM_AVAILABLE_KIB: &str = "sys.mem_available_kib";
+    /// Network bytes over all interfaces except loopback, cumulative.
+    pub const NET_RX_BYTES: &str = "sys.net_rx_bytes";
+    pub const NET_TX_BYTES: &str = "sys.net_tx_bytes";
+
+    /// Per-core busy and total time in clock ticks, cumulative: `sys.cpuN.busy`, `sys.cpuN.total`.
+    pub fn core_busy(n: usize) -> String {
+        format!("sys.cpu{n}.busy")
+    }
+    pub fn core_total(n: usize) -> String {
+        format!("sys.cpu{n}.total")
+    }
+
+    /// Per-GPU metrics: `gpuN.util_pct`, `gpuN.mem_used_bytes`, `gpuN.power_mw`, `gpuN.temp_c`,
+    /// `gpuN.sm_clock_mhz`, `gpuN.tree_mem_bytes` (memory used by processes of the tree).
+    pub fn gpu(n: u32, what: &str) -> String {
+        format!("gpu{n}.{what}")
+    }
+}
+
+/// Samples of one run: `t_us[i]` is the time of sample `i` in µs since the run started, and each
+/// column holds one value per sample.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SampleSet {
+    pub t_us: Vec<i64>,
+    pub columns: BTreeMap<String, Vec<i64>>,
+}
+
+impl SampleSet {
+    pub fn len(&self) -> usize {
+        self.t_us.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.t_us.is_empty()
+    }
+
+    /// Appends one sample. Columns absent from `values` get [`MISSING`]; a column seen for the
+    /// first time is back-filled with [`MISSING`].
+    pub fn push(&mut self, t_us: i64, values: &[(&str, i64)]) {
+        let n = self.t_us.len();
+        self.t_us.push(t_us);
+        for (name, v) in values {
+            let col = self
+                .columns
+                .entry((*name).to_string())
+                .or_insert_with(|| vec![MISSING; n]);
+            col.push(*v);
+        }
+        for col in self.columns.values_mut() {
+            if col.len() < n + 1 {
+                col.push(MISSING);
+            }
+        }
+    }
+
+    pub fn column(&self, name: &str) -> Option<&[i64]> {
+        self.columns.get(name).map(|v| v.as_slice())
+    }
+
+    /// Number of stored values (time column included).
+    pub fn value_count(&self) -> usize {
+        self.t_us.len() * (1 + self.columns.len())
+    }
+
+    /// Per-second rate of a cumulative counter between consecutive samples, as (t_s, rate)
+    /// pairs; pairs with a missing value or a counter that went backwards yield no point.
+    pub fn rate(&self, name: &str) -> Vec<(f64, f64)> {
+        let Some(col) = self.column(name) else {
+            return Vec::new();
+        };
+        let mut out = Vec::with_capacity(col.len());
+        for i in 1..col.len() {
+            let (a, b) = (col[i - 1], col[i]);
+            let dt = (self.t_us[i] - self.t_us[i - 1]) as f64 / 1e6;
+            if a == MISSING || b == MISSING || dt <= 0.0 || b < a {
+                continue;
+            }
+            out.push((self.t_us[i] as f64 / 1e6, (b - a) as f64 / dt));
+        }
+        out
+    }
+
+    /// Gauge values with their times, skipping missing ones.
+    pub fn gauge(&self, name: &str) -> Vec<(f64, i64)> {
+        let Some(col) = self.column(name) else {
+            return Vec::new();
+        };
+        col.iter()
+            .zip(&self.t_us)
+            .filter(|(v, _)| **v != MISSING)
+            .map(|(v, t)| (*t as f64 / 1e6, *v))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn push_backfills_new_and_absent_columns() {
+        let mut s = SampleSet::default();
+        s.push(0, &[("a", 1)]);
+        s.push(100, &[("b", 2)]);
+        assert_eq!(s.column("a"), Some(&[1, MISSING][..]));
+        assert_eq!(s.column("b"), Some(&[MISSING, 2][..]));
+        assert_eq!(s.value_count(), 6);
+    }
+
+    #[test]
+    fn rate_skips_missing_and_backwards() {
+        let mut s = SampleSet::default();
+        for (t, v) in [
+            (0, 0),
+            (500_000, 1000),
+            (1_000_000, MISSING),
+            (1_500_000, 3000),
+            (2_000_000, 2000),
+        ] {
+            s.push(t, &[("c", v)]);
+        }
+        assert_eq!(s.rate("c"), vec![(0.5, 2000.0)]);
+    }
+}

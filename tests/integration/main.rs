@@ -1,0 +1,1 @@
+//! Integration tests: drive the real perfmon binary on fixture workloads.
