@@ -6,10 +6,12 @@
 //! wires these together for each subcommand; `cli` holds the clap definitions.
 
 pub mod analyze;
+pub mod cli;
 pub mod collect;
 pub mod commands;
 pub mod model;
 pub mod parse;
+pub mod redact;
 pub mod report;
 pub mod runner;
 pub mod store;

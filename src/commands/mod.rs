@@ -1,1 +1,70 @@
-//! commands
+//! One file per subcommand: the only place that wires the layers together. Converts clap types
+//! into typed options before calling below.
+
+pub mod list;
+pub mod parse;
+pub mod report;
+pub mod run;
+pub mod sampler;
+pub mod status;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command};
+
+/// Runs the parsed command line; returns the process exit status.
+pub fn dispatch(cli: Cli) -> Result<i32> {
+    let db = db_path(cli.db.clone())?;
+    match cli.command {
+        Command::Run(a) => run::run(run::RunOptions {
+            db,
+            argv: a.command,
+            interval: a.interval,
+            name: a.name,
+            tags: a.tags,
+            quiet: a.quiet,
+            strip: a.strip,
+            pty: a.pty,
+            parse: crate::parse::ParseConfig {
+                auto: !a.no_auto_progress,
+                regexes: a.progress,
+                explain: a.explain_progress,
+            },
+            env: a.env,
+            gpu: !a.no_gpu,
+        }),
+        Command::List(a) => list::list(&db, &a),
+        Command::Report(a) => report::report(&db, &a),
+        Command::Parse(a) => parse::parse(&a),
+    }
+}
+
+/// `--db`, else `$PERFMON_DB`, else `$XDG_DATA_HOME/perfmon/perfmon.db`, else
+/// `~/.local/share/perfmon/perfmon.db`.
+pub fn db_path(flag: Option<PathBuf>) -> Result<PathBuf> {
+    if let Some(p) = flag {
+        return Ok(p);
+    }
+    if let Some(p) = std::env::var_os("PERFMON_DB").filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
+    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(x).join("perfmon").join("perfmon.db"));
+    }
+    match std::env::var_os("HOME").filter(|v| !v.is_empty()) {
+        Some(h) => Ok(PathBuf::from(h).join(".local/share/perfmon/perfmon.db")),
+        None => anyhow::bail!("cannot find a place for the database: set --db or PERFMON_DB"),
+    }
+}
+
+/// Writes to stdout; a closed pipe (`perfmon list | head`) is not an error.
+pub fn write_stdout(s: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => Ok(r?),
+    }
+}

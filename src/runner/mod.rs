@@ -1,1 +1,165 @@
-//! runner
+//! Running the command as a transparent prefix: spawn it, forward its output and the signals sent
+//! to perfmon, reap it (and orphans, as a subreaper) with exact rusage totals. Knows nothing of
+//! sampling, storage or the CLI.
+
+pub mod cgroup;
+pub mod forward;
+pub mod reap;
+pub mod signals;
+pub mod spawn;
+
+use std::ffi::OsString;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+pub use forward::{ForwardStats, LineSink, LineSplitter, OutputGuard};
+pub use reap::{Exit, ReapTotals};
+pub use spawn::SpawnError;
+
+use crate::parse::Stream;
+
+/// How to run the command.
+#[derive(Debug, Clone)]
+pub struct RunnerConfig {
+    pub argv: Vec<OsString>,
+    pub pty: bool,
+    /// Hide `@perfmon` protocol lines from the caller.
+    pub strip: bool,
+}
+
+/// A command that has been started.
+pub struct Running {
+    pub pid: u32,
+    pub pgid: i32,
+    pub shares_pgrp: bool,
+    pub start: Instant,
+    pub reaped: Arc<ReapTotals>,
+    signals: signals::SignalForwarder,
+    ctl: Arc<forward::ForwardCtl>,
+    forwarders: Vec<JoinHandle<ForwardStats>>,
+    /// IO folded into perfmon's /proc/self/io before the command started.
+    io_baseline: (u64, u64),
+    cgroup: Option<cgroup::RunCgroup>,
+}
+
+/// How the command ended, with the totals taken at that moment.
+#[derive(Debug, Clone)]
+pub struct Ended {
+    pub exit: Exit,
+    pub wall_s: f64,
+    /// The first signal perfmon forwarded (the run is `interrupted`).
+    pub forwarded_signal: Option<i32>,
+    /// The group was killed after a second Ctrl-C.
+    pub killed: bool,
+    /// Descendants still alive when the command exited (pid).
+    pub left_behind: Vec<u32>,
+    /// Read/write bytes of every reaped descendant.
+    pub reaped_io: Option<(u64, u64)>,
+    /// Exact totals of the run's own cgroup v2, where one could be made.
+    pub cgroup: Option<crate::model::CgroupTotals>,
+}
+
+impl Running {
+    /// Installs signal forwarding, becomes a subreaper, spawns the command and starts forwarding
+    /// its output to perfmon's stdout/stderr, lines going to `sink`.
+    pub fn start(
+        cfg: &RunnerConfig,
+        sink: Arc<dyn LineSink>,
+        guard: Option<Arc<dyn OutputGuard>>,
+    ) -> Result<Running, SpawnError> {
+        let other = |e: std::io::Error| SpawnError::Other {
+            cmd: cfg
+                .argv
+                .first()
+                .map(|a| a.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            source: e,
+        };
+        let signals = signals::SignalForwarder::install().map_err(other)?;
+        reap::become_subreaper().map_err(other)?;
+        let io_baseline = reap::reaped_io().unwrap_or((0, 0));
+        let share = spawn::in_terminal_foreground();
+        let cgroup = cgroup::RunCgroup::create();
+        let start = Instant::now();
+        let spawned = spawn::spawn(&spawn::SpawnOptions {
+            argv: cfg.argv.clone(),
+            pty: cfg.pty,
+            share_pgrp: share,
+            cgroup_procs_fd: cgroup.as_ref().map(|c| c.procs_fd()),
+        })?;
+        signals.started(spawned.pgid, share);
+        let ctl = forward::ForwardCtl::new();
+        let mut forwarders = Vec::new();
+        for (src, stream, fd) in [
+            (spawned.stdout, Stream::Stdout, 1),
+            (spawned.stderr, Stream::Stderr, 2),
+        ] {
+            let fcfg = forward::ForwardConfig {
+                stream,
+                dst_fd: fd,
+                strip: cfg.strip,
+                start,
+            };
+            let (sink, guard, ctl) = (sink.clone(), guard.clone(), ctl.clone());
+            let h = std::thread::Builder::new()
+                .name(format!("perfmon-fwd-{fd}"))
+                .spawn(move || forward::forward(src, fcfg, sink, guard, ctl))
+                .map_err(other)?;
+            forwarders.push(h);
+        }
+        Ok(Running {
+            pid: spawned.pid,
+            pgid: spawned.pgid,
+            shares_pgrp: share,
+            start,
+            reaped: Arc::new(ReapTotals::default()),
+            signals,
+            ctl,
+            forwarders,
+            io_baseline,
+            cgroup,
+        })
+    }
+
+    /// Blocks until the command exits; reaps orphans that already exited and reads the totals.
+    /// perfmon's threads are all still alive here, so its own IO is told apart from the tree's.
+    pub fn wait(&self) -> std::io::Result<Ended> {
+        let exit = reap::wait_main(self.pid, &self.reaped)?;
+        let wall_s = self.start.elapsed().as_secs_f64();
+        reap::reap_exited(&self.reaped);
+        let reaped_io = reap::reaped_io().map(|(r, w)| {
+            (
+                r.saturating_sub(self.io_baseline.0),
+                w.saturating_sub(self.io_baseline.1),
+            )
+        });
+        let left_behind = signals::descendants(std::process::id());
+        let cgroup = self.cgroup.as_ref().map(|c| c.totals());
+        Ok(Ended {
+            exit,
+            wall_s,
+            forwarded_signal: self.signals.received(),
+            killed: self.signals.state.killed.load(Ordering::SeqCst),
+            left_behind,
+            reaped_io,
+            cgroup,
+        })
+    }
+
+    /// IO already folded into perfmon's /proc/self/io before the command started.
+    pub fn io_baseline(&self) -> (u64, u64) {
+        self.io_baseline
+    }
+
+    /// Drains what the command's streams still hold (briefly, if a leftover process keeps them
+    /// open) and stops forwarding.
+    pub fn finish_output(mut self) -> Vec<ForwardStats> {
+        self.ctl.start_drain();
+        self.forwarders
+            .drain(..)
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    }
+}

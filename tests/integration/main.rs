@@ -1,1 +1,8 @@
-//! Integration tests: drive the real perfmon binary on fixture workloads.
+//! Integration tests: drive the real perfmon binary on the fixture workloads in fixtures/ and
+//! check every figure against an independent source (GNU time, known workload costs, checksums).
+
+mod common;
+mod output;
+mod process;
+mod store;
+mod totals;

@@ -1,0 +1,41 @@
+# perfmon: `make demo` runs the main job on a bundled workload; `make test` is the whole suite.
+CARGO ?= cargo
+DEMO_DIR ?= demo-out
+PERFMON := target/release/perfmon
+
+.PHONY: all build demo test deps lint fmt bench clean
+
+all: build
+
+build:
+	$(CARGO) build --release
+
+# Installs what the tests need beyond the Rust toolchain (GNU time, python3).
+deps:
+	@scripts/setup-deps.sh
+
+demo: build
+	@rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
+	$(PERFMON) --db $(DEMO_DIR)/demo.db run --name demo --tag kind=demo -- python3 fixtures/workloads/demo_ga.py 60 60
+	$(PERFMON) --db $(DEMO_DIR)/demo.db report demo --format text | tee $(DEMO_DIR)/report.txt
+	$(PERFMON) --db $(DEMO_DIR)/demo.db report demo --format png --output $(DEMO_DIR)/charts
+	$(PERFMON) --db $(DEMO_DIR)/demo.db report demo --format markdown --png-dir charts --output $(DEMO_DIR)/report.md
+	$(PERFMON) --db $(DEMO_DIR)/demo.db report demo --format html --output $(DEMO_DIR)/report.html
+	@echo "demo: report in $(DEMO_DIR)/report.txt, charts in $(DEMO_DIR)/charts/, HTML in $(DEMO_DIR)/report.html"
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+test: deps lint
+	$(CARGO) test --all-targets
+
+fmt:
+	$(CARGO) fmt --all
+
+bench: build
+	scripts/bench
+
+clean:
+	$(CARGO) clean
+	rm -rf $(DEMO_DIR)

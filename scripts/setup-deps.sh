@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs besides the Rust toolchain: GNU time (the independent source
+# of rusage figures) and python3 (the fixture workloads). Idempotent; uses apt-get when root.
+set -euo pipefail
+need=()
+[[ -x /usr/bin/time ]] && /usr/bin/time -f %e true >/dev/null 2>&1 || need+=(time)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+if ((${#need[@]} == 0)); then
+  exit 0
+fi
+if [[ $(id -u) -ne 0 ]] && ! command -v sudo >/dev/null; then
+  echo "setup-deps: please install: ${need[*]}" >&2
+  exit 1
+fi
+SUDO=$([[ $(id -u) -eq 0 ]] && echo "" || echo sudo)
+echo "setup-deps: installing ${need[*]}" >&2
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null

@@ -1,0 +1,268 @@
+//! clap definitions and the parsers of option values (durations, tags). Nothing here runs
+//! anything; `commands` turns these into typed options.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "perfmon",
+    version,
+    about = "Profile optimization workloads: process tree, GPU, timers and convergence, stored in SQLite",
+    propagate_version = true
+)]
+pub struct Cli {
+    /// SQLite file to use (default: $PERFMON_DB, else $XDG_DATA_HOME/perfmon/perfmon.db,
+    /// else ~/.local/share/perfmon/perfmon.db)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a command as a transparent prefix and record it
+    Run(RunArgs),
+    /// List stored runs, newest first
+    List(ListArgs),
+    /// Show a stored run
+    Report(ReportArgs),
+    /// Show which lines of a captured output file are taken as timers and progress
+    Parse(ParseArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Sampling interval: 100ms (default), 10ms, 0.5s, 2s
+    #[arg(long, default_value = "100ms", value_parser = parse_interval, value_name = "DURATION")]
+    pub interval: Duration,
+
+    /// A name for the run (reports accept it in place of an id)
+    #[arg(long)]
+    pub name: Option<String>,
+
+    /// A tag key=value (repeatable)
+    #[arg(long = "tag", value_parser = parse_tag, value_name = "KEY=VALUE")]
+    pub tags: Vec<(String, String)>,
+
+    /// Silence perfmon's own messages except errors
+    #[arg(long, short)]
+    pub quiet: bool,
+
+    /// Hide @perfmon protocol lines from the command's output
+    #[arg(long)]
+    pub strip: bool,
+
+    /// Run the command's stdout on a pseudo-terminal (for programs that block-buffer when piped)
+    #[arg(long)]
+    pub pty: bool,
+
+    /// A regex with named captures `iter` and value names, for progress lines (repeatable)
+    #[arg(long = "progress", value_name = "REGEX")]
+    pub progress: Vec<String>,
+
+    /// Do not recognize library progress output automatically
+    #[arg(long)]
+    pub no_auto_progress: bool,
+
+    /// After the run, list which output lines were taken as what
+    #[arg(long)]
+    pub explain_progress: bool,
+
+    /// Record this environment variable with the run (repeatable)
+    #[arg(long = "env", value_name = "NAME")]
+    pub env: Vec<String>,
+
+    /// Do not look for NVIDIA GPUs
+    #[arg(long)]
+    pub no_gpu: bool,
+
+    /// The command and its arguments
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        required = true,
+        value_name = "CMD"
+    )]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Show at most this many runs
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    /// Only runs with this name
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Only runs with this tag (repeatable)
+    #[arg(long = "tag", value_parser = parse_tag, value_name = "KEY=VALUE")]
+    pub tags: Vec<(String, String)>,
+    /// JSON output
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+    Markdown,
+    Html,
+    Trace,
+    Png,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A run id, `last` (default) or a name (its latest run)
+    #[arg(default_value = "last")]
+    pub run: String,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+    /// Write to this file (a directory for png)
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// JSON: include every metric's time series
+    #[arg(long)]
+    pub samples: bool,
+    /// PNG: chart size WIDTHxHEIGHT
+    #[arg(long, value_parser = parse_size, default_value = "1200x800")]
+    pub size: (u32, u32),
+    /// PNG: logarithmic y axis for convergence charts (default: automatic)
+    #[arg(long)]
+    pub log_y: bool,
+    /// PNG: number of processes in the top-processes chart
+    #[arg(long, default_value_t = 5)]
+    pub top: usize,
+    /// Markdown: link the PNG charts in this directory
+    #[arg(long)]
+    pub png_dir: Option<PathBuf>,
+    /// Relative tolerance for the convergence point
+    #[arg(long, default_value_t = 0.01)]
+    pub converge_tol: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct ParseArgs {
+    /// A captured output file (`-` for standard input)
+    pub file: PathBuf,
+    /// A regex with named captures `iter` and value names (repeatable)
+    #[arg(long = "progress", value_name = "REGEX")]
+    pub progress: Vec<String>,
+    /// Do not recognize library progress output automatically
+    #[arg(long)]
+    pub no_auto_progress: bool,
+    /// Only the summary of series found, not every line
+    #[arg(long)]
+    pub summary: bool,
+}
+
+/// Parses a sampling interval: `100ms`, `0.5s`, `2s`, `1m`; a bare number is seconds.
+/// Must be between 1 ms and 1 hour.
+pub fn parse_interval(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d < Duration::from_millis(1) {
+        return Err(format!("interval {s:?} is too short (at least 1ms)"));
+    }
+    if d > Duration::from_secs(3600) {
+        return Err(format!("interval {s:?} is too long (at most 1h)"));
+    }
+    Ok(d)
+}
+
+/// Parses a duration with a unit (`ms`, `s`, `m`, `h`, `d`); a bare number is seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let v: f64 = num.parse().map_err(|_| {
+        format!("bad duration {s:?}: expected a number with a unit, like 100ms or 2s")
+    })?;
+    let mult = match unit.trim() {
+        "ms" => 1e-3,
+        "" | "s" => 1.0,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        "d" => 86400.0,
+        u => {
+            return Err(format!(
+                "bad duration {s:?}: unknown unit {u:?} (use ms, s, m, h, d)"
+            ))
+        }
+    };
+    let secs = v * mult;
+    if !secs.is_finite() || secs <= 0.0 {
+        return Err(format!("bad duration {s:?}: must be greater than zero"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// Parses `key=value`; the key is letters, digits, `_`, `-`, `.`, `/`.
+pub fn parse_tag(s: &str) -> Result<(String, String), String> {
+    let Some((k, v)) = s.split_once('=') else {
+        return Err(format!("bad tag {s:?}: expected KEY=VALUE"));
+    };
+    if k.is_empty()
+        || !k
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/'))
+    {
+        return Err(format!(
+            "bad tag {s:?}: the key must be letters, digits, '_', '-', '.' or '/'"
+        ));
+    }
+    Ok((k.to_string(), v.to_string()))
+}
+
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("bad size {s:?}: expected WIDTHxHEIGHT, like 1200x800");
+    let (w, h) = s.split_once('x').ok_or_else(bad)?;
+    let w: u32 = w.parse().map_err(|_| bad())?;
+    let h: u32 = h.parse().map_err(|_| bad())?;
+    if !(200..=10000).contains(&w) || !(150..=10000).contains(&h) {
+        return Err(format!("bad size {s:?}: width 200-10000, height 150-10000"));
+    }
+    Ok((w, h))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn intervals() {
+        assert_eq!(parse_interval("10ms").unwrap(), Duration::from_millis(10));
+        assert_eq!(parse_interval("0.5s").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_interval("2s").unwrap(), Duration::from_secs(2));
+        assert_eq!(parse_interval("2").unwrap(), Duration::from_secs(2));
+        for bad in ["0", "-1", "abc", "", "5x", "0ms", "nan", "1e9s"] {
+            assert!(parse_interval(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn tags() {
+        assert_eq!(
+            parse_tag("branch=main").unwrap(),
+            ("branch".into(), "main".into())
+        );
+        assert_eq!(parse_tag("a=b=c").unwrap(), ("a".into(), "b=c".into()));
+        assert!(parse_tag("novalue").is_err());
+        assert!(parse_tag("=x").is_err());
+        assert!(parse_tag("a b=x").is_err());
+    }
+}

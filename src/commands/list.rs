@@ -1,0 +1,71 @@
+//! `perfmon list`: stored runs, newest first.
+
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::cli::ListArgs;
+use crate::store::{ListFilter, Store};
+
+pub fn list(db: &Path, a: &ListArgs) -> Result<i32> {
+    let store = Store::open(db)?;
+    let runs = store.list_runs(&ListFilter {
+        limit: Some(a.limit),
+        name: a.name.clone(),
+        tags: a.tags.clone(),
+    })?;
+    let mut out = String::new();
+    if a.json {
+        let items: Vec<serde_json::Value> = runs
+            .iter()
+            .map(|m| {
+                serde_json::json!({
+                    "id": m.id,
+                    "name": m.name,
+                    "status": m.status.as_str(),
+                    "exit_code": m.exit_code,
+                    "started_at": crate::report::fmt_rfc3339(m.started_at_ms),
+                    "wall_s": m.wall_s,
+                    "command": m.command,
+                    "tags": m.tags.iter().map(|(k, v)| (k.clone(), serde_json::Value::from(v.clone()))).collect::<serde_json::Map<_, _>>(),
+                    "git_commit": m.git.as_ref().map(|g| g.commit.clone()),
+                })
+            })
+            .collect();
+        out = serde_json::to_string_pretty(&items)?;
+        out.push('\n');
+    } else if runs.is_empty() {
+        out.push_str("no runs stored yet: perfmon run -- CMD records one\n");
+    } else {
+        out.push_str(&format!(
+            "{:>6}  {:<20}  {:<11}  {:>10}  {:<16}  {}\n",
+            "ID", "STARTED (UTC)", "STATUS", "WALL", "NAME", "COMMAND"
+        ));
+        for m in &runs {
+            let started = crate::report::fmt_rfc3339(m.started_at_ms);
+            out.push_str(&format!(
+                "{:>6}  {:<20}  {:<11}  {:>10}  {:<16}  {}\n",
+                m.id,
+                started.get(..19).unwrap_or(&started).replace('T', " "),
+                m.status.as_str(),
+                m.wall_s
+                    .map(super::status::fmt_secs)
+                    .unwrap_or_else(|| "-".into()),
+                m.name.as_deref().unwrap_or("-"),
+                truncate(&m.command.join(" "), 60)
+            ));
+        }
+    }
+    super::write_stdout(&out)?;
+    Ok(0)
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(n - 1).collect();
+        t.push('…');
+        t
+    }
+}

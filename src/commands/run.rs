@@ -1,0 +1,369 @@
+//! `perfmon run -- CMD`: wires the runner (spawn, forward, reap), the sampler thread, the line
+//! parser and the store together, then finishes the record and exits with the command's status.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result};
+
+use super::sampler::{Live, Sampler};
+use super::status::StatusLine;
+use crate::collect::{self, TreeSampler};
+use crate::model::{ParseDiagnostics, RunMeta, RunRecord, RunStatus, TotalSource, Totals};
+use crate::parse::{ParseConfig, Parser, Stream};
+use crate::runner::{Exit, LineSink, LineSplitter, OutputGuard, RunnerConfig, Running};
+use crate::store::{RunWriter, Store};
+
+/// Environment variables recorded with every run (when set); `--env NAME` adds more.
+pub const ENV_ALLOWLIST: &[&str] = &[
+    "CUDA_VISIBLE_DEVICES",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "PYTHONHASHSEED",
+    "CI",
+    "GITHUB_SHA",
+    "GITHUB_REF",
+    "GITHUB_RUN_ID",
+];
+
+/// Typed options of `perfmon run` (converted from the CLI).
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub db: PathBuf,
+    pub argv: Vec<OsString>,
+    pub interval: Duration,
+    pub name: Option<String>,
+    pub tags: Vec<(String, String)>,
+    pub quiet: bool,
+    pub strip: bool,
+    pub pty: bool,
+    pub parse: ParseConfig,
+    pub env: Vec<String>,
+    pub gpu: bool,
+}
+
+/// Feeds the lines of both streams to one parser.
+struct ParserSink {
+    parser: Mutex<Parser>,
+}
+
+impl LineSink for ParserSink {
+    fn chunk(&self, stream: Stream, t_s: f64, chunk: &[u8], splitter: &mut LineSplitter) {
+        let Ok(mut p) = self.parser.lock() else {
+            return;
+        };
+        splitter.for_each_line(chunk, |line, truncated| {
+            p.feed_line(stream, t_s, line, truncated)
+        });
+    }
+
+    fn last_line(&self, stream: Stream, t_s: f64, line: &[u8], truncated: bool) {
+        if let Ok(mut p) = self.parser.lock() {
+            p.feed_line(stream, t_s, line, truncated);
+        }
+    }
+}
+
+/// Runs the command and returns perfmon's exit status (the command's).
+pub fn run(opts: RunOptions) -> Result<i32> {
+    let parser = Parser::new(&opts.parse)?;
+    let mut store = Store::open(&opts.db)?;
+    let started_at_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    let cwd = std::env::current_dir()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let (gpu, gpu_status) = if opts.gpu {
+        collect::gpu::open_gpu()
+    } else {
+        (None, "GPU sampling off (--no-gpu)".to_string())
+    };
+    let mut host = collect::host::host_info();
+    if let Some(g) = gpu.as_ref() {
+        host.gpus = g.devices().iter().map(|d| d.name.clone()).collect();
+        host.gpu_driver = g.driver_version();
+    }
+    let gpus = gpu.as_ref().map(|g| g.devices()).unwrap_or_default();
+    let argv: Vec<String> = opts
+        .argv
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let meta = RunMeta {
+        id: 0,
+        name: opts.name.clone(),
+        tags: opts
+            .tags
+            .iter()
+            .map(|(k, v)| {
+                let v = if crate::redact::is_secret_name(k) {
+                    crate::redact::REDACTED.to_string()
+                } else {
+                    crate::redact::redact_text(v)
+                };
+                (k.clone(), v)
+            })
+            .collect(),
+        command: crate::redact::redact_args(&argv),
+        cwd,
+        started_at_ms,
+        wall_s: None,
+        exit_code: None,
+        signal: None,
+        status: RunStatus::Incomplete,
+        host,
+        git: None,
+        perfmon_version: env!("CARGO_PKG_VERSION").to_string(),
+        interval_ms: opts.interval.as_millis() as u64,
+        env: recorded_env(&opts.env),
+        group_id: None,
+    };
+    let run_id = store
+        .begin_run(&meta)
+        .with_context(|| format!("cannot record the run in {}", opts.db.display()))?;
+
+    let sink = Arc::new(ParserSink {
+        parser: Mutex::new(parser),
+    });
+    let status = if opts.quiet {
+        None
+    } else {
+        StatusLine::for_stderr()
+    };
+    let guard: Option<Arc<dyn OutputGuard>> = status
+        .as_ref()
+        .map(|s| Arc::new(s.clone()) as Arc<dyn OutputGuard>);
+    let runner_cfg = RunnerConfig {
+        argv: opts.argv.clone(),
+        pty: opts.pty,
+        strip: opts.strip,
+    };
+    let running = match Running::start(&runner_cfg, sink.clone(), guard) {
+        Ok(r) => r,
+        Err(e) => {
+            // The command never ran: no run is stored.
+            let _ = store.delete_runs(&[run_id]);
+            eprintln!("perfmon: {e}");
+            return Ok(e.exit_code());
+        }
+    };
+
+    let mut rec = RunRecord {
+        meta,
+        totals: Totals::default(),
+        samples: Default::default(),
+        gpus,
+        gpu_status,
+        timers: Vec::new(),
+        series: Vec::new(),
+        marks: Vec::new(),
+        diagnostics: ParseDiagnostics::default(),
+        processes: Vec::new(),
+    };
+    rec.meta.id = run_id;
+    let mut sampler = Sampler::new(
+        TreeSampler::new(std::process::id()),
+        collect::system::SystemSampler::new(),
+        gpu,
+        running.reaped.clone(),
+        running.io_baseline(),
+        running.start,
+        opts.interval,
+        rec,
+        store,
+        RunWriter::new(run_id),
+    );
+    if let Some(s) = status.clone() {
+        let sink = sink.clone();
+        let start = running.start;
+        sampler.on_sample = Some(Box::new(move |live: &Live| {
+            let progress = sink.parser.lock().ok().and_then(|p| p.latest_progress());
+            s.update(start.elapsed(), live, progress);
+        }));
+    }
+    let (stop_tx, stop_rx) = mpsc::channel();
+    let sampler_thread = std::thread::Builder::new()
+        .name("perfmon-sampler".into())
+        .spawn(move || sampler.run(stop_rx))
+        .context("cannot start the sampling thread")?;
+
+    let ended = running.wait();
+    let _ = stop_tx.send(());
+    let result = sampler_thread
+        .join()
+        .map_err(|_| anyhow::anyhow!("the sampling thread panicked"))?;
+    let fwd = running.finish_output();
+    if let Some(s) = status.as_ref() {
+        s.finish();
+    }
+    let ended = ended.context("waiting for the command")?;
+
+    let mut sampler = result.sampler;
+    let mut parsed = match Arc::try_unwrap(sink) {
+        Ok(s) => s
+            .parser
+            .into_inner()
+            .map(|p| p.finish(ended.wall_s))
+            .unwrap_or_default(),
+        Err(_) => Default::default(),
+    };
+
+    let explain = opts
+        .parse
+        .explain
+        .then(|| crate::parse::explain_text(&parsed));
+    let processes_seen = sampler.processes_seen();
+    let reaped = sampler.reaped.clone();
+    let peak_proc_rss_kib = sampler.peak_proc_rss_kib;
+    let peak_tree_rss_kib = sampler.peak_tree_rss_kib;
+    let rec = &mut sampler.rec;
+    rec.timers = std::mem::take(&mut parsed.timers);
+    rec.series = std::mem::take(&mut parsed.series);
+    rec.marks = std::mem::take(&mut parsed.marks);
+    rec.diagnostics = std::mem::take(&mut parsed.diagnostics);
+    if fwd.iter().any(|f| f.cut_off) && !opts.quiet {
+        eprintln!(
+            "perfmon: processes left behind still write to the output; perfmon stopped reading it"
+        );
+    }
+    use std::sync::atomic::Ordering::SeqCst;
+    let left_behind: Vec<(u32, String)> = ended
+        .left_behind
+        .iter()
+        .map(|pid| (*pid, proc_name(*pid)))
+        .collect();
+    let maxrss_bytes = reaped.maxrss_kib.load(SeqCst) * 1024;
+    let sampled_proc_peak = peak_proc_rss_kib.max(0) as u64 * 1024;
+    let (io_r, io_w, io_source) = match ended.reaped_io {
+        Some((r, w)) => (r, w, Some(TotalSource::ReaperIo)),
+        None => (0, 0, None),
+    };
+    rec.totals = Totals {
+        cpu_user_us: reaped.user_us.load(SeqCst),
+        cpu_system_us: reaped.system_us.load(SeqCst),
+        peak_rss_bytes: maxrss_bytes.max(sampled_proc_peak),
+        peak_tree_rss_bytes: peak_tree_rss_kib.max(0) as u64 * 1024,
+        io_read_bytes: io_r,
+        io_write_bytes: io_w,
+        io_source,
+        minor_faults: reaped.minflt.load(SeqCst),
+        major_faults: reaped.majflt.load(SeqCst),
+        voluntary_ctxsw: reaped.nvcsw.load(SeqCst),
+        involuntary_ctxsw: reaped.nivcsw.load(SeqCst),
+        processes_seen,
+        processes_reaped: reaped.count.load(SeqCst),
+        left_behind,
+        cgroup: ended.cgroup.clone(),
+        perfmon_cpu_us: self_cpu_us(),
+        perfmon_peak_rss_kib: self_peak_rss_kib(),
+    };
+    let m = &mut rec.meta;
+    m.wall_s = Some(ended.wall_s);
+    match ended.exit {
+        Exit::Code(c) => m.exit_code = Some(c),
+        Exit::Signal(s) => {
+            m.exit_code = Some(128 + s);
+            m.signal = Some(s);
+        }
+    }
+    m.status = if ended.forwarded_signal.is_some() || ended.killed {
+        RunStatus::Interrupted
+    } else {
+        match ended.exit {
+            Exit::Code(0) => RunStatus::Ok,
+            Exit::Code(_) => RunStatus::Failed,
+            Exit::Signal(_) => RunStatus::Signaled,
+        }
+    };
+    // Git is read only now: perfmon accounts every child it reaps, so it spawns none during the run.
+    m.git = collect::host::git_info(std::path::Path::new(&m.cwd));
+
+    let status_str = m.status.as_str();
+    let wall = ended.wall_s;
+    let Sampler {
+        mut store,
+        writer,
+        mut rec,
+        flush_errors,
+        ..
+    } = sampler;
+    let saved = writer.finish(&mut store, &mut rec);
+    for e in &flush_errors {
+        eprintln!("perfmon: warning: a periodic save failed: {e}");
+    }
+    if let Some(text) = explain {
+        eprint!("{text}");
+    }
+    match saved {
+        Ok(()) => {
+            if !opts.quiet {
+                eprintln!(
+                    "perfmon: run {run_id} stored ({status_str}, {}): perfmon report {run_id}",
+                    super::status::fmt_secs(wall)
+                );
+            }
+        }
+        Err(e) => {
+            eprintln!("perfmon: error: the run could not be saved: {e}");
+        }
+    }
+    Ok(ended.exit.shell_code())
+}
+
+fn recorded_env(extra: &[String]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for name in ENV_ALLOWLIST
+        .iter()
+        .copied()
+        .chain(extra.iter().map(|s| s.as_str()))
+    {
+        if out.iter().any(|(n, _): &(String, String)| n == name) {
+            continue;
+        }
+        if let Some(v) = std::env::var_os(name) {
+            let v = v.to_string_lossy();
+            let v = if crate::redact::is_secret_name(name) {
+                crate::redact::REDACTED.to_string()
+            } else {
+                crate::redact::redact_text(&v)
+            };
+            out.push((name.to_string(), v));
+        }
+    }
+    out
+}
+
+fn proc_name(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .map(|s| s.trim_end().to_string())
+        .unwrap_or_default()
+}
+
+/// perfmon's own CPU time so far (all its threads), µs.
+fn self_cpu_us() -> u64 {
+    // SAFETY: zeroed rusage is a valid out-parameter for getrusage.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: valid pointer.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
+        return 0;
+    }
+    let us = |tv: libc::timeval| tv.tv_sec as u64 * 1_000_000 + tv.tv_usec as u64;
+    us(ru.ru_utime) + us(ru.ru_stime)
+}
+
+/// perfmon's own peak RSS (VmHWM), KiB.
+fn self_peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}

@@ -1,0 +1,267 @@
+//! The sampling thread of `perfmon run`: every interval it takes a snapshot of the process tree
+//! (and the system and GPUs), turns it into one row of raw counters, keeps per-process tracks,
+//! and flushes the run to the database at least every 5 s, so a perfmon killed with SIGKILL
+//! leaves its samples up to the last flush.
+//!
+//! Tree counters add what perfmon already reaped (exact rusage) to the live processes' own and
+//! reaped-children figures, so they never drop when a process exits.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::collect::gpu::GpuSource;
+use crate::collect::system::SystemSampler;
+use crate::collect::{TreeSampler, TreeSnapshot};
+use crate::model::{metric, ProcessTrack, RunRecord};
+use crate::runner::reap::{reaped_io, ReapTotals};
+use crate::store::{RunWriter, Store, StoreError};
+
+/// Longest time between two flushes to the database.
+pub const FLUSH_EVERY: Duration = Duration::from_secs(5);
+
+/// A live view for the status line.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Live {
+    pub cpu_pct: f64,
+    pub rss_kib: i64,
+    pub gpu_util_pct: Option<f64>,
+}
+
+pub struct Sampler {
+    pub tree: TreeSampler,
+    pub system: SystemSampler,
+    pub gpu: Option<Box<dyn GpuSource>>,
+    pub reaped: Arc<ReapTotals>,
+    /// Reaped IO present in /proc/self/io before the command started.
+    pub io_baseline: (u64, u64),
+    pub start: Instant,
+    pub interval: Duration,
+    pub rec: RunRecord,
+    pub store: Store,
+    pub writer: RunWriter,
+    /// Called after each sample with the live figures (status line).
+    pub on_sample: Option<Box<dyn FnMut(&Live) + Send>>,
+    // state
+    tracks: HashMap<u32, usize>,
+    seen: HashSet<u32>,
+    samples_taken: usize,
+    reaped_io_cache: (u64, (i64, i64)),
+    last_cpu: Option<(i64, i64)>,
+    pub peak_tree_rss_kib: i64,
+    pub peak_proc_rss_kib: i64,
+    pub flush_errors: Vec<String>,
+}
+
+/// What the sampling thread hands back at the end.
+pub struct SamplerResult {
+    pub sampler: Sampler,
+    pub last: TreeSnapshot,
+}
+
+impl Sampler {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        tree: TreeSampler,
+        system: SystemSampler,
+        gpu: Option<Box<dyn GpuSource>>,
+        reaped: Arc<ReapTotals>,
+        io_baseline: (u64, u64),
+        start: Instant,
+        interval: Duration,
+        rec: RunRecord,
+        store: Store,
+        writer: RunWriter,
+    ) -> Sampler {
+        Sampler {
+            tree,
+            system,
+            gpu,
+            reaped,
+            io_baseline,
+            start,
+            interval,
+            rec,
+            store,
+            writer,
+            on_sample: None,
+            tracks: HashMap::new(),
+            seen: HashSet::new(),
+            samples_taken: 0,
+            reaped_io_cache: (u64::MAX, (0, 0)),
+            last_cpu: None,
+            peak_tree_rss_kib: 0,
+            peak_proc_rss_kib: 0,
+            flush_errors: Vec::new(),
+        }
+    }
+
+    /// Samples every interval until a message arrives on `stop`, then takes a last sample.
+    pub fn run(mut self, stop: Receiver<()>) -> SamplerResult {
+        let mut next = Instant::now();
+        let mut last_flush = Instant::now();
+        let mut last = self.sample_once();
+        loop {
+            next += self.interval;
+            let now = Instant::now();
+            if next < now {
+                // Fell behind (a slow flush): skip the missed ticks rather than bunching samples.
+                next = now + self.interval;
+            }
+            match stop.recv_timeout(next - now) {
+                Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            last = self.sample_once();
+            if last_flush.elapsed() >= FLUSH_EVERY {
+                self.flush();
+                last_flush = Instant::now();
+            }
+        }
+        let fin = self.sample_once();
+        if !fin.procs.is_empty() {
+            last = fin;
+        }
+        SamplerResult {
+            sampler: self,
+            last,
+        }
+    }
+
+    fn flush(&mut self) {
+        if let Err(e) = self.writer.flush(&mut self.store, &mut self.rec) {
+            self.note_flush_error(e);
+        }
+    }
+
+    fn note_flush_error(&mut self, e: StoreError) {
+        if self.flush_errors.len() < 5 {
+            self.flush_errors.push(e.to_string());
+        }
+    }
+
+    /// Takes one sample and appends it to the record. Returns the tree snapshot.
+    pub fn sample_once(&mut self) -> TreeSnapshot {
+        // Reaped totals first, then the tree (parents before children): a process reaped
+        // in between is then missed once (a transient undercount), never counted twice.
+        let r = &self.reaped;
+        let reaped_user = r.user_us.load(Ordering::SeqCst) as i64;
+        let reaped_sys = r.system_us.load(Ordering::SeqCst) as i64;
+        let reaped_minflt = r.minflt.load(Ordering::SeqCst) as i64;
+        let reaped_majflt = r.majflt.load(Ordering::SeqCst) as i64;
+        let reaped_v = r.nvcsw.load(Ordering::SeqCst) as i64;
+        let reaped_iv = r.nivcsw.load(Ordering::SeqCst) as i64;
+        let count = r.count.load(Ordering::SeqCst);
+        if count != self.reaped_io_cache.0 {
+            // Reading perfmon's own thread IO costs a few files: only when something was reaped.
+            let (rd, wr) = reaped_io().unwrap_or(self.io_baseline);
+            self.reaped_io_cache = (
+                count,
+                (
+                    rd.saturating_sub(self.io_baseline.0) as i64,
+                    wr.saturating_sub(self.io_baseline.1) as i64,
+                ),
+            );
+        }
+        let (reaped_rd, reaped_wr) = self.reaped_io_cache.1;
+
+        let t_us = self.start.elapsed().as_micros() as i64;
+        let snap = self.tree.sample();
+        let tot = snap.totals();
+
+        let cpu_user = tot.cpu_user_us + reaped_user;
+        let cpu_sys = tot.cpu_system_us + reaped_sys;
+        let mut values: Vec<(String, i64)> = vec![
+            (metric::CPU_USER_US.into(), cpu_user),
+            (metric::CPU_SYSTEM_US.into(), cpu_sys),
+            (metric::RSS_KIB.into(), tot.rss_kib),
+            (metric::VSIZE_KIB.into(), tot.vsize_kib),
+            (metric::PROCS.into(), tot.procs),
+            (metric::THREADS.into(), tot.threads),
+            (metric::READ_BYTES.into(), tot.read_bytes + reaped_rd),
+            (metric::WRITE_BYTES.into(), tot.write_bytes + reaped_wr),
+            (metric::MINFLT.into(), tot.minflt + reaped_minflt),
+            (metric::MAJFLT.into(), tot.majflt + reaped_majflt),
+            (metric::VCTXSW.into(), tot.vctxsw + reaped_v),
+            (metric::IVCTXSW.into(), tot.ivctxsw + reaped_iv),
+        ];
+        self.system.sample_into(&mut values);
+        let mut live = Live {
+            rss_kib: tot.rss_kib,
+            ..Live::default()
+        };
+        if let Some(gpu) = self.gpu.as_mut() {
+            let pids: Vec<u32> = snap.procs.iter().map(|p| p.pid).collect();
+            let mut util_sum = 0.0;
+            let mut util_n = 0;
+            for g in gpu.sample(&pids) {
+                let mut put = |what: &str, v: Option<i64>| {
+                    values.push((
+                        metric::gpu(g.index, what),
+                        v.unwrap_or(crate::model::MISSING),
+                    ))
+                };
+                put("util_pct", g.util_pct.map(i64::from));
+                put("mem_used_bytes", g.mem_used_bytes.map(|v| v as i64));
+                put("power_mw", g.power_mw.map(i64::from));
+                put("temp_c", g.temp_c.map(i64::from));
+                put("sm_clock_mhz", g.sm_clock_mhz.map(i64::from));
+                put("tree_mem_bytes", g.tree_mem_bytes.map(|v| v as i64));
+                if let Some(u) = g.util_pct {
+                    util_sum += f64::from(u);
+                    util_n += 1;
+                }
+            }
+            if util_n > 0 {
+                live.gpu_util_pct = Some(util_sum / util_n as f64);
+            }
+        }
+        let refs: Vec<(&str, i64)> = values.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        self.rec.samples.push(t_us, &refs);
+
+        self.peak_tree_rss_kib = self.peak_tree_rss_kib.max(tot.rss_kib);
+        let idx = self.samples_taken;
+        self.samples_taken += 1;
+        for p in &snap.procs {
+            self.peak_proc_rss_kib = self.peak_proc_rss_kib.max(p.rss_kib);
+            self.seen.insert(p.pid);
+            let cpu = p.cpu_user_us + p.cpu_system_us;
+            match self.tracks.get(&p.pid) {
+                Some(&i) if self.rec.processes.get(i).is_some_and(|t| t.name == p.name) => {
+                    let t = &mut self.rec.processes[i];
+                    t.cpu_us.push(cpu);
+                    t.rss_kib.push(p.rss_kib);
+                }
+                _ => {
+                    self.tracks.insert(p.pid, self.rec.processes.len());
+                    self.rec.processes.push(ProcessTrack {
+                        pid: p.pid,
+                        ppid: p.ppid,
+                        name: p.name.clone(),
+                        first_sample: idx,
+                        cpu_us: vec![cpu],
+                        rss_kib: vec![p.rss_kib],
+                    });
+                }
+            }
+        }
+        if let Some((t0, c0)) = self.last_cpu {
+            let dt = (t_us - t0) as f64;
+            if dt > 0.0 {
+                live.cpu_pct = ((cpu_user + cpu_sys - c0).max(0) as f64 / dt) * 100.0;
+            }
+        }
+        self.last_cpu = Some((t_us, cpu_user + cpu_sys));
+        if let Some(f) = self.on_sample.as_mut() {
+            f(&live);
+        }
+        snap
+    }
+
+    /// Number of distinct pids seen in samples.
+    pub fn processes_seen(&self) -> u64 {
+        self.seen.len() as u64
+    }
+}

@@ -1,0 +1,390 @@
+//! Forwarding the command's stdout and stderr to perfmon's own, byte for byte and without delay,
+//! while complete lines are timestamped and handed to a line consumer (the parser).
+//!
+//! Each stream has its own thread. A chunk is written out as soon as it is read, before any line is
+//! looked at, so recognition never delays output. Only `--strip` (hide protocol lines) makes the
+//! thread hold a partial line until its newline arrives (or the stream goes quiet for 50 ms).
+//! A line longer than [`MAX_LINE`] is forwarded whole but only its start is parsed, so any line
+//! costs bounded memory.
+
+use std::fs::File;
+use std::io;
+use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::parse::{is_protocol_line, Stream, MAX_LINE};
+
+const CHUNK: usize = 64 * 1024;
+/// How long a stream may stay quiet after the command exited before perfmon stops reading it
+/// (a daemon left behind may hold the pipe open forever).
+const DRAIN_QUIET: Duration = Duration::from_millis(100);
+/// Longest drain after the command exited, even if a leftover process keeps writing.
+const DRAIN_MAX: Duration = Duration::from_secs(2);
+/// With `--strip`, a partial line is released after this much quiet (a prompt with no newline).
+const STRIP_HOLD: Duration = Duration::from_millis(50);
+
+/// Receives complete lines. Called from the forwarding threads once per chunk read.
+pub trait LineSink: Send + Sync {
+    /// Feeds the complete lines of `chunk` (use `splitter.for_each_line`), all arrived at `t_s`.
+    fn chunk(&self, stream: Stream, t_s: f64, chunk: &[u8], splitter: &mut LineSplitter);
+    /// The last line of a stream, which had no newline.
+    fn last_line(&self, stream: Stream, t_s: f64, line: &[u8], truncated: bool);
+}
+
+/// Wraps writes to the terminal so a live status line can clear itself first.
+pub trait OutputGuard: Send + Sync {
+    fn with_output(&self, f: &mut dyn FnMut());
+}
+
+/// Shared state of the forwarding threads.
+pub struct ForwardCtl {
+    /// Set by the main thread when the command has exited: drain, then stop.
+    pub draining: AtomicBool,
+    drain_started: std::sync::Mutex<Option<Instant>>,
+}
+
+impl ForwardCtl {
+    pub fn new() -> Arc<ForwardCtl> {
+        Arc::new(ForwardCtl {
+            draining: AtomicBool::new(false),
+            drain_started: std::sync::Mutex::new(None),
+        })
+    }
+
+    pub fn start_drain(&self) {
+        if let Ok(mut g) = self.drain_started.lock() {
+            *g = Some(Instant::now());
+        }
+        self.draining.store(true, Ordering::SeqCst);
+    }
+
+    fn drain_expired(&self) -> bool {
+        match self.drain_started.lock() {
+            Ok(g) => g.is_some_and(|t| t.elapsed() > DRAIN_MAX),
+            Err(_) => true,
+        }
+    }
+}
+
+/// What one forwarding thread saw.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ForwardStats {
+    pub bytes: u64,
+    /// The reader of perfmon's output went away (EPIPE); the command's pipe was closed.
+    pub broken_pipe: bool,
+    /// Stopped by the drain limit while a leftover process still held the stream open.
+    pub cut_off: bool,
+}
+
+pub struct ForwardConfig {
+    pub stream: Stream,
+    /// Where to write: 1 or 2.
+    pub dst_fd: i32,
+    pub strip: bool,
+    pub start: Instant,
+}
+
+/// Forwards `src` to `cfg.dst_fd` until EOF (or the drain ends), feeding lines to `sink`.
+pub fn forward(
+    src: File,
+    cfg: ForwardConfig,
+    sink: Arc<dyn LineSink>,
+    guard: Option<Arc<dyn OutputGuard>>,
+    ctl: Arc<ForwardCtl>,
+) -> ForwardStats {
+    let mut stats = ForwardStats::default();
+    let mut buf = vec![0u8; CHUNK];
+    let mut splitter = LineSplitter::default();
+    let mut held: Vec<u8> = Vec::new(); // --strip only: a partial line not yet written
+    let fd = src.as_raw_fd();
+    loop {
+        let draining = ctl.draining.load(Ordering::SeqCst);
+        let timeout = if !held.is_empty() {
+            STRIP_HOLD
+        } else if draining {
+            DRAIN_QUIET
+        } else {
+            Duration::from_millis(200)
+        };
+        match poll_in(fd, timeout) {
+            Ok(true) => {}
+            Ok(false) => {
+                if !held.is_empty() {
+                    if !write_out(cfg.dst_fd, &held, guard.as_deref()) {
+                        stats.broken_pipe = true;
+                        break;
+                    }
+                    held.clear();
+                    continue;
+                }
+                if draining {
+                    break;
+                }
+                continue;
+            }
+            Err(_) => break,
+        }
+        let n = match read_fd(fd, &mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            Err(_) => break, // EIO from a pty master once the slave side is closed: EOF
+        };
+        let chunk = &buf[..n];
+        stats.bytes += n as u64;
+        let t_s = cfg.start.elapsed().as_secs_f64();
+        if cfg.strip {
+            if !write_stripped(cfg.dst_fd, chunk, &mut held, guard.as_deref()) {
+                stats.broken_pipe = true;
+                break;
+            }
+        } else if !write_out(cfg.dst_fd, chunk, guard.as_deref()) {
+            stats.broken_pipe = true;
+            break;
+        }
+        sink.chunk(cfg.stream, t_s, chunk, &mut splitter);
+        // A leftover process that keeps writing cannot hold perfmon forever.
+        if draining && ctl.drain_expired() {
+            stats.cut_off = true;
+            break;
+        }
+    }
+    if !held.is_empty() && !stats.broken_pipe {
+        write_out(cfg.dst_fd, &held, guard.as_deref());
+    }
+    // The last line had no newline: it still counts.
+    if let Some((line, truncated)) = splitter.finish() {
+        let t_s = cfg.start.elapsed().as_secs_f64();
+        sink.last_line(cfg.stream, t_s, &line, truncated);
+    }
+    drop(src);
+    stats
+}
+
+/// Writes the non-protocol lines of `chunk`; a trailing partial line goes to `held`.
+fn write_stripped(
+    dst: i32,
+    chunk: &[u8],
+    held: &mut Vec<u8>,
+    guard: Option<&dyn OutputGuard>,
+) -> bool {
+    let mut rest = chunk;
+    while let Some(i) = memchr::memchr(b'\n', rest) {
+        let (line, tail) = rest.split_at(i + 1);
+        rest = tail;
+        if held.is_empty() {
+            if !is_protocol_line(trim_eol(line)) && !write_out(dst, line, guard) {
+                return false;
+            }
+        } else {
+            held.extend_from_slice(line);
+            let keep = !is_protocol_line(trim_eol(prefix(held)));
+            if keep && !write_out(dst, held, guard) {
+                return false;
+            }
+            held.clear();
+        }
+    }
+    if !rest.is_empty() {
+        held.extend_from_slice(rest);
+        if held.len() > MAX_LINE {
+            // Too long to be a protocol line we would hide: release it.
+            let ok = write_out(dst, held, guard);
+            held.clear();
+            return ok;
+        }
+    }
+    true
+}
+
+fn prefix(line: &[u8]) -> &[u8] {
+    &line[..line.len().min(MAX_LINE)]
+}
+
+fn trim_eol(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// Splits chunks into complete lines, carrying a partial line (at most [`MAX_LINE`] bytes of it)
+/// across chunks.
+#[derive(Default)]
+pub struct LineSplitter {
+    partial: Vec<u8>,
+    truncated: bool,
+}
+
+impl LineSplitter {
+    /// Calls `f(line, truncated)` for each complete line of `chunk` (the first one joined with
+    /// the partial line carried from earlier chunks); keeps the unterminated rest.
+    pub fn for_each_line(&mut self, chunk: &[u8], mut f: impl FnMut(&[u8], bool)) {
+        let mut rest = chunk;
+        while let Some(i) = memchr::memchr(b'\n', rest) {
+            let line = &rest[..i];
+            rest = &rest[i + 1..];
+            if self.partial.is_empty() && !self.truncated {
+                f(&line[..line.len().min(MAX_LINE)], line.len() > MAX_LINE);
+            } else {
+                self.carry(line);
+                f(&self.partial, self.truncated);
+                self.partial.clear();
+                self.truncated = false;
+            }
+        }
+        if !rest.is_empty() {
+            self.carry(rest);
+        }
+    }
+
+    /// The unterminated last line, if any.
+    pub fn finish(&mut self) -> Option<(Vec<u8>, bool)> {
+        if self.partial.is_empty() && !self.truncated {
+            return None;
+        }
+        let line = std::mem::take(&mut self.partial);
+        let t = std::mem::replace(&mut self.truncated, false);
+        Some((line, t))
+    }
+
+    fn carry(&mut self, bytes: &[u8]) {
+        let room = MAX_LINE.saturating_sub(self.partial.len());
+        if bytes.len() > room {
+            self.truncated = true;
+        }
+        self.partial
+            .extend_from_slice(&bytes[..bytes.len().min(room)]);
+    }
+}
+
+fn poll_in(fd: i32, timeout: Duration) -> io::Result<bool> {
+    let mut pfd = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
+    loop {
+        // SAFETY: pfd is a valid pollfd for the duration of the call.
+        let r = unsafe { libc::poll(&mut pfd, 1, ms) };
+        if r < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        return Ok(r > 0);
+    }
+}
+
+fn read_fd(fd: i32, buf: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: buf is valid for buf.len() bytes.
+    let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(n as usize)
+}
+
+/// Writes all of `data` to `fd`; false when the reader went away (EPIPE) or another error.
+fn write_out(fd: i32, data: &[u8], guard: Option<&dyn OutputGuard>) -> bool {
+    let mut ok = true;
+    let mut write = || ok = write_all_fd(fd, data).is_ok();
+    match guard {
+        Some(g) => g.with_output(&mut write),
+        None => write(),
+    }
+    ok
+}
+
+pub fn write_all_fd(fd: i32, mut data: &[u8]) -> io::Result<()> {
+    while !data.is_empty() {
+        // SAFETY: data is valid for data.len() bytes.
+        let n = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            match e.kind() {
+                io::ErrorKind::Interrupted => continue,
+                io::ErrorKind::WouldBlock => {
+                    let mut pfd = libc::pollfd {
+                        fd,
+                        events: libc::POLLOUT,
+                        revents: 0,
+                    };
+                    // SAFETY: valid pollfd.
+                    unsafe { libc::poll(&mut pfd, 1, 1000) };
+                    continue;
+                }
+                _ => return Err(e),
+            }
+        }
+        data = &data[n as usize..];
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn collect(s: &mut LineSplitter, chunk: &[u8]) -> Vec<(Vec<u8>, bool)> {
+        let mut v = Vec::new();
+        s.for_each_line(chunk, |l, t| v.push((l.to_vec(), t)));
+        v
+    }
+
+    #[test]
+    fn splits_across_chunks() {
+        let mut s = LineSplitter::default();
+        assert_eq!(collect(&mut s, b"ab"), vec![]);
+        assert_eq!(
+            collect(&mut s, b"c\nd\ne"),
+            vec![(b"abc".to_vec(), false), (b"d".to_vec(), false)]
+        );
+        assert_eq!(s.finish(), Some((b"e".to_vec(), false)));
+        assert_eq!(s.finish(), None);
+    }
+
+    #[test]
+    fn long_lines_are_truncated_not_buffered() {
+        let mut s = LineSplitter::default();
+        let big = vec![b'x'; MAX_LINE * 3];
+        for _ in 0..4 {
+            assert!(collect(&mut s, &big).is_empty());
+        }
+        assert!(s.partial.len() <= MAX_LINE);
+        let out = collect(&mut s, b"yy\nz\n");
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].0.len(), MAX_LINE);
+        assert!(out[0].1);
+        assert_eq!(out[1], (b"z".to_vec(), false));
+    }
+
+    #[test]
+    fn strip_hides_protocol_lines_only() {
+        let mut fds = [0; 2];
+        // SAFETY: test-only pipe creation into a valid array.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        let (r, w) = (fds[0], fds[1]);
+        let mut held = Vec::new();
+        assert!(write_stripped(
+            w,
+            b"a\n@perfmon mark x\nb\n@perf",
+            &mut held,
+            None
+        ));
+        assert!(write_stripped(w, b"mon mark y\nc", &mut held, None));
+        assert_eq!(held, b"c");
+        // SAFETY: test-only close of the write end we own.
+        unsafe { libc::close(w) };
+        let mut out = String::new();
+        // SAFETY: r is the read end we own.
+        let mut f = unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(r) };
+        std::io::Read::read_to_string(&mut f, &mut out).unwrap();
+        assert_eq!(out, "a\nb\n");
+    }
+}

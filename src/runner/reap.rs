@@ -1,0 +1,151 @@
+//! Reaping: perfmon is a child subreaper, so it reaps the command and every orphaned descendant,
+//! and adds up their rusage. These totals cannot miss a short-lived process, unlike sampling:
+//! the kernel folds every process into the rusage of whoever reaps it.
+//!
+//! The main thread blocks in `wait4`, so the command's exit is noticed at once, not at the next
+//! sample.
+
+use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Running totals of the rusage of every process perfmon reaped. Read by the sampler while the
+/// main thread adds to them.
+#[derive(Debug, Default)]
+pub struct ReapTotals {
+    pub user_us: AtomicU64,
+    pub system_us: AtomicU64,
+    /// Largest ru_maxrss (KiB) of any reaped process (and its reaped descendants).
+    pub maxrss_kib: AtomicU64,
+    pub minflt: AtomicU64,
+    pub majflt: AtomicU64,
+    pub nvcsw: AtomicU64,
+    pub nivcsw: AtomicU64,
+    pub count: AtomicU64,
+}
+
+impl ReapTotals {
+    fn add(&self, ru: &libc::rusage) {
+        let us = |tv: libc::timeval| (tv.tv_sec as u64) * 1_000_000 + tv.tv_usec as u64;
+        self.user_us.fetch_add(us(ru.ru_utime), Ordering::SeqCst);
+        self.system_us.fetch_add(us(ru.ru_stime), Ordering::SeqCst);
+        self.maxrss_kib
+            .fetch_max(ru.ru_maxrss.max(0) as u64, Ordering::SeqCst);
+        self.minflt
+            .fetch_add(ru.ru_minflt.max(0) as u64, Ordering::SeqCst);
+        self.majflt
+            .fetch_add(ru.ru_majflt.max(0) as u64, Ordering::SeqCst);
+        self.nvcsw
+            .fetch_add(ru.ru_nvcsw.max(0) as u64, Ordering::SeqCst);
+        self.nivcsw
+            .fetch_add(ru.ru_nivcsw.max(0) as u64, Ordering::SeqCst);
+        self.count.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// How the command ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Code(i32),
+    Signal(i32),
+}
+
+impl Exit {
+    /// The status a shell reports: the exit code, or 128+N for signal N.
+    pub fn shell_code(self) -> i32 {
+        match self {
+            Exit::Code(c) => c,
+            Exit::Signal(s) => 128 + s,
+        }
+    }
+}
+
+/// Makes perfmon a child subreaper: orphaned descendants are reparented to it, not to init.
+pub fn become_subreaper() -> io::Result<()> {
+    // SAFETY: prctl with integer arguments.
+    if unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Blocks until `main_pid` exits, reaping (and accounting) adopted orphans on the way.
+pub fn wait_main(main_pid: u32, totals: &ReapTotals) -> io::Result<Exit> {
+    loop {
+        match wait_any(0, totals)? {
+            Some((pid, exit)) if pid == main_pid as i32 => return Ok(exit),
+            Some(_) => {}
+            None => {
+                return Err(io::Error::other(
+                    "the command vanished without being reaped",
+                ));
+            }
+        }
+    }
+}
+
+/// Reaps every child that has already exited, without blocking. Returns how many.
+pub fn reap_exited(totals: &ReapTotals) -> usize {
+    let mut n = 0;
+    while let Ok(Some(_)) = wait_any(libc::WNOHANG, totals) {
+        n += 1;
+    }
+    n
+}
+
+fn wait_any(flags: i32, totals: &ReapTotals) -> io::Result<Option<(i32, Exit)>> {
+    loop {
+        let mut status = 0;
+        // SAFETY: zeroed rusage is a valid out-parameter.
+        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: valid pointers to status and rusage.
+        let pid = unsafe { libc::wait4(-1, &mut status, flags, &mut ru) };
+        if pid < 0 {
+            let e = io::Error::last_os_error();
+            match e.raw_os_error() {
+                Some(libc::EINTR) => continue,
+                Some(libc::ECHILD) => return Ok(None),
+                _ => return Err(e),
+            }
+        }
+        if pid == 0 {
+            return Ok(None); // WNOHANG and nothing has exited
+        }
+        totals.add(&ru);
+        let exit = if libc::WIFSIGNALED(status) {
+            Exit::Signal(libc::WTERMSIG(status))
+        } else {
+            Exit::Code(libc::WEXITSTATUS(status))
+        };
+        return Ok(Some((pid, exit)));
+    }
+}
+
+/// IO of reaped descendants: the kernel folds a reaped process's IO into its reaper's
+/// `/proc/self/io`, which also holds perfmon's own IO. perfmon's own is the sum over its live
+/// threads (`/proc/self/task/*/io`), so the difference is the reaped descendants' share.
+/// Returns (read_bytes, write_bytes); perfmon keeps its threads alive until it has read this.
+pub fn reaped_io() -> Option<(u64, u64)> {
+    let whole = read_io("/proc/self/io")?;
+    let mut own = (0u64, 0u64);
+    for t in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        if let Some((r, w)) = read_io(&t.path().join("io").to_string_lossy()) {
+            own.0 += r;
+            own.1 += w;
+        }
+    }
+    Some((whole.0.saturating_sub(own.0), whole.1.saturating_sub(own.1)))
+}
+
+fn read_io(path: &str) -> Option<(u64, u64)> {
+    let s = std::fs::read_to_string(path).ok()?;
+    let mut r = None;
+    let mut w = None;
+    for line in s.lines() {
+        if let Some(v) = line.strip_prefix("read_bytes: ") {
+            r = v.trim().parse().ok();
+        } else if let Some(v) = line.strip_prefix("write_bytes: ") {
+            w = v.trim().parse().ok();
+        }
+    }
+    Some((r?, w?))
+}

@@ -1,0 +1,106 @@
+//! Helpers shared by the integration tests: a temp dir with its own database, running perfmon,
+//! reading its JSON report.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub fn perfmon_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_perfmon")
+}
+
+pub fn workload(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/workloads")
+        .join(name)
+}
+
+/// A temp directory with a database path inside it.
+pub struct Env {
+    pub dir: tempfile::TempDir,
+}
+
+impl Env {
+    pub fn new() -> Env {
+        Env {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.dir.path().join("runs.db")
+    }
+
+    /// `perfmon --db DB ARGS...` with stdin closed.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(perfmon_bin());
+        c.arg("--db").arg(self.db()).args(args);
+        c.current_dir(self.dir.path());
+        c.stdin(Stdio::null());
+        c.env_remove("PERFMON_DB");
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().expect("run perfmon")
+    }
+
+    /// `perfmon run --quiet -- ARGV` and the JSON report of that run.
+    pub fn run_and_report(&self, run_args: &[&str], argv: &[&str]) -> (Output, serde_json::Value) {
+        let mut args = vec!["run"];
+        args.extend_from_slice(run_args);
+        args.push("--");
+        args.extend_from_slice(argv);
+        let out = self.run(&args);
+        let rep = self.report_json("last");
+        (out, rep)
+    }
+
+    pub fn report_json(&self, run: &str) -> serde_json::Value {
+        let out = self.run(&["report", run, "--format", "json"]);
+        assert!(
+            out.status.success(),
+            "report failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("report is JSON")
+    }
+}
+
+pub fn python() -> &'static str {
+    "python3"
+}
+
+pub fn f64_at(v: &serde_json::Value, path: &str) -> f64 {
+    let mut cur = v;
+    for k in path.split('.') {
+        cur = &cur[k];
+    }
+    cur.as_f64()
+        .unwrap_or_else(|| panic!("{path} is not a number in {v}"))
+}
+
+/// Parses GNU time's `-f` output of `%U %S %M %e`: (user_s, sys_s, maxrss_kib, wall_s).
+pub fn parse_time_line(stderr: &str) -> (f64, f64, f64, f64) {
+    let line = stderr
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("TIME "))
+        .unwrap_or_else(|| panic!("no TIME line in {stderr}"));
+    let v: Vec<f64> = line[5..]
+        .split_whitespace()
+        .map(|x| x.parse().expect("number"))
+        .collect();
+    (v[0], v[1], v[2], v[3])
+}
+
+pub fn gnu_time() -> Option<&'static str> {
+    ["/usr/bin/time"].into_iter().find(|p| {
+        Command::new(p)
+            .args(["-f", "%e", "true"])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    })
+}

@@ -1,0 +1,156 @@
+//! Exit codes, signals, commands that cannot start, orphans and process trees.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+
+#[test]
+fn exit_code_is_the_commands() {
+    let env = Env::new();
+    let out = env.run(&["run", "--quiet", "--", "sh", "-c", "exit 3"]);
+    assert_eq!(out.status.code(), Some(3));
+    let rep = env.report_json("last");
+    assert_eq!(rep["status"], "failed");
+    assert_eq!(rep["exit_code"], 3);
+}
+
+#[test]
+fn killed_by_signal_gives_128_plus_n() {
+    let env = Env::new();
+    let out = env.run(&["run", "--quiet", "--", "sh", "-c", "kill -TERM $$"]);
+    assert_eq!(out.status.code(), Some(143));
+    let rep = env.report_json("last");
+    assert_eq!(rep["status"], "signaled");
+    assert_eq!(rep["exit_code"], 143);
+}
+
+#[test]
+fn command_not_found_gives_127_and_stores_nothing() {
+    let env = Env::new();
+    let out = env.run(&["run", "--", "no-such-command-xyz"]);
+    assert_eq!(out.status.code(), Some(127));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("no-such-command-xyz"), "{err}");
+    let list = env.run(&["list", "--json"]);
+    let runs: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(runs.as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn not_executable_gives_126() {
+    let env = Env::new();
+    let f = env.dir.path().join("script.sh");
+    std::fs::write(&f, "#!/bin/sh\necho hi\n").unwrap();
+    let out = env.run(&["run", "--", f.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(126));
+    assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
+}
+
+fn spawn_perfmon(env: &Env, argv: &[&str]) -> std::process::Child {
+    let mut args = vec!["run", "--quiet", "--"];
+    args.extend_from_slice(argv);
+    env.cmd(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn wait_for_line(child: &mut std::process::Child, what: &str) {
+    use std::io::BufRead;
+    let out = child.stdout.as_mut().unwrap();
+    let mut r = std::io::BufReader::new(out);
+    let mut line = String::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        line.clear();
+        if r.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        if line.contains(what) {
+            return;
+        }
+    }
+    panic!("never saw {what:?}");
+}
+
+fn kill(pid: u32, sig: i32) {
+    // SAFETY: sending a signal to a child we spawned.
+    unsafe { libc::kill(pid as i32, sig) };
+}
+
+#[test]
+fn sigterm_is_forwarded_and_the_run_is_interrupted() {
+    let env = Env::new();
+    let prog = "import signal,sys,time\nsignal.signal(signal.SIGTERM, lambda *a: (print('got TERM', flush=True), sys.exit(42)))\nprint('ready', flush=True)\ntime.sleep(30)\n";
+    let mut child = spawn_perfmon(&env, &[python(), "-c", prog]);
+    wait_for_line(&mut child, "ready");
+    kill(child.id(), libc::SIGTERM);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(42));
+    let rep = env.report_json("last");
+    assert_eq!(rep["status"], "interrupted");
+    assert_eq!(rep["exit_code"], 42);
+}
+
+#[test]
+fn sighup_and_sigquit_are_forwarded() {
+    for (sig, code) in [
+        (libc::SIGHUP, 129),
+        (libc::SIGQUIT, 131),
+        (libc::SIGINT, 130),
+    ] {
+        let env = Env::new();
+        let mut child = spawn_perfmon(&env, &["sh", "-c", "echo ready; sleep 30 & wait"]);
+        wait_for_line(&mut child, "ready");
+        let t = Instant::now();
+        kill(child.id(), sig);
+        let out = child.wait_with_output().unwrap();
+        // sh dies of the signal (128+N); its sleep child is in the same group and dies too.
+        assert_eq!(out.status.code(), Some(code), "signal {sig}");
+        assert!(t.elapsed() < Duration::from_secs(10));
+        assert_eq!(env.report_json("last")["status"], "interrupted");
+    }
+}
+
+#[test]
+fn second_sigint_within_2s_kills_a_command_that_ignores_it() {
+    let env = Env::new();
+    let prog = "import signal,time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nprint('ready', flush=True)\ntime.sleep(30)\n";
+    let mut child = spawn_perfmon(&env, &[python(), "-c", prog]);
+    wait_for_line(&mut child, "ready");
+    let t = Instant::now();
+    kill(child.id(), libc::SIGINT);
+    std::thread::sleep(Duration::from_millis(300));
+    kill(child.id(), libc::SIGINT);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(137));
+    assert!(t.elapsed() < Duration::from_secs(10));
+    assert_eq!(env.report_json("last")["status"], "interrupted");
+}
+
+#[test]
+fn orphans_left_behind_are_noted_and_the_run_ends_with_the_command() {
+    let env = Env::new();
+    let t = Instant::now();
+    let out = env.run(&[
+        "run",
+        "--quiet",
+        "--",
+        "sh",
+        "-c",
+        "sleep 3 >/dev/null 2>&1 & echo started",
+    ]);
+    assert!(out.status.success());
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "waited for the orphan"
+    );
+    let rep = env.report_json("last");
+    let left = rep["processes_left_behind"]
+        .as_array()
+        .expect("left behind list");
+    assert!(left.iter().any(|p| p["name"] == "sleep"), "{left:?}");
+}
