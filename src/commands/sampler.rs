@@ -30,6 +30,9 @@ pub struct Live {
     pub gpu_util_pct: Option<f64>,
 }
 
+/// The callback run after each sample (the live status line).
+pub type OnSample = Box<dyn FnMut(&Live) + Send>;
+
 pub struct Sampler {
     pub tree: TreeSampler,
     pub system: SystemSampler,
@@ -43,7 +46,7 @@ pub struct Sampler {
     pub store: Store,
     pub writer: RunWriter,
     /// Called after each sample with the live figures (status line).
-    pub on_sample: Option<Box<dyn FnMut(&Live) + Send>>,
+    pub on_sample: Option<OnSample>,
     // state
     tracks: HashMap<u32, usize>,
     seen: HashSet<u32>,

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Integration tests: drive the real perfmon binary on the fixture workloads in fixtures/ and
 //! check every figure against an independent source (GNU time, known workload costs, checksums).
 
