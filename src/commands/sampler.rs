@@ -50,6 +50,8 @@ pub struct Sampler {
     // state
     tracks: HashMap<u32, usize>,
     seen: HashSet<u32>,
+    /// Pids of the latest sample.
+    alive: HashSet<u32>,
     samples_taken: usize,
     reaped_io_cache: (u64, (i64, i64)),
     last_cpu: Option<(i64, i64)>,
@@ -92,6 +94,7 @@ impl Sampler {
             on_sample: None,
             tracks: HashMap::new(),
             seen: HashSet::new(),
+            alive: HashSet::new(),
             samples_taken: 0,
             reaped_io_cache: (u64::MAX, (0, 0)),
             last_cpu: None,
@@ -134,9 +137,24 @@ impl Sampler {
     }
 
     fn flush(&mut self) {
-        if let Err(e) = self.writer.flush(&mut self.store, &mut self.rec) {
-            self.note_flush_error(e);
+        match self.writer.flush(&mut self.store, &mut self.rec) {
+            Ok(()) => self.drop_ended_tracks(),
+            Err(e) => self.note_flush_error(e),
         }
+    }
+
+    /// Once written, the tracks of processes that have ended are dropped from memory (the store
+    /// keeps them), so a run that forks thousands of short processes stays small.
+    fn drop_ended_tracks(&mut self) {
+        let alive = &self.alive;
+        self.rec.processes.retain(|t| alive.contains(&t.pid));
+        self.tracks = self
+            .rec
+            .processes
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.pid, i))
+            .collect();
     }
 
     fn note_flush_error(&mut self, e: StoreError) {
@@ -227,13 +245,22 @@ impl Sampler {
         self.peak_tree_rss_kib = self.peak_tree_rss_kib.max(tot.rss_kib);
         let idx = self.samples_taken;
         self.samples_taken += 1;
+        self.alive.clear();
         for p in &snap.procs {
+            self.alive.insert(p.pid);
             self.peak_proc_rss_kib = self.peak_proc_rss_kib.max(p.rss_kib);
             self.seen.insert(p.pid);
             let cpu = p.cpu_user_us + p.cpu_system_us;
             match self.tracks.get(&p.pid) {
                 Some(&i) if self.rec.processes.get(i).is_some_and(|t| t.name == p.name) => {
                     let t = &mut self.rec.processes[i];
+                    // A process missed in a sample (a read raced its exit check) keeps its
+                    // previous values there, so the track stays aligned with the samples.
+                    while t.first_sample + t.cpu_us.len() < idx {
+                        let (c, r) = (t.cpu_us.last().copied(), t.rss_kib.last().copied());
+                        t.cpu_us.push(c.unwrap_or(cpu));
+                        t.rss_kib.push(r.unwrap_or(p.rss_kib));
+                    }
                     t.cpu_us.push(cpu);
                     t.rss_kib.push(p.rss_kib);
                 }

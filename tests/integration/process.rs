@@ -149,7 +149,7 @@ fn orphans_left_behind_are_noted_and_the_run_ends_with_the_command() {
         "waited for the orphan"
     );
     let rep = env.report_json("last");
-    let left = rep["processes_left_behind"]
+    let left = rep["processes"]["left_behind"]
         .as_array()
         .expect("left behind list");
     assert!(left.iter().any(|p| p["name"] == "sleep"), "{left:?}");
