@@ -2,6 +2,12 @@
 # Installs what the test suite needs besides the Rust toolchain: GNU time (the independent source
 # of rusage figures) and python3 (the fixture workloads). Idempotent; uses apt-get when root.
 set -euo pipefail
+# The lint step of `make test` needs rustfmt and clippy.
+if command -v rustup >/dev/null 2>&1; then
+  for c in rustfmt clippy; do
+    cargo "${c/rustfmt/fmt}" --version >/dev/null 2>&1 || rustup component add "$c" >&2
+  done
+fi
 need=()
 [[ -x /usr/bin/time ]] && /usr/bin/time -f %e true >/dev/null 2>&1 || need+=(time)
 command -v python3 >/dev/null 2>&1 || need+=(python3)

@@ -1,1 +1,4 @@
 //! analyze
+
+pub mod changepoint;
+pub mod stats;

@@ -1,0 +1,227 @@
+//! Change points in a metric's history: E-divisive means (Matteson and James, 2014, with
+//! alpha = 1), the method Hunter and Apache Otava use, with a permutation test for significance.
+//!
+//! The series is split recursively: in every current segment, the split that maximizes the
+//! energy statistic Q is found; the best one over all segments is kept when a permutation test
+//! (the values of that segment shuffled `permutations` times, a fixed seed so results repeat)
+//! finds a larger Q in at most a fraction `sig_level` of the shuffles. Pure functions; O(L²)
+//! per segment of length L and permutation.
+
+/// Options of the detector.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChangePointOptions {
+    /// Smallest number of points on each side of a change.
+    pub min_size: usize,
+    /// Permutations of the significance test.
+    pub permutations: usize,
+    /// A change is kept when its permutation p-value is at most this.
+    pub sig_level: f64,
+    /// Seed of the permutation test's generator.
+    pub seed: u64,
+}
+
+impl Default for ChangePointOptions {
+    fn default() -> Self {
+        ChangePointOptions {
+            min_size: 3,
+            permutations: 199,
+            sig_level: 0.05,
+            seed: 0x5eed_cafe,
+        }
+    }
+}
+
+/// A change found in the series.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChangePoint {
+    /// Index of the first point after the change.
+    pub index: usize,
+    /// Mean of the segment before and after (up to the neighbouring changes).
+    pub mean_before: f64,
+    pub mean_after: f64,
+    /// Permutation p-value.
+    pub p: f64,
+}
+
+impl ChangePoint {
+    /// Relative size of the shift, (after - before) / |before|; None when before is 0.
+    pub fn relative_change(&self) -> Option<f64> {
+        (self.mean_before != 0.0)
+            .then(|| (self.mean_after - self.mean_before) / self.mean_before.abs())
+    }
+}
+
+/// Finds the change points of `x`, sorted by index.
+pub fn e_divisive(x: &[f64], opts: &ChangePointOptions) -> Vec<ChangePoint> {
+    let min = opts.min_size.max(2);
+    let mut cuts: Vec<usize> = vec![0, x.len()];
+    let mut pvals: Vec<(usize, f64)> = Vec::new();
+    let mut rng = XorShift(opts.seed | 1);
+    loop {
+        // The best split over all current segments.
+        let mut best: Option<(usize, usize, usize, f64)> = None; // (start, end, tau, q)
+        for w in cuts.windows(2) {
+            let (s, e) = (w[0], w[1]);
+            if let Some((tau, q)) = best_split(&x[s..e], min) {
+                if best.is_none_or(|b| q > b.3) {
+                    best = Some((s, e, s + tau, q));
+                }
+            }
+        }
+        let Some((s, e, tau, q)) = best else {
+            break;
+        };
+        // Permutation test within that segment.
+        let mut seg = x[s..e].to_vec();
+        let mut exceed = 0usize;
+        for _ in 0..opts.permutations {
+            rng.shuffle(&mut seg);
+            if best_split(&seg, min).is_some_and(|(_, qp)| qp >= q) {
+                exceed += 1;
+            }
+        }
+        let p = (exceed + 1) as f64 / (opts.permutations + 1) as f64;
+        if p > opts.sig_level {
+            break;
+        }
+        cuts.push(tau);
+        cuts.sort_unstable();
+        pvals.push((tau, p));
+    }
+    let mut out = Vec::new();
+    for i in 1..cuts.len().saturating_sub(1) {
+        let (prev, at, next) = (cuts[i - 1], cuts[i], cuts[i + 1]);
+        let p = pvals
+            .iter()
+            .find(|(t, _)| *t == at)
+            .map(|(_, p)| *p)
+            .unwrap_or(1.0);
+        out.push(ChangePoint {
+            index: at,
+            mean_before: mean(&x[prev..at]),
+            mean_after: mean(&x[at..next]),
+            p,
+        });
+    }
+    out
+}
+
+fn mean(x: &[f64]) -> f64 {
+    if x.is_empty() {
+        0.0
+    } else {
+        x.iter().sum::<f64>() / x.len() as f64
+    }
+}
+
+/// The split tau (min ≤ tau ≤ len - min) maximizing the energy statistic
+/// Q = mn/(m+n) · (2/(mn) ΣΣ|Xi - Yj| − 1/C(m,2) Σ|Xi - Xk| − 1/C(n,2) Σ|Yj - Yk|).
+fn best_split(x: &[f64], min: usize) -> Option<(usize, f64)> {
+    let l = x.len();
+    if l < 2 * min {
+        return None;
+    }
+    // within_left[t] = Σ_{i<k<t} |xi - xk|; within_right[t] = Σ_{t≤i<k} |xi - xk|.
+    let mut within_left = vec![0.0; l + 1];
+    for t in 1..=l {
+        let add: f64 = x[..t - 1].iter().map(|v| (v - x[t - 1]).abs()).sum();
+        within_left[t] = within_left[t - 1] + add;
+    }
+    let mut within_right = vec![0.0; l + 1];
+    for t in (0..l).rev() {
+        let add: f64 = x[t + 1..].iter().map(|v| (v - x[t]).abs()).sum();
+        within_right[t] = within_right[t + 1] + add;
+    }
+    let total = within_left[l];
+    let mut best: Option<(usize, f64)> = None;
+    for tau in min..=l - min {
+        let (m, n) = (tau as f64, (l - tau) as f64);
+        let wl = within_left[tau];
+        let wr = within_right[tau];
+        let between = total - wl - wr;
+        let q = m * n / (m + n)
+            * (2.0 * between / (m * n) - wl / (m * (m - 1.0) / 2.0) - wr / (n * (n - 1.0) / 2.0));
+        if best.is_none_or(|b| q > b.1) {
+            best = Some((tau, q));
+        }
+    }
+    best
+}
+
+/// A small deterministic generator for the permutation test.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    fn shuffle(&mut self, v: &mut [f64]) {
+        for i in (1..v.len()).rev() {
+            let j = (self.next() % (i as u64 + 1)) as usize;
+            v.swap(i, j);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deterministic noise in [-1, 1].
+    fn noise(n: usize, seed: u64) -> Vec<f64> {
+        let mut r = XorShift(seed);
+        (0..n)
+            .map(|_| (r.next() % 20_001) as f64 / 10_000.0 - 1.0)
+            .collect()
+    }
+
+    #[test]
+    fn finds_a_single_shift_where_it_began() {
+        let mut x: Vec<f64> = noise(60, 7).iter().map(|e| 10.0 + 0.2 * e).collect();
+        for v in x.iter_mut().skip(35) {
+            *v += 2.0; // a 20% slowdown from run 35 on
+        }
+        let cps = e_divisive(&x, &ChangePointOptions::default());
+        assert_eq!(cps.len(), 1, "{cps:?}");
+        assert_eq!(cps[0].index, 35);
+        let rel = cps[0].relative_change().unwrap_or(0.0);
+        assert!((rel - 0.2).abs() < 0.03, "{rel}");
+        assert!(cps[0].p <= 0.05);
+    }
+
+    #[test]
+    fn finds_two_shifts() {
+        let mut x: Vec<f64> = noise(90, 3).iter().map(|e| 5.0 + 0.1 * e).collect();
+        for (i, v) in x.iter_mut().enumerate() {
+            if (30..60).contains(&i) {
+                *v += 1.0;
+            }
+        }
+        let idx: Vec<usize> = e_divisive(&x, &ChangePointOptions::default())
+            .iter()
+            .map(|c| c.index)
+            .collect();
+        assert_eq!(idx, vec![30, 60]);
+    }
+
+    #[test]
+    fn pure_noise_has_no_change() {
+        for seed in 1..6 {
+            let x = noise(50, seed);
+            let cps = e_divisive(&x, &ChangePointOptions::default());
+            assert!(cps.is_empty(), "seed {seed}: {cps:?}");
+        }
+    }
+
+    #[test]
+    fn short_series_are_left_alone() {
+        assert!(e_divisive(&[1.0, 5.0, 1.0], &ChangePointOptions::default()).is_empty());
+        assert!(e_divisive(&[], &ChangePointOptions::default()).is_empty());
+    }
+}
