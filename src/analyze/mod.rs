@@ -1,4 +1,5 @@
 //! analyze
 
 pub mod changepoint;
+pub mod spec;
 pub mod stats;
