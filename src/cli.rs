@@ -33,6 +33,27 @@ pub enum Command {
     Report(ReportArgs),
     /// Show which lines of a captured output file are taken as timers and progress
     Parse(ParseArgs),
+    /// Write runs, samples included, as one JSON document (for `perfmon import`)
+    Export(ExportArgs),
+    /// Load runs written by `perfmon export` (or a fallback file of a run that could not be saved)
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Runs: ids, `last` or names (their latest run)
+    #[arg(required = true, value_name = "RUN")]
+    pub runs: Vec<String>,
+    /// Write to this file instead of stdout
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Files written by `perfmon export` (`-` for stdin)
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -283,7 +283,8 @@ pub fn run(opts: RunOptions) -> Result<i32> {
     // Git is read only now: perfmon accounts every child it reaps, so it spawns none during the run.
     m.git = collect::host::git_info(std::path::Path::new(&m.cwd));
 
-    let status_str = m.status.as_str();
+    let status = m.status;
+    let status_str = status.as_str();
     let wall = ended.wall_s;
     let Sampler {
         mut store,
@@ -309,7 +310,18 @@ pub fn run(opts: RunOptions) -> Result<i32> {
             }
         }
         Err(e) => {
-            eprintln!("perfmon: error: the run could not be saved: {e}");
+            // Nothing is lost silently: what the database did not take goes to a file that
+            // `perfmon import` loads later. Samples flushed earlier stay in run {run_id}.
+            match super::export::write_fallback(&opts.db, &rec) {
+                Ok(p) => eprintln!(
+                    "perfmon: error: the run could not be saved ({e}); it was written to {}: load it with `perfmon import {}`",
+                    p.display(),
+                    p.display()
+                ),
+                Err(e2) => eprintln!(
+                    "perfmon: error: the run could not be saved ({e}) nor written to a fallback file ({e2:#})"
+                ),
+            }
         }
     }
     Ok(ended.exit.shell_code())

@@ -240,7 +240,7 @@ pub struct ParseDiagnostics {
 }
 
 /// A whole run as it is stored and reported.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
     pub meta: RunMeta,
     pub totals: Totals,

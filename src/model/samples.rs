@@ -54,7 +54,7 @@ pub mod metric {
 
 /// Samples of one run: `t_us[i]` is the time of sample `i` in µs since the run started, and each
 /// column holds one value per sample.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SampleSet {
     pub t_us: Vec<i64>,
     pub columns: BTreeMap<String, Vec<i64>>,

@@ -60,6 +60,11 @@ impl Store {
         Err(StoreError::Other("not yet".into()))
     }
 
+    /// Creates a group of repeated runs; runs join it through `RunMeta::group_id`.
+    pub fn create_group(&mut self, _name: Option<&str>) -> Result<i64, StoreError> {
+        Err(StoreError::Other("not yet".into()))
+    }
+
     /// Deletes runs and their samples; returns how many existed.
     pub fn delete_runs(&mut self, _ids: &[i64]) -> Result<usize, StoreError> {
         Ok(0)
