@@ -102,6 +102,14 @@ pub struct RunArgs {
     #[arg(long)]
     pub no_gpu: bool,
 
+    /// Run the command N times and store the runs as one group (reports show mean ± σ)
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10000), value_name = "N")]
+    pub repeat: u32,
+
+    /// Run the command K times first without storing (warm caches)
+    #[arg(long, default_value_t = 0, value_name = "K")]
+    pub warmup: u32,
+
     /// The command and its arguments
     #[arg(
         trailing_var_arg = true,

@@ -35,6 +35,8 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
             },
             env: a.env,
             gpu: !a.no_gpu,
+            repeat: a.repeat,
+            warmup: a.warmup,
         }),
         Command::List(a) => list::list(&db, &a),
         Command::Report(a) => report::report(&db, &a),

@@ -43,6 +43,10 @@ pub struct RunOptions {
     pub parse: ParseConfig,
     pub env: Vec<String>,
     pub gpu: bool,
+    /// Counted executions (`--repeat`), stored as one group when more than one.
+    pub repeat: u32,
+    /// Executions before the counted ones, not stored (`--warmup`).
+    pub warmup: u32,
 }
 
 /// Feeds the lines of both streams to one parser.
@@ -67,8 +71,70 @@ impl LineSink for ParserSink {
     }
 }
 
-/// Runs the command and returns perfmon's exit status (the command's).
+/// How one execution of the command ended.
+#[derive(Debug, Clone, Copy)]
+pub struct Outcome {
+    /// perfmon's exit status for it (the command's, as a shell reports it).
+    pub code: i32,
+    /// None when the command could not be started (no run is stored).
+    pub run_id: Option<i64>,
+    pub status: Option<RunStatus>,
+}
+
+/// Runs the command (`--warmup` + `--repeat` times) and returns perfmon's exit status: the
+/// command's, or that of the first execution that did not succeed, after which it stops.
 pub fn run(opts: RunOptions) -> Result<i32> {
+    if opts.repeat <= 1 && opts.warmup == 0 {
+        return Ok(run_once(&opts, None, true)?.code);
+    }
+    let group = {
+        let mut store = Store::open(&opts.db)?;
+        store
+            .create_group(opts.name.as_deref())
+            .with_context(|| format!("cannot record the run group in {}", opts.db.display()))?
+    };
+    let total = opts.warmup + opts.repeat;
+    let mut ids = Vec::new();
+    for i in 0..total {
+        let warm = i < opts.warmup;
+        if !opts.quiet {
+            if warm {
+                eprintln!("perfmon: warmup {}/{} (not stored)", i + 1, opts.warmup);
+            } else {
+                eprintln!(
+                    "perfmon: run {}/{} of group {group}",
+                    i + 1 - opts.warmup,
+                    opts.repeat
+                );
+            }
+        }
+        let out = run_once(&opts, (!warm).then_some(group), !warm)?;
+        if let Some(id) = out.run_id.filter(|_| !warm) {
+            ids.push(id);
+        }
+        if out.code != 0 || out.status != Some(RunStatus::Ok) {
+            if !opts.quiet {
+                eprintln!(
+                    "perfmon: stopping the repetitions: the command {} (exit {})",
+                    out.status.map(|s| s.as_str()).unwrap_or("could not start"),
+                    out.code
+                );
+            }
+            return Ok(if out.code == 0 { 1 } else { out.code });
+        }
+    }
+    if !opts.quiet {
+        eprintln!(
+            "perfmon: group {group} stored with {} runs: perfmon report {}",
+            ids.len(),
+            opts.name.as_deref().unwrap_or("last")
+        );
+    }
+    Ok(0)
+}
+
+/// Runs the command once. `keep` false (a warmup) deletes the run once it ends.
+pub fn run_once(opts: &RunOptions, group_id: Option<i64>, keep: bool) -> Result<Outcome> {
     let parser = Parser::new(&opts.parse)?;
     let mut store = Store::open(&opts.db)?;
     let started_at_ms = SystemTime::now()
@@ -121,7 +187,7 @@ pub fn run(opts: RunOptions) -> Result<i32> {
         perfmon_version: env!("CARGO_PKG_VERSION").to_string(),
         interval_ms: opts.interval.as_millis() as u64,
         env: recorded_env(&opts.env),
-        group_id: None,
+        group_id,
     };
     let run_id = store
         .begin_run(&meta)
@@ -149,7 +215,11 @@ pub fn run(opts: RunOptions) -> Result<i32> {
             // The command never ran: no run is stored.
             let _ = store.delete_runs(&[run_id]);
             eprintln!("perfmon: {e}");
-            return Ok(e.exit_code());
+            return Ok(Outcome {
+                code: e.exit_code(),
+                run_id: None,
+                status: None,
+            });
         }
     };
 
@@ -301,6 +371,9 @@ pub fn run(opts: RunOptions) -> Result<i32> {
         eprint!("{text}");
     }
     match saved {
+        Ok(()) if !keep => {
+            let _ = store.delete_runs(&[run_id]);
+        }
         Ok(()) => {
             if !opts.quiet {
                 eprintln!(
@@ -324,7 +397,11 @@ pub fn run(opts: RunOptions) -> Result<i32> {
             }
         }
     }
-    Ok(ended.exit.shell_code())
+    Ok(Outcome {
+        code: ended.exit.shell_code(),
+        run_id: Some(run_id),
+        status: Some(status),
+    })
 }
 
 fn recorded_env(extra: &[String]) -> Vec<(String, String)> {
