@@ -1,5 +1,6 @@
 //! analyze
 
+pub mod budget;
 pub mod changepoint;
 pub mod spec;
 pub mod stats;

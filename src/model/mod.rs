@@ -239,6 +239,19 @@ pub struct ParseDiagnostics {
     pub lines_seen: u64,
 }
 
+/// A budget (`--budget`) that a run crossed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BudgetViolation {
+    /// The metric as written in the spec (`peak_tree_rss`).
+    pub metric: String,
+    /// The limit, in the metric's base unit (s, bytes, cores, %).
+    pub limit: f64,
+    /// The value that crossed it.
+    pub value: f64,
+    /// When it was first crossed, seconds since the run started.
+    pub t_s: f64,
+}
+
 /// A whole run as it is stored and reported.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {

@@ -1,0 +1,162 @@
+//! Budgets (`--budget 'wall<10m,peak_tree_rss<4GiB'`): which limits a run's figures cross. Used
+//! live by `perfmon run` on every sample (a warning the moment a budget is crossed, and with
+//! `--budget-kill` the end of the command) and afterwards by `perfmon check`. Pure functions.
+
+use super::spec::{Budget, Metric};
+pub use crate::model::BudgetViolation as Violation;
+
+/// The figures of a run that budgets can limit, as known so far (live) or at the end.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Figures {
+    pub wall_s: f64,
+    pub cpu_s: f64,
+    pub cpu_user_s: f64,
+    pub cpu_system_s: f64,
+    pub peak_rss_bytes: f64,
+    pub peak_tree_rss_bytes: f64,
+    pub io_read_bytes: f64,
+    pub io_write_bytes: f64,
+    /// None without a GPU.
+    pub gpu_mem_bytes: Option<f64>,
+    pub gpu_util_mean_pct: Option<f64>,
+}
+
+impl Figures {
+    /// The value of a metric, None when the metric is not a run figure (timers, series) or was
+    /// not measured.
+    pub fn value(&self, m: &Metric) -> Option<f64> {
+        match m {
+            Metric::Wall => Some(self.wall_s),
+            Metric::Cpu => Some(self.cpu_s),
+            Metric::CpuUser => Some(self.cpu_user_s),
+            Metric::CpuSystem => Some(self.cpu_system_s),
+            Metric::CpuMean => (self.wall_s > 0.0).then(|| self.cpu_s / self.wall_s),
+            Metric::PeakRss => Some(self.peak_rss_bytes),
+            Metric::PeakTreeRss => Some(self.peak_tree_rss_bytes),
+            Metric::IoRead => Some(self.io_read_bytes),
+            Metric::IoWrite => Some(self.io_write_bytes),
+            Metric::GpuMem => self.gpu_mem_bytes,
+            Metric::GpuUtil => self.gpu_util_mean_pct,
+            _ => None,
+        }
+    }
+}
+
+/// Budgets whose metric a run can never measure at run time, for a clear error up front.
+pub fn unsupported(budgets: &[Budget]) -> Vec<String> {
+    budgets
+        .iter()
+        .filter(|b| Figures::default().value(&b.metric).is_none() && !gpu_metric(&b.metric))
+        .filter(|b| b.metric != Metric::CpuMean)
+        .map(|b| b.metric.to_string())
+        .collect()
+}
+
+fn gpu_metric(m: &Metric) -> bool {
+    matches!(m, Metric::GpuMem | Metric::GpuUtil)
+}
+
+/// Tracks budgets over a run: each budget is reported once, when first crossed.
+#[derive(Debug, Clone)]
+pub struct BudgetWatch {
+    budgets: Vec<Budget>,
+    crossed: Vec<bool>,
+    /// Mean CPU is judged only after this long, so start-up does not trip it.
+    pub cpu_mean_after_s: f64,
+}
+
+impl BudgetWatch {
+    pub fn new(budgets: Vec<Budget>) -> BudgetWatch {
+        let n = budgets.len();
+        BudgetWatch {
+            budgets,
+            crossed: vec![false; n],
+            cpu_mean_after_s: 1.0,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.budgets.is_empty()
+    }
+
+    /// The budgets newly crossed by these figures.
+    pub fn check(&mut self, f: &Figures) -> Vec<Violation> {
+        let mut out = Vec::new();
+        for (b, crossed) in self.budgets.iter().zip(self.crossed.iter_mut()) {
+            if *crossed {
+                continue;
+            }
+            if b.metric == Metric::CpuMean && f.wall_s < self.cpu_mean_after_s {
+                continue;
+            }
+            if let Some(v) = f.value(&b.metric) {
+                if v > b.limit {
+                    *crossed = true;
+                    out.push(Violation {
+                        metric: b.metric.to_string(),
+                        limit: b.limit,
+                        value: v,
+                        t_s: f.wall_s,
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Checks finished figures against budgets (`perfmon check`).
+pub fn check_all(budgets: &[Budget], f: &Figures) -> Vec<Violation> {
+    let mut w = BudgetWatch::new(budgets.to_vec());
+    w.cpu_mean_after_s = 0.0;
+    w.check(f)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::analyze::spec::parse_budget;
+
+    #[test]
+    fn reports_each_budget_once_when_crossed() {
+        let mut w = BudgetWatch::new(parse_budget("wall<2s,peak_tree_rss<1MiB").unwrap());
+        let mut f = Figures {
+            wall_s: 1.0,
+            peak_tree_rss_bytes: 512.0 * 1024.0,
+            ..Figures::default()
+        };
+        assert!(w.check(&f).is_empty());
+        f.peak_tree_rss_bytes = 2.0 * 1024.0 * 1024.0;
+        let v = w.check(&f);
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].metric, "peak_tree_rss");
+        assert_eq!(v[0].t_s, 1.0);
+        f.wall_s = 2.5;
+        let v = w.check(&f);
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].metric, "wall");
+        assert!(w.check(&f).is_empty());
+    }
+
+    #[test]
+    fn cpu_mean_waits_for_the_start_and_gpu_needs_a_gpu() {
+        let mut w = BudgetWatch::new(parse_budget("cpu_mean<1.5cores,gpu_mem<1GiB").unwrap());
+        let mut f = Figures {
+            wall_s: 0.5,
+            cpu_s: 1.0,
+            ..Figures::default()
+        };
+        assert!(w.check(&f).is_empty());
+        f.wall_s = 1.0;
+        f.cpu_s = 1.8;
+        let v = w.check(&f);
+        assert_eq!(v.len(), 1);
+        assert!((v[0].value - 1.8).abs() < 1e-9);
+        assert!(unsupported(&parse_budget("gpu_mem<1GiB,wall<1s").unwrap()).is_empty());
+        assert_eq!(
+            unsupported(&parse_budget("converge_iter<10").unwrap()),
+            vec!["converge_iter"]
+        );
+    }
+}
