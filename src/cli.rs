@@ -106,6 +106,16 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10000), value_name = "N")]
     pub repeat: u32,
 
+    /// Budgets to watch, e.g. 'wall<10m,peak_tree_rss<4GiB,gpu_mem<20GiB,cpu_mean<1.5cores'
+    /// (default: [run] budget of perfmon.toml)
+    #[arg(long, value_parser = parse_budget_arg, value_name = "SPEC")]
+    pub budget: Option<Vec<crate::analyze::spec::Budget>>,
+
+    /// Stop the command (TERM, then KILL after 5 s) when a budget is crossed; the run is stored
+    /// as over-budget
+    #[arg(long)]
+    pub budget_kill: bool,
+
     /// Run the command K times first without storing (warm caches)
     #[arg(long, default_value_t = 0, value_name = "K")]
     pub warmup: u32,
@@ -118,6 +128,18 @@ pub struct RunArgs {
         value_name = "CMD"
     )]
     pub command: Vec<std::ffi::OsString>,
+}
+
+fn parse_budget_arg(s: &str) -> Result<Vec<crate::analyze::spec::Budget>, String> {
+    let b = crate::analyze::spec::parse_budget(s).map_err(|e| e.to_string())?;
+    let bad = crate::analyze::budget::unsupported(&b);
+    if !bad.is_empty() {
+        return Err(format!(
+            "{} cannot be watched during a run (use perfmon compare for series and timers)",
+            bad.join(", ")
+        ));
+    }
+    Ok(b)
 }
 
 #[derive(Debug, Args)]

@@ -19,25 +19,38 @@ use crate::cli::{Cli, Command};
 pub fn dispatch(cli: Cli) -> Result<i32> {
     let db = db_path(cli.db.clone())?;
     match cli.command {
-        Command::Run(a) => run::run(run::RunOptions {
-            db,
-            argv: a.command,
-            interval: a.interval,
-            name: a.name,
-            tags: a.tags,
-            quiet: a.quiet,
-            strip: a.strip,
-            pty: a.pty,
-            parse: crate::parse::ParseConfig {
-                auto: !a.no_auto_progress,
-                regexes: a.progress,
-                explain: a.explain_progress,
-            },
-            env: a.env,
-            gpu: !a.no_gpu,
-            repeat: a.repeat,
-            warmup: a.warmup,
-        }),
+        Command::Run(a) => {
+            let budget = match a.budget {
+                Some(b) => b,
+                None => crate::config::load()?.budget()?.unwrap_or_default(),
+            };
+            if a.budget_kill && budget.is_empty() {
+                anyhow::bail!(
+                    "--budget-kill needs a budget: --budget SPEC or [run] budget in perfmon.toml"
+                );
+            }
+            run::run(run::RunOptions {
+                db,
+                argv: a.command,
+                interval: a.interval,
+                name: a.name,
+                tags: a.tags,
+                quiet: a.quiet,
+                strip: a.strip,
+                pty: a.pty,
+                parse: crate::parse::ParseConfig {
+                    auto: !a.no_auto_progress,
+                    regexes: a.progress,
+                    explain: a.explain_progress,
+                },
+                env: a.env,
+                gpu: !a.no_gpu,
+                repeat: a.repeat,
+                warmup: a.warmup,
+                budget,
+                budget_kill: a.budget_kill,
+            })
+        }
         Command::List(a) => list::list(&db, &a),
         Command::Report(a) => report::report(&db, &a),
         Command::Parse(a) => parse::parse(&a),

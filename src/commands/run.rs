@@ -3,10 +3,14 @@
 
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
+
+use crate::analyze::budget::BudgetWatch;
+use crate::analyze::spec::Budget;
 
 use super::sampler::{Live, Sampler};
 use super::status::StatusLine;
@@ -47,7 +51,14 @@ pub struct RunOptions {
     pub repeat: u32,
     /// Executions before the counted ones, not stored (`--warmup`).
     pub warmup: u32,
+    /// Budgets watched during the run (`--budget`, else `[run] budget` of perfmon.toml).
+    pub budget: Vec<Budget>,
+    /// Stop the command when a budget is crossed (`--budget-kill`).
+    pub budget_kill: bool,
 }
+
+/// Grace between SIGTERM and SIGKILL when `--budget-kill` stops the command.
+pub const BUDGET_KILL_GRACE: Duration = Duration::from_secs(5);
 
 /// Feeds the lines of both streams to one parser.
 struct ParserSink {
@@ -234,6 +245,7 @@ pub fn run_once(opts: &RunOptions, group_id: Option<i64>, keep: bool) -> Result<
         marks: Vec::new(),
         diagnostics: ParseDiagnostics::default(),
         processes: Vec::new(),
+        violations: Vec::new(),
     };
     rec.meta.id = run_id;
     let mut sampler = Sampler::new(
@@ -254,6 +266,36 @@ pub fn run_once(opts: &RunOptions, group_id: Option<i64>, keep: bool) -> Result<
         sampler.on_sample = Some(Box::new(move |live: &Live| {
             let progress = sink.parser.lock().ok().and_then(|p| p.latest_progress());
             s.update(start.elapsed(), live, progress);
+        }));
+    }
+    sampler.budget = BudgetWatch::new(opts.budget.clone());
+    let over_budget = Arc::new(AtomicBool::new(false));
+    {
+        let (status, quiet, kill) = (status.clone(), opts.quiet, opts.budget_kill);
+        let over = over_budget.clone();
+        let (pgid, shares) = (running.pgid, running.shares_pgrp);
+        sampler.on_violation = Some(Box::new(move |v| {
+            let msg = format!(
+                "perfmon: warning: budget crossed at {}: {} = {} > {}{}",
+                super::status::fmt_secs(v.t_s),
+                v.metric,
+                fmt_budget_value(&v.metric, v.value),
+                fmt_budget_value(&v.metric, v.limit),
+                if kill {
+                    "; stopping the command (--budget-kill)"
+                } else {
+                    ""
+                }
+            );
+            if !quiet || kill {
+                match status.as_ref() {
+                    Some(s) => s.with_output(&mut || eprintln!("{msg}")),
+                    None => eprintln!("{msg}"),
+                }
+            }
+            if kill && !over.swap(true, Ordering::SeqCst) {
+                crate::runner::signals::stop_tree(pgid, shares, BUDGET_KILL_GRACE);
+            }
         }));
     }
     let (stop_tx, stop_rx) = mpsc::channel();
@@ -291,7 +333,9 @@ pub fn run_once(opts: &RunOptions, group_id: Option<i64>, keep: bool) -> Result<
     let reaped = sampler.reaped.clone();
     let peak_proc_rss_kib = sampler.peak_proc_rss_kib;
     let peak_tree_rss_kib = sampler.peak_tree_rss_kib;
+    let violations = std::mem::take(&mut sampler.violations);
     let rec = &mut sampler.rec;
+    rec.violations = violations;
     rec.timers = std::mem::take(&mut parsed.timers);
     rec.series = std::mem::take(&mut parsed.series);
     rec.marks = std::mem::take(&mut parsed.marks);
@@ -301,7 +345,7 @@ pub fn run_once(opts: &RunOptions, group_id: Option<i64>, keep: bool) -> Result<
             "perfmon: processes left behind still write to the output; perfmon stopped reading it"
         );
     }
-    use std::sync::atomic::Ordering::SeqCst;
+    use Ordering::SeqCst;
     let left_behind: Vec<(u32, String)> = ended
         .left_behind
         .iter()
@@ -341,7 +385,9 @@ pub fn run_once(opts: &RunOptions, group_id: Option<i64>, keep: bool) -> Result<
             m.signal = Some(s);
         }
     }
-    m.status = if ended.forwarded_signal.is_some() || ended.killed {
+    m.status = if over_budget.load(Ordering::SeqCst) {
+        RunStatus::OverBudget
+    } else if ended.forwarded_signal.is_some() || ended.killed {
         RunStatus::Interrupted
     } else {
         match ended.exit {
@@ -455,4 +501,23 @@ fn self_peak_rss_kib() -> u64 {
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         })
         .unwrap_or(0)
+}
+
+/// A budget figure in the metric's unit, for people.
+fn fmt_budget_value(metric: &str, v: f64) -> String {
+    use crate::analyze::spec::{Metric, Unit};
+    match Metric::parse(metric).map(|m| m.unit()) {
+        Ok(Unit::Seconds) => super::status::fmt_secs(v),
+        Ok(Unit::Bytes) => {
+            let mib = v / (1024.0 * 1024.0);
+            if mib >= 1024.0 {
+                format!("{:.2} GiB", mib / 1024.0)
+            } else {
+                format!("{mib:.1} MiB")
+            }
+        }
+        Ok(Unit::Cores) => format!("{v:.2} cores"),
+        Ok(Unit::Percent) => format!("{v:.0}%"),
+        _ => format!("{v}"),
+    }
 }

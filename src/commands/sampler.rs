@@ -12,10 +12,11 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::analyze::budget::{BudgetWatch, Figures};
 use crate::collect::gpu::GpuSource;
 use crate::collect::system::SystemSampler;
 use crate::collect::{TreeSampler, TreeSnapshot};
-use crate::model::{metric, ProcessTrack, RunRecord};
+use crate::model::{metric, BudgetViolation, ProcessTrack, RunRecord};
 use crate::runner::reap::{reaped_io, ReapTotals};
 use crate::store::{RunWriter, Store, StoreError};
 
@@ -32,6 +33,8 @@ pub struct Live {
 
 /// The callback run after each sample (the live status line).
 pub type OnSample = Box<dyn FnMut(&Live) + Send>;
+/// The callback run when a budget is crossed.
+pub type OnViolation = Box<dyn FnMut(&BudgetViolation) + Send>;
 
 pub struct Sampler {
     pub tree: TreeSampler,
@@ -47,6 +50,11 @@ pub struct Sampler {
     pub writer: RunWriter,
     /// Called after each sample with the live figures (status line).
     pub on_sample: Option<OnSample>,
+    /// Budgets watched on every sample.
+    pub budget: BudgetWatch,
+    /// Called once for each budget crossed (warning, and `--budget-kill`).
+    pub on_violation: Option<OnViolation>,
+    pub violations: Vec<BudgetViolation>,
     // state
     tracks: HashMap<u32, usize>,
     seen: HashSet<u32>,
@@ -92,6 +100,9 @@ impl Sampler {
             store,
             writer,
             on_sample: None,
+            budget: BudgetWatch::new(Vec::new()),
+            on_violation: None,
+            violations: Vec::new(),
             tracks: HashMap::new(),
             seen: HashSet::new(),
             alive: HashSet::new(),
@@ -213,6 +224,7 @@ impl Sampler {
             rss_kib: tot.rss_kib,
             ..Live::default()
         };
+        let mut gpu_mem: Option<f64> = None;
         if let Some(gpu) = self.gpu.as_mut() {
             let pids: Vec<u32> = snap.procs.iter().map(|p| p.pid).collect();
             let mut util_sum = 0.0;
@@ -230,6 +242,10 @@ impl Sampler {
                 put("temp_c", g.temp_c.map(i64::from));
                 put("sm_clock_mhz", g.sm_clock_mhz.map(i64::from));
                 put("tree_mem_bytes", g.tree_mem_bytes.map(|v| v as i64));
+                // The tree's own GPU memory where the driver tells it, else the device's.
+                if let Some(m) = g.tree_mem_bytes.or(g.mem_used_bytes) {
+                    gpu_mem = Some(gpu_mem.unwrap_or(0.0) + m as f64);
+                }
                 if let Some(u) = g.util_pct {
                     util_sum += f64::from(u);
                     util_n += 1;
@@ -286,6 +302,27 @@ impl Sampler {
         self.last_cpu = Some((t_us, cpu_user + cpu_sys));
         if let Some(f) = self.on_sample.as_mut() {
             f(&live);
+        }
+        if !self.budget.is_empty() {
+            let maxrss = self.reaped.maxrss_kib.load(Ordering::SeqCst) as f64 * 1024.0;
+            let figures = Figures {
+                wall_s: t_us as f64 / 1e6,
+                cpu_s: (cpu_user + cpu_sys) as f64 / 1e6,
+                cpu_user_s: cpu_user as f64 / 1e6,
+                cpu_system_s: cpu_sys as f64 / 1e6,
+                peak_rss_bytes: maxrss.max(self.peak_proc_rss_kib as f64 * 1024.0),
+                peak_tree_rss_bytes: self.peak_tree_rss_kib as f64 * 1024.0,
+                io_read_bytes: (tot.read_bytes + reaped_rd) as f64,
+                io_write_bytes: (tot.write_bytes + reaped_wr) as f64,
+                gpu_mem_bytes: gpu_mem,
+                gpu_util_mean_pct: None,
+            };
+            for v in self.budget.check(&figures) {
+                if let Some(f) = self.on_violation.as_mut() {
+                    f(&v);
+                }
+                self.violations.push(v);
+            }
         }
         snap
     }

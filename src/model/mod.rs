@@ -267,6 +267,9 @@ pub struct RunRecord {
     pub diagnostics: ParseDiagnostics,
     /// Per-process tracks of the tree (pid, ppid, name, cpu and rss over time).
     pub processes: Vec<ProcessTrack>,
+    /// Budgets (`--budget`) the run crossed, in the order they were crossed.
+    #[serde(default)]
+    pub violations: Vec<BudgetViolation>,
 }
 
 /// One process of the tree over the samples in which it was alive.

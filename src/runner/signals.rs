@@ -136,6 +136,32 @@ fn kill_all(st: &SignalState) {
     kill_descendants(libc::SIGKILL);
 }
 
+/// Stops the command for perfmon's own reasons (`--budget-kill`): SIGTERM to its process group
+/// (or every descendant when it shares perfmon's group), then SIGKILL after `grace` to whatever
+/// is left. Returns at once; the escalation runs on its own thread.
+pub fn stop_tree(pgid: i32, shares_pgrp: bool, grace: std::time::Duration) {
+    let send = move |sig: i32| {
+        if !shares_pgrp && pgid > 0 {
+            // SAFETY: signals the command's own process group.
+            unsafe { libc::kill(-pgid, sig) };
+        }
+        kill_descendants(sig);
+    };
+    send(libc::SIGTERM);
+    let _ = std::thread::Builder::new()
+        .name("perfmon-stop".into())
+        .spawn(move || {
+            let until = std::time::Instant::now() + grace;
+            while std::time::Instant::now() < until {
+                if descendants(std::process::id()).is_empty() {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            send(libc::SIGKILL);
+        });
+}
+
 /// Sends `sig` to every descendant of perfmon (found through /proc/PID/task/TID/children).
 pub fn kill_descendants(sig: i32) {
     for pid in descendants(std::process::id()) {
