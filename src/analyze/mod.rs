@@ -2,5 +2,6 @@
 
 pub mod budget;
 pub mod changepoint;
+pub mod compare;
 pub mod spec;
 pub mod stats;

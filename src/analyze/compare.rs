@@ -1,0 +1,264 @@
+//! Verdicts of `perfmon compare`: is the candidate worse, better or the same as the base on a
+//! metric, with statistics rather than a noisy single number.
+//!
+//! Method (documented in the README, a contract for CI users):
+//! - With at least [`MIN_RUNS_FOR_TEST`] runs a side, a two-sample test decides significance:
+//!   Welch's t-test by default (it reaches significance with 3 runs a side), or the
+//!   Mann-Whitney U test (robust to outliers and skew; exact for small groups, but with 3 runs
+//!   a side its smallest two-sided p is 0.1, so it needs 4 or more to ever say "regressed"). A change is a regression or an improvement only when it is significant
+//!   (p < alpha, default 0.05) *and* the medians differ by at least `min_effect` % (default 1%).
+//! - With fewer runs no test is possible: the verdict is the plain ratio of the values against
+//!   `min_effect`, and the row says so (`test: "ratio"`).
+//! - `--fail-on` thresholds fail the gate only on a regression verdict whose change is beyond
+//!   the threshold, so noise alone (not significant) never fails a build.
+
+use super::spec::{Metric, Threshold};
+use super::stats::{mann_whitney_u, summarize, welch_t_test, Summary};
+
+/// Fewest runs a side for a significance test.
+pub const MIN_RUNS_FOR_TEST: usize = 3;
+
+/// Which test decides significance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestKind {
+    MannWhitney,
+    Welch,
+}
+
+impl TestKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TestKind::MannWhitney => "mann-whitney",
+            TestKind::Welch => "welch",
+        }
+    }
+}
+
+/// Options of a comparison.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CompareOptions {
+    pub alpha: f64,
+    /// Smallest relative change of the medians, in %, that can be a regression or improvement.
+    pub min_effect_pct: f64,
+    pub test: TestKind,
+}
+
+impl Default for CompareOptions {
+    fn default() -> Self {
+        CompareOptions {
+            alpha: 0.05,
+            min_effect_pct: 1.0,
+            test: TestKind::Welch,
+        }
+    }
+}
+
+/// The verdict on one metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Regressed,
+    Improved,
+    Unchanged,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Regressed => "regressed",
+            Verdict::Improved => "improved",
+            Verdict::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// One metric compared.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub metric: Metric,
+    pub base: Summary,
+    pub cand: Summary,
+    /// Relative change of the candidate's median over the base's, in %; None when the base
+    /// median is 0.
+    pub change_pct: Option<f64>,
+    /// `mann-whitney`, `welch` or `ratio` (too few runs for a test).
+    pub test: &'static str,
+    /// Two-sided p-value; None for `ratio`.
+    pub p: Option<f64>,
+    pub lower_is_better: bool,
+    pub verdict: Verdict,
+}
+
+/// Compares the values of one metric on both sides. None when a side has no finite value.
+pub fn compare_metric(
+    metric: Metric,
+    base: &[f64],
+    cand: &[f64],
+    lower_is_better: bool,
+    opts: &CompareOptions,
+) -> Option<Row> {
+    let b: Vec<f64> = base.iter().copied().filter(|v| v.is_finite()).collect();
+    let c: Vec<f64> = cand.iter().copied().filter(|v| v.is_finite()).collect();
+    let (bs, cs) = (summarize(&b)?, summarize(&c)?);
+    let change_pct = (bs.median != 0.0).then(|| (cs.median - bs.median) / bs.median.abs() * 100.0);
+    let tested = b.len() >= MIN_RUNS_FOR_TEST && c.len() >= MIN_RUNS_FOR_TEST;
+    let (test, p) = if tested {
+        let r = match opts.test {
+            TestKind::MannWhitney => mann_whitney_u(&b, &c),
+            TestKind::Welch => welch_t_test(&b, &c),
+        };
+        (opts.test.as_str(), r.map(|r| r.p))
+    } else {
+        ("ratio", None)
+    };
+    let significant = match (tested, p) {
+        (true, Some(p)) => p < opts.alpha,
+        (true, None) => false,
+        (false, _) => true,
+    };
+    let big = match change_pct {
+        Some(c) => c.abs() >= opts.min_effect_pct,
+        // From exactly 0 to something else is as big as a change gets.
+        None => cs.median != bs.median,
+    };
+    let worse = if lower_is_better {
+        cs.median > bs.median
+    } else {
+        cs.median < bs.median
+    };
+    let verdict = if significant && big {
+        if worse {
+            Verdict::Regressed
+        } else {
+            Verdict::Improved
+        }
+    } else {
+        Verdict::Unchanged
+    };
+    Some(Row {
+        metric,
+        base: bs,
+        cand: cs,
+        change_pct,
+        test,
+        p,
+        lower_is_better,
+        verdict,
+    })
+}
+
+/// A threshold the candidate broke.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GateFailure {
+    pub threshold: Threshold,
+    /// How much worse, in % (positive).
+    pub worse_by_pct: f64,
+}
+
+/// The `--fail-on` gate: the thresholds broken by regressions among `rows`. A threshold whose
+/// metric is absent from both sides is reported by the caller, not here.
+pub fn gate(rows: &[Row], thresholds: &[Threshold]) -> Vec<GateFailure> {
+    let mut out = Vec::new();
+    for t in thresholds {
+        for r in rows.iter().filter(|r| r.metric == t.metric) {
+            if r.verdict != Verdict::Regressed {
+                continue;
+            }
+            let worse_by = match r.change_pct {
+                Some(c) => c.abs(),
+                None => f64::INFINITY,
+            };
+            if worse_by > t.pct {
+                out.push(GateFailure {
+                    threshold: t.clone(),
+                    worse_by_pct: worse_by,
+                });
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::analyze::spec::parse_fail_on;
+
+    fn opts() -> CompareOptions {
+        CompareOptions::default()
+    }
+
+    #[test]
+    fn a_clear_slowdown_regresses_and_fails_the_gate() {
+        let base = [10.0, 10.2, 9.9, 10.1, 10.0];
+        let cand = [12.0, 12.1, 11.9, 12.2, 12.0];
+        let r = compare_metric(Metric::Wall, &base, &cand, true, &opts()).unwrap();
+        assert_eq!(r.verdict, Verdict::Regressed);
+        assert_eq!(r.test, "welch");
+        assert!(r.p.unwrap() < 0.01);
+        assert!((r.change_pct.unwrap() - 20.0).abs() < 0.01);
+        let f = gate(&[r.clone()], &parse_fail_on("wall>5%").unwrap());
+        assert_eq!(f.len(), 1);
+        assert!(gate(&[r], &parse_fail_on("wall>25%").unwrap()).is_empty());
+    }
+
+    #[test]
+    fn overlapping_noise_is_unchanged() {
+        let base = [10.0, 10.4, 9.7, 10.2, 9.9];
+        let cand = [10.1, 9.8, 10.3, 10.0, 10.5];
+        let r = compare_metric(Metric::Wall, &base, &cand, true, &opts()).unwrap();
+        assert_eq!(r.verdict, Verdict::Unchanged);
+        assert!(gate(&[r], &parse_fail_on("wall>0%").unwrap()).is_empty());
+    }
+
+    #[test]
+    fn a_significant_but_tiny_change_is_unchanged() {
+        let base = [100.0, 100.01, 100.02, 100.03, 100.04];
+        let cand = [100.3, 100.31, 100.32, 100.33, 100.34];
+        let r = compare_metric(Metric::Wall, &base, &cand, true, &opts()).unwrap();
+        assert!(r.p.unwrap() < 0.05);
+        assert_eq!(r.verdict, Verdict::Unchanged);
+    }
+
+    #[test]
+    fn direction_decides_worse() {
+        // A maximized series whose best value grew: improved.
+        let r = compare_metric(
+            Metric::Best(None),
+            &[0.5, 0.51, 0.49],
+            &[0.7, 0.71, 0.69],
+            false,
+            &opts(),
+        )
+        .unwrap();
+        assert_eq!(r.verdict, Verdict::Improved);
+        assert!(gate(&[r], &parse_fail_on("best>1%").unwrap()).is_empty());
+    }
+
+    #[test]
+    fn single_runs_use_the_plain_ratio_and_say_so() {
+        let r = compare_metric(Metric::PeakRss, &[100.0], &[150.0], true, &opts()).unwrap();
+        assert_eq!(
+            (r.test, r.p, r.verdict),
+            ("ratio", None, Verdict::Regressed)
+        );
+        let r = compare_metric(Metric::PeakRss, &[100.0], &[100.5], true, &opts()).unwrap();
+        assert_eq!(r.verdict, Verdict::Unchanged);
+        assert!(compare_metric(Metric::Wall, &[], &[1.0], true, &opts()).is_none());
+    }
+
+    #[test]
+    fn mann_whitney_is_available() {
+        let o = CompareOptions {
+            test: TestKind::MannWhitney,
+            ..opts()
+        };
+        let base = [1.0, 1.1, 0.9, 1.05, 0.95];
+        let cand = [2.0, 2.1, 1.9, 2.05, 1.95];
+        let r = compare_metric(Metric::Wall, &base, &cand, true, &o).unwrap();
+        assert_eq!((r.test, r.verdict), ("mann-whitney", Verdict::Regressed));
+        // Three runs a side can never be significant with U.
+        let r = compare_metric(Metric::Wall, &base[..3], &cand[..3], true, &o).unwrap();
+        assert_eq!(r.verdict, Verdict::Unchanged);
+    }
+}
