@@ -197,7 +197,7 @@ mod tests {
         assert_eq!(r.test, "welch");
         assert!(r.p.unwrap() < 0.01);
         assert!((r.change_pct.unwrap() - 20.0).abs() < 0.01);
-        let f = gate(&[r.clone()], &parse_fail_on("wall>5%").unwrap());
+        let f = gate(std::slice::from_ref(&r), &parse_fail_on("wall>5%").unwrap());
         assert_eq!(f.len(), 1);
         assert!(gate(&[r], &parse_fail_on("wall>25%").unwrap()).is_empty());
     }
