@@ -33,10 +33,22 @@ pub enum Command {
     Report(ReportArgs),
     /// Show which lines of a captured output file are taken as timers and progress
     Parse(ParseArgs),
+    /// Exit 1 if a stored run broke a budget, 0 otherwise (CI jobs without a baseline)
+    Check(CheckArgs),
     /// Write runs, samples included, as one JSON document (for `perfmon import`)
     Export(ExportArgs),
     /// Load runs written by `perfmon export` (or a fallback file of a run that could not be saved)
     Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// A run id, `last` (default) or a name (its latest run)
+    #[arg(default_value = "last")]
+    pub run: String,
+    /// Budgets, e.g. 'wall<10m,peak_tree_rss<4GiB' (default: [run] budget of perfmon.toml)
+    #[arg(long, value_parser = parse_budget_arg, value_name = "SPEC")]
+    pub budget: Option<Vec<crate::analyze::spec::Budget>>,
 }
 
 #[derive(Debug, Args)]

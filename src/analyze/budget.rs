@@ -42,6 +42,55 @@ impl Figures {
     }
 }
 
+impl Figures {
+    /// The figures of a finished run: totals from the kernel, GPU figures from the samples.
+    pub fn from_record(rec: &crate::model::RunRecord) -> Figures {
+        use crate::model::MISSING;
+        let t = &rec.totals;
+        let user = t.cpu_user_us as f64 / 1e6;
+        let system = t.cpu_system_us as f64 / 1e6;
+        // GPU memory: per sample, the sum over devices of the tree's memory (else the device's).
+        let mut gpu_mem: Option<f64> = None;
+        let mut util_sum = 0.0;
+        let mut util_n = 0usize;
+        for d in &rec.gpus {
+            let tree = rec
+                .samples
+                .column(&crate::model::metric::gpu(d.index, "tree_mem_bytes"));
+            let used = rec
+                .samples
+                .column(&crate::model::metric::gpu(d.index, "mem_used_bytes"));
+            if let Some(col) = tree.or(used) {
+                let peak = col.iter().filter(|v| **v != MISSING).max().copied();
+                if let Some(p) = peak {
+                    gpu_mem = Some(gpu_mem.unwrap_or(0.0) + p as f64);
+                }
+            }
+            if let Some(col) = rec
+                .samples
+                .column(&crate::model::metric::gpu(d.index, "util_pct"))
+            {
+                for v in col.iter().filter(|v| **v != MISSING) {
+                    util_sum += *v as f64;
+                    util_n += 1;
+                }
+            }
+        }
+        Figures {
+            wall_s: rec.meta.wall_s.unwrap_or(0.0),
+            cpu_s: user + system,
+            cpu_user_s: user,
+            cpu_system_s: system,
+            peak_rss_bytes: t.peak_rss_bytes as f64,
+            peak_tree_rss_bytes: t.peak_tree_rss_bytes as f64,
+            io_read_bytes: t.io_read_bytes as f64,
+            io_write_bytes: t.io_write_bytes as f64,
+            gpu_mem_bytes: gpu_mem,
+            gpu_util_mean_pct: (util_n > 0).then(|| util_sum / util_n as f64),
+        }
+    }
+}
+
 /// Budgets whose metric a run can never measure at run time, for a clear error up front.
 pub fn unsupported(budgets: &[Budget]) -> Vec<String> {
     budgets

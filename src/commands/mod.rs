@@ -1,6 +1,7 @@
 //! One file per subcommand: the only place that wires the layers together. Converts clap types
 //! into typed options before calling below.
 
+pub mod check;
 pub mod export;
 pub mod list;
 pub mod parse;
@@ -54,6 +55,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::List(a) => list::list(&db, &a),
         Command::Report(a) => report::report(&db, &a),
         Command::Parse(a) => parse::parse(&a),
+        Command::Check(a) => check::check(&db, &a),
         Command::Export(a) => export::export(&db, &a),
         Command::Import(a) => export::import(&db, &a),
     }

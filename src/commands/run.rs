@@ -279,8 +279,8 @@ pub fn run_once(opts: &RunOptions, group_id: Option<i64>, keep: bool) -> Result<
                 "perfmon: warning: budget crossed at {}: {} = {} > {}{}",
                 super::status::fmt_secs(v.t_s),
                 v.metric,
-                fmt_budget_value(&v.metric, v.value),
-                fmt_budget_value(&v.metric, v.limit),
+                crate::analyze::spec::format_value(&v.metric, v.value),
+                crate::analyze::spec::format_value(&v.metric, v.limit),
                 if kill {
                     "; stopping the command (--budget-kill)"
                 } else {
@@ -501,23 +501,4 @@ fn self_peak_rss_kib() -> u64 {
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         })
         .unwrap_or(0)
-}
-
-/// A budget figure in the metric's unit, for people.
-fn fmt_budget_value(metric: &str, v: f64) -> String {
-    use crate::analyze::spec::{Metric, Unit};
-    match Metric::parse(metric).map(|m| m.unit()) {
-        Ok(Unit::Seconds) => super::status::fmt_secs(v),
-        Ok(Unit::Bytes) => {
-            let mib = v / (1024.0 * 1024.0);
-            if mib >= 1024.0 {
-                format!("{:.2} GiB", mib / 1024.0)
-            } else {
-                format!("{mib:.1} MiB")
-            }
-        }
-        Ok(Unit::Cores) => format!("{v:.2} cores"),
-        Ok(Unit::Percent) => format!("{v:.0}%"),
-        _ => format!("{v}"),
-    }
 }
