@@ -1,0 +1,121 @@
+//! The comparable figures of one run: every metric `compare`, `history` and `--fail-on` can
+//! name (see [`super::spec::Metric`]), with whether lower is better. Pure function of a record
+//! and its analysis.
+
+use super::spec::Metric;
+use super::Analysis;
+use crate::model::{Direction, RunRecord};
+
+/// One figure of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figure {
+    pub metric: Metric,
+    pub value: f64,
+    pub lower_is_better: bool,
+}
+
+/// All figures of a run, in a stable order: run totals, then timers, then series (the main
+/// series first, as `best`/`final` without a name; other series as `best:NAME`).
+pub fn run_figures(rec: &RunRecord, an: &Analysis) -> Vec<Figure> {
+    let mut out = Vec::new();
+    let mut put = |metric: Metric, value: Option<f64>, lower_is_better: bool| {
+        if let Some(value) = value.filter(|v| v.is_finite()) {
+            out.push(Figure {
+                metric,
+                value,
+                lower_is_better,
+            });
+        }
+    };
+    let t = &rec.totals;
+    let user = t.cpu_user_us as f64 / 1e6;
+    let system = t.cpu_system_us as f64 / 1e6;
+    let wall = rec.meta.wall_s;
+    put(Metric::Wall, wall, true);
+    put(Metric::Cpu, Some(user + system), true);
+    put(Metric::CpuUser, Some(user), true);
+    put(Metric::CpuSystem, Some(system), true);
+    put(
+        Metric::CpuMean,
+        wall.filter(|w| *w > 0.0).map(|w| (user + system) / w),
+        true,
+    );
+    put(Metric::PeakRss, Some(t.peak_rss_bytes as f64), true);
+    put(Metric::PeakTreeRss, Some(t.peak_tree_rss_bytes as f64), true);
+    put(Metric::IoRead, Some(t.io_read_bytes as f64), true);
+    put(Metric::IoWrite, Some(t.io_write_bytes as f64), true);
+    let gpus = &an.resources.gpus;
+    if !gpus.is_empty() {
+        let mem: Vec<u64> = gpus.iter().filter_map(|g| g.mem_peak_bytes).collect();
+        put(
+            Metric::GpuMem,
+            (!mem.is_empty()).then(|| mem.iter().sum::<u64>() as f64),
+            true,
+        );
+        let util: Vec<f64> = gpus.iter().filter_map(|g| g.util_mean_pct).collect();
+        put(
+            Metric::GpuUtil,
+            (!util.is_empty()).then(|| util.iter().sum::<f64>() / util.len() as f64),
+            false,
+        );
+    }
+    for tm in &an.timers {
+        put(Metric::Timer(tm.name.clone()), Some(tm.total_s), true);
+    }
+    let names = series_keys(an);
+    let mut order: Vec<usize> = (0..an.series.len()).collect();
+    order.sort_by_key(|i| !an.series[*i].main);
+    for i in order {
+        let s = &an.series[i];
+        let key = (!s.main).then(|| names[i].clone());
+        let lower = s.direction == Direction::Minimize;
+        put(Metric::Best(key.clone()), s.best, lower);
+        put(Metric::Final(key.clone()), s.final_value, lower);
+        put(
+            Metric::ConvergeIter(key.clone()),
+            s.converged_iter.map(|v| v as f64),
+            true,
+        );
+        put(Metric::ConvergeTime(key), s.converged_t_s, true);
+    }
+    out
+}
+
+/// The name each series goes by in metric names: its name, or `ALGO/NAME` when several
+/// algorithms report a series of the same name.
+pub fn series_keys(an: &Analysis) -> Vec<String> {
+    an.series
+        .iter()
+        .map(|s| {
+            let clash = an
+                .series
+                .iter()
+                .filter(|o| o.name == s.name && o.algorithm != s.algorithm)
+                .count()
+                > 0;
+            match (&s.algorithm, clash) {
+                (Some(a), true) => format!("{a}/{}", s.name),
+                _ => s.name.clone(),
+            }
+        })
+        .collect()
+}
+
+/// Rewrites `best:NAME` (and the other series metrics) to the unnamed form when NAME is the
+/// run's main series, so a threshold may name the main series either way.
+pub fn normalize(metric: &Metric, main_key: Option<&str>) -> Metric {
+    let is_main = |a: &Option<String>| a.as_deref().is_some() && a.as_deref() == main_key;
+    match metric {
+        Metric::Best(a) if is_main(a) => Metric::Best(None),
+        Metric::Final(a) if is_main(a) => Metric::Final(None),
+        Metric::ConvergeIter(a) if is_main(a) => Metric::ConvergeIter(None),
+        Metric::ConvergeTime(a) if is_main(a) => Metric::ConvergeTime(None),
+        m => m.clone(),
+    }
+}
+
+/// The key of the main series, if any.
+pub fn main_key(an: &Analysis) -> Option<String> {
+    let keys = series_keys(an);
+    an.series.iter().position(|s| s.main).map(|i| keys[i].clone())
+}
