@@ -1,0 +1,376 @@
+//! `perfmon compare BASE CAND`: one row per metric with both sides' statistics, the change and
+//! a verdict; with `--fail-on` (or `[compare] fail_on` in perfmon.toml) it is a CI gate that
+//! exits 1 on a significant regression beyond a threshold, 0 otherwise, 2 on usage errors.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde_json::json;
+
+use super::select::{select, Selection};
+use crate::analyze::compare::{compare_metric, gate, CompareOptions, GateFailure, Row, TestKind};
+use crate::analyze::figures::{main_key, normalize, run_figures};
+use crate::analyze::spec::{format_value, Metric, Threshold};
+use crate::analyze::stats::Summary;
+use crate::cli::{CompareArgs, CompareFormat};
+use crate::store::Store;
+
+/// Exit status when the gate fails.
+pub const EXIT_REGRESSION: i32 = 1;
+
+/// Version of the compare JSON; bumped only for breaking changes.
+pub const COMPARE_SCHEMA_VERSION: u32 = 1;
+
+/// The figures of every run of one side, per metric.
+pub struct Side {
+    pub sel: Selection,
+    pub values: BTreeMap<Metric, Vec<f64>>,
+    pub lower_is_better: BTreeMap<Metric, bool>,
+    pub main_series: Option<String>,
+    /// Metric order of the first run (stable output).
+    pub order: Vec<Metric>,
+}
+
+/// Loads and analyzes the runs of a selection.
+pub fn load_side(store: &Store, spec: &str, tol: f64) -> Result<Side> {
+    let sel = select(store, spec)?;
+    let mut side = Side {
+        sel,
+        values: BTreeMap::new(),
+        lower_is_better: BTreeMap::new(),
+        main_series: None,
+        order: Vec::new(),
+    };
+    for id in side.sel.ids.clone() {
+        let rec = store
+            .load_run(id)
+            .with_context(|| format!("cannot read run {id}"))?;
+        let an = crate::analyze::analyze_with(
+            &rec,
+            &crate::analyze::AnalyzeOptions {
+                convergence_tol: tol,
+            },
+        );
+        if side.main_series.is_none() {
+            side.main_series = main_key(&an);
+        }
+        for f in run_figures(&rec, &an) {
+            if !side.values.contains_key(&f.metric) {
+                side.order.push(f.metric.clone());
+            }
+            side.values.entry(f.metric.clone()).or_default().push(f.value);
+            side.lower_is_better.insert(f.metric, f.lower_is_better);
+        }
+    }
+    Ok(side)
+}
+
+/// The compared rows, in the base's metric order then the candidate's extra metrics.
+pub fn compare_sides(base: &Side, cand: &Side, opts: &CompareOptions) -> Vec<Row> {
+    let mut order = base.order.clone();
+    for m in &cand.order {
+        if !order.contains(m) {
+            order.push(m.clone());
+        }
+    }
+    order
+        .into_iter()
+        .filter_map(|m| {
+            let b = base.values.get(&m)?;
+            let c = cand.values.get(&m)?;
+            let lower = base
+                .lower_is_better
+                .get(&m)
+                .or_else(|| cand.lower_is_better.get(&m))
+                .copied()
+                .unwrap_or(true);
+            compare_metric(m, b, c, lower, opts)
+        })
+        .collect()
+}
+
+pub fn compare(db: &Path, a: &CompareArgs) -> Result<i32> {
+    let cfg = crate::config::load()?;
+    let thresholds: Vec<Threshold> = match &a.fail_on {
+        Some(t) => t.clone(),
+        None => cfg.fail_on()?.unwrap_or_default(),
+    };
+    let opts = CompareOptions {
+        alpha: a.alpha.or(cfg.config.compare.alpha).unwrap_or(0.05),
+        min_effect_pct: a
+            .min_effect
+            .or(cfg.config.compare.min_effect)
+            .unwrap_or(1.0),
+        test: match a.test {
+            crate::cli::TestArg::Welch => TestKind::Welch,
+            crate::cli::TestArg::MannWhitney => TestKind::MannWhitney,
+        },
+    };
+    let store = Store::open_readonly(db)?;
+    let base = load_side(&store, &a.base, a.converge_tol)?;
+    let cand = load_side(&store, &a.cand, a.converge_tol)?;
+    let rows = compare_sides(&base, &cand, &opts);
+    // A threshold may name the main series by its name or as `best`.
+    let thresholds: Vec<Threshold> = thresholds
+        .into_iter()
+        .map(|t| Threshold {
+            metric: normalize(&t.metric, base.main_series.as_deref()),
+            pct: t.pct,
+        })
+        .collect();
+    let missing: Vec<String> = thresholds
+        .iter()
+        .filter(|t| !rows.iter().any(|r| r.metric == t.metric))
+        .map(|t| t.metric.to_string())
+        .collect();
+    let failures = gate(&rows, &thresholds);
+    let doc = CompareDoc {
+        base: &base,
+        cand: &cand,
+        rows: &rows,
+        opts: &opts,
+        thresholds: &thresholds,
+        failures: &failures,
+        missing: &missing,
+    };
+    let out = match a.format {
+        CompareFormat::Text => doc.text(),
+        CompareFormat::Json => serde_json::to_string_pretty(&doc.json())? + "\n",
+        CompareFormat::Markdown => doc.markdown(),
+    };
+    match &a.output {
+        Some(p) => std::fs::write(p, out).with_context(|| format!("cannot write {}", p.display()))?,
+        None => super::write_stdout(&out)?,
+    }
+    for m in &missing {
+        eprintln!("perfmon: warning: --fail-on names {m}, which neither side measured");
+    }
+    Ok(if failures.is_empty() {
+        0
+    } else {
+        EXIT_REGRESSION
+    })
+}
+
+struct CompareDoc<'a> {
+    base: &'a Side,
+    cand: &'a Side,
+    rows: &'a [Row],
+    opts: &'a CompareOptions,
+    thresholds: &'a [Threshold],
+    failures: &'a [GateFailure],
+    missing: &'a [String],
+}
+
+fn fmt_summary(metric: &str, s: &Summary) -> String {
+    if s.n > 1 {
+        format!(
+            "{} ± {}",
+            format_value(metric, s.median),
+            format_value(metric, s.stddev)
+        )
+    } else {
+        format_value(metric, s.median)
+    }
+}
+
+fn fmt_change(r: &Row) -> String {
+    match r.change_pct {
+        Some(c) => format!("{c:+.1}%"),
+        None => "n/a".into(),
+    }
+}
+
+fn fmt_p(r: &Row) -> String {
+    match r.p {
+        Some(p) if p < 0.0001 => "<0.0001".into(),
+        Some(p) => format!("{p:.4}"),
+        None => "-".into(),
+    }
+}
+
+impl CompareDoc<'_> {
+    fn method(&self) -> String {
+        let n = |s: &Side| s.sel.ids.len();
+        if n(self.base) >= 3 && n(self.cand) >= 3 {
+            format!(
+                "{} test, alpha {}, min effect {}% on the medians",
+                match self.opts.test {
+                    TestKind::Welch => "Welch's t",
+                    TestKind::MannWhitney => "Mann-Whitney U",
+                },
+                self.opts.alpha,
+                self.opts.min_effect_pct
+            )
+        } else {
+            format!(
+                "fewer than 3 runs a side: plain ratio of the values, min effect {}% (no significance test)",
+                self.opts.min_effect_pct
+            )
+        }
+    }
+
+    fn gate_line(&self) -> String {
+        if self.thresholds.is_empty() {
+            return "gate: no --fail-on thresholds (exit 0)".into();
+        }
+        if self.failures.is_empty() {
+            return format!(
+                "gate: passed ({})",
+                self.thresholds
+                    .iter()
+                    .map(|t| format!("{}>{}%", t.metric, t.pct))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        format!(
+            "gate: FAILED: {}",
+            self.failures
+                .iter()
+                .map(|f| format!(
+                    "{} regressed by {:.1}% (> {}%)",
+                    f.threshold.metric, f.worse_by_pct, f.threshold.pct
+                ))
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    }
+
+    fn text(&self) -> String {
+        let mut o = format!(
+            "base:      {} = {} [{}]\ncandidate: {} = {} [{}]\nmethod:    {}\n\n",
+            self.base.sel.spec,
+            self.base.sel.label,
+            ids(&self.base.sel.ids),
+            self.cand.sel.spec,
+            self.cand.sel.label,
+            ids(&self.cand.sel.ids),
+            self.method()
+        );
+        let head = ["metric", "base", "candidate", "change", "p", "verdict"];
+        let mut table: Vec<[String; 6]> = vec![head.map(String::from)];
+        for r in self.rows {
+            let m = r.metric.to_string();
+            table.push([
+                m.clone(),
+                fmt_summary(&m, &r.base),
+                fmt_summary(&m, &r.cand),
+                fmt_change(r),
+                fmt_p(r),
+                r.verdict.as_str().to_string(),
+            ]);
+        }
+        let mut w = [0usize; 6];
+        for row in &table {
+            for (i, c) in row.iter().enumerate() {
+                w[i] = w[i].max(c.chars().count());
+            }
+        }
+        for row in &table {
+            let mut line = String::new();
+            for (i, c) in row.iter().enumerate() {
+                let pad = w[i] - c.chars().count();
+                if i == 0 || i == 5 {
+                    line.push_str(c);
+                    line.push_str(&" ".repeat(pad));
+                } else {
+                    line.push_str(&" ".repeat(pad));
+                    line.push_str(c);
+                }
+                line.push_str("  ");
+            }
+            o.push_str(line.trim_end());
+            o.push('\n');
+        }
+        o.push('\n');
+        o.push_str(&self.gate_line());
+        o.push('\n');
+        o
+    }
+
+    fn markdown(&self) -> String {
+        let esc = super::super::report::markdown_escape;
+        let mut o = format!(
+            "### perfmon compare\n\n- base: `{}` = {} ({})\n- candidate: `{}` = {} ({})\n- method: {}\n\n",
+            esc(&self.base.sel.spec),
+            esc(&self.base.sel.label),
+            ids(&self.base.sel.ids),
+            esc(&self.cand.sel.spec),
+            esc(&self.cand.sel.label),
+            ids(&self.cand.sel.ids),
+            self.method()
+        );
+        o.push_str("| metric | base | candidate | change | p | verdict |\n|---|---:|---:|---:|---:|---|\n");
+        for r in self.rows {
+            let m = r.metric.to_string();
+            let v = match r.verdict.as_str() {
+                "regressed" => "**regressed**".to_string(),
+                s => s.to_string(),
+            };
+            o.push_str(&format!(
+                "| {} | {} | {} | {} | {} | {} |\n",
+                esc(&m),
+                fmt_summary(&m, &r.base),
+                fmt_summary(&m, &r.cand),
+                fmt_change(r),
+                fmt_p(r),
+                v
+            ));
+        }
+        o.push_str(&format!("\n{}\n", esc(&self.gate_line())));
+        o
+    }
+
+    fn json(&self) -> serde_json::Value {
+        let summary = |s: &Summary| {
+            json!({"n": s.n, "mean": s.mean, "stddev": s.stddev, "median": s.median,
+                   "min": s.min, "max": s.max})
+        };
+        let side = |s: &Side| json!({"selection": s.sel.spec, "label": s.sel.label, "runs": s.sel.ids});
+        json!({
+            "schema_version": COMPARE_SCHEMA_VERSION,
+            "base": side(self.base),
+            "candidate": side(self.cand),
+            "method": {
+                "test": if self.base.sel.ids.len() >= 3 && self.cand.sel.ids.len() >= 3 {
+                    self.opts.test.as_str()
+                } else {
+                    "ratio"
+                },
+                "alpha": self.opts.alpha,
+                "min_effect_pct": self.opts.min_effect_pct,
+            },
+            "rows": self.rows.iter().map(|r| json!({
+                "metric": r.metric.to_string(),
+                "base": summary(&r.base),
+                "candidate": summary(&r.cand),
+                "change_pct": r.change_pct,
+                "test": r.test,
+                "p": r.p,
+                "lower_is_better": r.lower_is_better,
+                "verdict": r.verdict.as_str(),
+            })).collect::<Vec<_>>(),
+            "gate": {
+                "thresholds": self.thresholds.iter().map(|t| json!({"metric": t.metric.to_string(), "pct": t.pct})).collect::<Vec<_>>(),
+                "failed": self.failures.iter().map(|f| json!({
+                    "metric": f.threshold.metric.to_string(),
+                    "threshold_pct": f.threshold.pct,
+                    "worse_by_pct": if f.worse_by_pct.is_finite() { json!(f.worse_by_pct) } else { json!(null) },
+                })).collect::<Vec<_>>(),
+                "not_measured": self.missing,
+                "passed": self.failures.is_empty(),
+            },
+        })
+    }
+}
+
+fn ids(v: &[i64]) -> String {
+    let s: Vec<String> = v.iter().map(|i| i.to_string()).collect();
+    if s.len() > 8 {
+        format!("runs {} … {}", s[0], s[s.len() - 1])
+    } else {
+        format!("runs {}", s.join(" "))
+    }
+}

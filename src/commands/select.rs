@@ -1,0 +1,108 @@
+//! Run selections, the sides of `perfmon compare` and the input of `history`:
+//!
+//! | selection | runs |
+//! |---|---|
+//! | `17` | run 17 |
+//! | `group:3` | every run of group 3 (a `--repeat` group) |
+//! | `last` | the latest run, or its whole group when it was part of `--repeat` |
+//! | `last:5` | the 5 latest runs that ended `ok` |
+//! | `name=main` | every run named `main` that ended `ok` |
+//! | `tag:branch=main` | every run tagged `branch=main` that ended `ok` |
+//! | `main` (a bare name) | the latest group named `main` (a single run is a group of one) |
+
+use anyhow::{bail, Context, Result};
+
+use crate::model::{RunMeta, RunStatus};
+use crate::store::{ListFilter, Store};
+
+/// A resolved selection.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    /// What the user wrote.
+    pub spec: String,
+    /// A description for people: `group 3 "base" (5 runs)`.
+    pub label: String,
+    /// Run ids, oldest first.
+    pub ids: Vec<i64>,
+}
+
+/// Resolves a selection; an empty one is an error naming the selection.
+pub fn select(store: &Store, spec: &str) -> Result<Selection> {
+    let s = spec.trim();
+    let ok_only = |v: Vec<RunMeta>| -> Vec<i64> {
+        let mut ids: Vec<i64> = v
+            .into_iter()
+            .filter(|m| m.status == RunStatus::Ok)
+            .map(|m| m.id)
+            .collect();
+        ids.reverse();
+        ids
+    };
+    let (label, ids) = if let Some(g) = s.strip_prefix("group:") {
+        let g: i64 = g
+            .trim()
+            .parse()
+            .with_context(|| format!("bad selection {spec:?}: group:N needs a number"))?;
+        (format!("group {g}"), store.group_runs(g)?)
+    } else if let Some(n) = s.strip_prefix("last:") {
+        let n: usize = n
+            .trim()
+            .parse()
+            .ok()
+            .filter(|n| *n > 0)
+            .with_context(|| format!("bad selection {spec:?}: last:N needs a count of 1 or more"))?;
+        // Read a few more than N so that failed runs do not shrink the selection.
+        let runs = store.list_runs(&ListFilter {
+            limit: Some(n.saturating_mul(4)),
+            ..ListFilter::default()
+        })?;
+        let mut ids = ok_only(runs);
+        let skip = ids.len().saturating_sub(n);
+        ids.drain(..skip);
+        (format!("the {n} latest runs"), ids)
+    } else if let Some(name) = s.strip_prefix("name=") {
+        let runs = store.list_runs(&ListFilter {
+            name: Some(name.to_string()),
+            ..ListFilter::default()
+        })?;
+        (format!("runs named {name:?}"), ok_only(runs))
+    } else if let Some(tag) = s.strip_prefix("tag:") {
+        let (k, v) = tag
+            .split_once('=')
+            .with_context(|| format!("bad selection {spec:?}: tag:KEY=VALUE"))?;
+        let runs = store.list_runs(&ListFilter {
+            tags: vec![(k.to_string(), v.to_string())],
+            ..ListFilter::default()
+        })?;
+        (format!("runs tagged {k}={v}"), ok_only(runs))
+    } else if let Ok(id) = s.parse::<i64>() {
+        let id = store.resolve(&id.to_string())?;
+        (format!("run {id}"), vec![id])
+    } else {
+        // `last` or a bare name: the latest run, widened to its group.
+        let id = store.resolve(s)?;
+        let meta = store.list_runs(&ListFilter {
+            limit: Some(1),
+            name: (s != "last").then(|| s.to_string()),
+            ..ListFilter::default()
+        })?;
+        match meta.first().and_then(|m| m.group_id) {
+            Some(g) => {
+                let ids = store.group_runs(g)?;
+                (
+                    format!("group {g} {s:?} ({} runs)", ids.len()),
+                    ids,
+                )
+            }
+            None => (format!("run {id} {s:?}"), vec![id]),
+        }
+    };
+    if ids.is_empty() {
+        bail!("selection {spec:?} matches no run (`perfmon list` shows the stored runs)");
+    }
+    Ok(Selection {
+        spec: spec.to_string(),
+        label,
+        ids,
+    })
+}
