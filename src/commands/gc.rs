@@ -1,0 +1,118 @@
+//! Cleaning up stored runs: `perfmon rm RUN...`, `perfmon gc --keep-last N | --older-than 30d`
+//! (optionally per `--name`, with `--dry-run`), and `perfmon doctor`, which verifies a database
+//! and lists what is damaged. Deleting reclaims the space (the file shrinks).
+
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::Result;
+
+use crate::cli::{DoctorArgs, GcArgs, RmArgs};
+use crate::store::{ListFilter, Store};
+
+pub fn rm(db: &Path, a: &RmArgs) -> Result<i32> {
+    let mut store = Store::open_readonly(db)?;
+    let mut ids = Vec::new();
+    for spec in &a.runs {
+        ids.push(store.resolve(spec)?);
+    }
+    drop(store);
+    store = Store::open(db)?;
+    let n = store.delete_runs(&ids)?;
+    let freed = store.reclaim()?;
+    eprintln!(
+        "perfmon: removed {n} run(s){}",
+        fmt_freed(freed)
+    );
+    Ok(0)
+}
+
+pub fn gc(db: &Path, a: &GcArgs) -> Result<i32> {
+    if a.keep_last.is_none() && a.older_than.is_none() {
+        anyhow::bail!("gc needs --keep-last N or --older-than AGE (for example 30d)");
+    }
+    let mut store = Store::open_readonly(db)?;
+    let runs = store.list_runs(&ListFilter {
+        name: a.name.clone(),
+        ..ListFilter::default()
+    })?;
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    // Newest first: keep the first N; of the rest, delete those older than the age (or all of
+    // them when no age is given).
+    let doomed: Vec<(i64, String)> = runs
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| a.keep_last.is_none_or(|k| *i >= k))
+        .filter(|(_, m)| {
+            a.older_than
+                .is_none_or(|age| now_ms - m.started_at_ms > age.as_millis() as i64)
+        })
+        .map(|(_, m)| {
+            (
+                m.id,
+                format!(
+                    "{} {} {}",
+                    m.id,
+                    m.name.as_deref().unwrap_or("-"),
+                    crate::report::fmt_rfc3339(m.started_at_ms)
+                ),
+            )
+        })
+        .collect();
+    if a.dry_run {
+        let mut out = String::new();
+        for (_, line) in &doomed {
+            out.push_str(&format!("would remove run {line}\n"));
+        }
+        out.push_str(&format!(
+            "{} of {} run(s) would be removed (--dry-run: nothing was)\n",
+            doomed.len(),
+            runs.len()
+        ));
+        super::write_stdout(&out)?;
+        return Ok(0);
+    }
+    drop(store);
+    store = Store::open(db)?;
+    let ids: Vec<i64> = doomed.iter().map(|(id, _)| *id).collect();
+    let n = store.delete_runs(&ids)?;
+    let freed = if n > 0 { store.reclaim()? } else { 0 };
+    eprintln!(
+        "perfmon: removed {n} of {} run(s){}",
+        runs.len(),
+        fmt_freed(freed)
+    );
+    Ok(0)
+}
+
+pub fn doctor(db: &Path, _a: &DoctorArgs) -> Result<i32> {
+    let store = Store::open_readonly(db)?;
+    let problems = store.integrity_check()?;
+    let mut out = String::new();
+    if problems.is_empty() {
+        out.push_str(&format!("{}: ok\n", db.display()));
+        super::write_stdout(&out)?;
+        return Ok(0);
+    }
+    for p in &problems {
+        out.push_str(&format!("damaged: {p}\n"));
+    }
+    out.push_str(&format!(
+        "{}: {} problem(s); other runs are readable (`perfmon rm` removes a damaged run)\n",
+        db.display(),
+        problems.len()
+    ));
+    super::write_stdout(&out)?;
+    Ok(1)
+}
+
+fn fmt_freed(bytes: u64) -> String {
+    if bytes == 0 {
+        String::new()
+    } else {
+        format!(", {:.1} MiB reclaimed", bytes as f64 / (1024.0 * 1024.0))
+    }
+}

@@ -1,0 +1,228 @@
+//! `perfmon history [SELECTION] --metric wall`: a metric over stored runs in time order, with the
+//! commit of each, and the change points where a shift began (E-divisive means with a
+//! permutation test, as Hunter and Apache Otava use). Runs of one `--repeat` group make one
+//! point (their median), so a CI job that repeats its benchmark gives one point per commit.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde_json::json;
+
+use crate::analyze::changepoint::{e_divisive, ChangePoint, ChangePointOptions};
+use crate::analyze::figures::{main_key, normalize, run_figures};
+use crate::analyze::spec::{format_value, Metric};
+use crate::analyze::stats::median;
+use crate::cli::{HistoryArgs, HistoryFormat};
+use crate::model::{RunMeta, RunStatus};
+use crate::store::{ListFilter, Store};
+
+/// Version of the history JSON.
+pub const HISTORY_SCHEMA_VERSION: u32 = 1;
+
+/// One point of the history: a run, or a group of runs.
+#[derive(Debug, Clone)]
+pub struct Point {
+    pub run_ids: Vec<i64>,
+    pub started_at_ms: i64,
+    pub commit: Option<String>,
+    pub value: f64,
+}
+
+pub fn history(db: &Path, a: &HistoryArgs) -> Result<i32> {
+    let store = Store::open_readonly(db)?;
+    let metric = a.metric.clone();
+    let metas = select_metas(&store, a.selection.as_deref(), a.limit)?;
+    // Values per run (oldest first), then one point per group.
+    let mut by_key: BTreeMap<(i64, i64), Point> = BTreeMap::new();
+    let mut values: BTreeMap<(i64, i64), Vec<f64>> = BTreeMap::new();
+    for m in &metas {
+        let rec = store
+            .load_run_summary(m.id)
+            .with_context(|| format!("cannot read run {}", m.id))?;
+        let an = crate::analyze::analyze(&rec);
+        let main = main_key(&an);
+        let want = normalize(&metric, main.as_deref());
+        let Some(f) = run_figures(&rec, &an).into_iter().find(|f| f.metric == want) else {
+            continue;
+        };
+        // Key: the group's first run id, so a group sorts where it started.
+        let key = match m.group_id {
+            Some(g) => (
+                by_key
+                    .keys()
+                    .find(|k| k.1 == g)
+                    .map(|k| k.0)
+                    .unwrap_or(m.id),
+                g,
+            ),
+            None => (m.id, -m.id),
+        };
+        let p = by_key.entry(key).or_insert_with(|| Point {
+            run_ids: Vec::new(),
+            started_at_ms: m.started_at_ms,
+            commit: m.git.as_ref().map(|g| g.commit.clone()),
+            value: f64::NAN,
+        });
+        p.run_ids.push(m.id);
+        values.entry(key).or_default().push(f.value);
+    }
+    let mut points: Vec<Point> = Vec::new();
+    for (k, mut p) in by_key {
+        p.value = values.get(&k).and_then(|v| median(v)).unwrap_or(f64::NAN);
+        points.push(p);
+    }
+    let series: Vec<f64> = points.iter().map(|p| p.value).collect();
+    let cps = e_divisive(
+        &series,
+        &ChangePointOptions {
+            min_size: a.min_size,
+            sig_level: a.sig_level,
+            ..ChangePointOptions::default()
+        },
+    );
+    let m = metric.to_string();
+    let out = match a.format {
+        HistoryFormat::Text => text(&m, a.selection.as_deref(), &points, &cps),
+        HistoryFormat::Json => {
+            serde_json::to_string_pretty(&to_json(&m, a.selection.as_deref(), &points, &cps))? + "\n"
+        }
+    };
+    match &a.output {
+        Some(p) => std::fs::write(p, out).with_context(|| format!("cannot write {}", p.display()))?,
+        None => super::write_stdout(&out)?,
+    }
+    Ok(0)
+}
+
+/// The runs of a history, oldest first: `ok` runs of the selection (default: all), at most
+/// `limit` of the newest.
+fn select_metas(store: &Store, sel: Option<&str>, limit: usize) -> Result<Vec<RunMeta>> {
+    let mut f = ListFilter {
+        limit: Some(limit.saturating_mul(2).max(limit)),
+        ..ListFilter::default()
+    };
+    match sel {
+        None => {}
+        Some(s) if s.starts_with("tag:") => {
+            let (k, v) = s[4..]
+                .split_once('=')
+                .with_context(|| format!("bad selection {s:?}: tag:KEY=VALUE"))?;
+            f.tags = vec![(k.to_string(), v.to_string())];
+        }
+        Some(s) => f.name = Some(s.strip_prefix("name=").unwrap_or(s).to_string()),
+    }
+    let mut v: Vec<RunMeta> = store
+        .list_runs(&f)?
+        .into_iter()
+        .filter(|m| m.status == RunStatus::Ok)
+        .take(limit)
+        .collect();
+    v.reverse();
+    if v.is_empty() {
+        anyhow::bail!(
+            "no finished runs {}: `perfmon list` shows the stored runs",
+            sel.map(|s| format!("match {s:?}"))
+                .unwrap_or_else(|| "are stored".into())
+        );
+    }
+    Ok(v)
+}
+
+fn short(c: &Option<String>) -> String {
+    c.as_deref()
+        .map(|c| c.chars().take(10).collect())
+        .unwrap_or_else(|| "-".into())
+}
+
+fn who(p: &Point) -> String {
+    match p.run_ids.as_slice() {
+        [one] => format!("run {one}"),
+        many => format!(
+            "runs {}-{} ({})",
+            many.first().copied().unwrap_or(0),
+            many.last().copied().unwrap_or(0),
+            many.len()
+        ),
+    }
+}
+
+fn text(metric: &str, sel: Option<&str>, points: &[Point], cps: &[ChangePoint]) -> String {
+    let mut o = format!(
+        "history of {metric} over {} ({} points, oldest first)\n\n",
+        sel.map(|s| format!("runs {s:?}"))
+            .unwrap_or_else(|| "all runs".into()),
+        points.len()
+    );
+    o.push_str(&format!(
+        "{:>4}  {:<22}  {:<19}  {:<10}  {:>12}\n",
+        "#", "runs", "started (UTC)", "commit", metric
+    ));
+    for (i, p) in points.iter().enumerate() {
+        let mark = if cps.iter().any(|c| c.index == i) {
+            "  <- change"
+        } else {
+            ""
+        };
+        let started = crate::report::fmt_rfc3339(p.started_at_ms);
+        o.push_str(&format!(
+            "{:>4}  {:<22}  {:<19}  {:<10}  {:>12}{mark}\n",
+            i + 1,
+            who(p),
+            started.get(..19).unwrap_or(&started).replace('T', " "),
+            short(&p.commit),
+            format_value(metric, p.value)
+        ));
+    }
+    o.push('\n');
+    if cps.is_empty() {
+        o.push_str("change points: none (E-divisive means, permutation test)\n");
+    } else {
+        o.push_str("change points (E-divisive means, permutation test):\n");
+        for c in cps {
+            let p = &points[c.index];
+            o.push_str(&format!(
+                "  at #{} ({}, commit {}): {} -> {} ({}), p = {:.3}\n",
+                c.index + 1,
+                who(p),
+                short(&p.commit),
+                format_value(metric, c.mean_before),
+                format_value(metric, c.mean_after),
+                c.relative_change()
+                    .map(|r| format!("{:+.1}%", r * 100.0))
+                    .unwrap_or_else(|| "n/a".into()),
+                c.p
+            ));
+        }
+    }
+    o
+}
+
+fn to_json(metric: &str, sel: Option<&str>, points: &[Point], cps: &[ChangePoint]) -> serde_json::Value {
+    json!({
+        "schema_version": HISTORY_SCHEMA_VERSION,
+        "metric": metric,
+        "selection": sel,
+        "method": "e-divisive means (alpha 1), permutation test",
+        "points": points.iter().map(|p| json!({
+            "run_ids": p.run_ids,
+            "started_at": crate::report::fmt_rfc3339(p.started_at_ms),
+            "commit": p.commit,
+            "value": p.value,
+        })).collect::<Vec<_>>(),
+        "change_points": cps.iter().map(|c| json!({
+            "index": c.index,
+            "run_ids": points[c.index].run_ids,
+            "commit": points[c.index].commit,
+            "before": c.mean_before,
+            "after": c.mean_after,
+            "change_pct": c.relative_change().map(|r| r * 100.0),
+            "p": c.p,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// Parses `--metric` (clap value parser).
+pub fn parse_metric(s: &str) -> Result<Metric, String> {
+    Metric::parse(s).map_err(|e| e.to_string())
+}
