@@ -41,6 +41,120 @@ pub enum Command {
     Import(ImportArgs),
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompareFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TestArg {
+    /// Welch's unequal-variance t-test (default)
+    Welch,
+    /// The Mann-Whitney U test (needs 4 or more runs a side to reach p < 0.05)
+    MannWhitney,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The base: a run id, group:N, last, last:N, name=NAME, tag:KEY=VALUE or a name (its latest group)
+    pub base: String,
+    /// The candidate, in the same forms
+    pub cand: String,
+    #[arg(long, value_enum, default_value_t = CompareFormat::Text)]
+    pub format: CompareFormat,
+    /// Write to this file instead of stdout
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Exit 1 on a significant regression beyond these thresholds, e.g.
+    /// 'wall>5%,peak_rss>10%,timer:Data Loading>10%,best>1%' (default: [compare] fail_on of perfmon.toml)
+    #[arg(long, value_parser = parse_fail_on_arg, value_name = "SPEC")]
+    pub fail_on: Option<Vec<crate::analyze::spec::Threshold>>,
+    /// Significance level of the test (default 0.05)
+    #[arg(long, value_parser = parse_alpha)]
+    pub alpha: Option<f64>,
+    /// Smallest change of the medians, in %, that counts (default 1)
+    #[arg(long, value_name = "PCT")]
+    pub min_effect: Option<f64>,
+    /// The significance test
+    #[arg(long, value_enum, default_value_t = TestArg::Welch)]
+    pub test: TestArg,
+    /// Relative tolerance for the convergence point
+    #[arg(long, default_value_t = 0.01)]
+    pub converge_tol: f64,
+}
+
+fn parse_fail_on_arg(s: &str) -> Result<Vec<crate::analyze::spec::Threshold>, String> {
+    crate::analyze::spec::parse_fail_on(s).map_err(|e| e.to_string())
+}
+
+fn parse_metric_arg(s: &str) -> Result<crate::analyze::spec::Metric, String> {
+    crate::analyze::spec::Metric::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_alpha(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(a) if a > 0.0 && a < 1.0 => Ok(a),
+        _ => Err(format!("bad alpha {s:?}: a number between 0 and 1, like 0.05")),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HistoryFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Which runs: a name, name=NAME or tag:KEY=VALUE (default: all runs)
+    pub selection: Option<String>,
+    /// The metric: wall, cpu, peak_rss, timer:NAME, best, ...
+    #[arg(long, default_value = "wall", value_parser = parse_metric_arg)]
+    pub metric: crate::analyze::spec::Metric,
+    #[arg(long, value_enum, default_value_t = HistoryFormat::Text)]
+    pub format: HistoryFormat,
+    /// Write to this file instead of stdout
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// At most this many of the newest runs
+    #[arg(long, default_value_t = 500)]
+    pub limit: usize,
+    /// Fewest points on each side of a change point
+    #[arg(long, default_value_t = 3)]
+    pub min_size: usize,
+    /// Permutation-test significance level for a change point
+    #[arg(long, default_value_t = 0.05, value_parser = parse_alpha)]
+    pub sig_level: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    /// Runs: ids, `last` or names (their latest run)
+    #[arg(required = true, value_name = "RUN")]
+    pub runs: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct GcArgs {
+    /// Keep the N newest runs (of --name, if given)
+    #[arg(long, value_name = "N")]
+    pub keep_last: Option<usize>,
+    /// Remove runs started longer ago than this: 30d, 12h
+    #[arg(long, value_parser = parse_duration, value_name = "AGE")]
+    pub older_than: Option<Duration>,
+    /// Only runs with this name
+    #[arg(long)]
+    pub name: Option<String>,
+    /// List what would be removed, remove nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {}
+
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// A run id, `last` (default) or a name (its latest run)

@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::analyze::changepoint::{e_divisive, ChangePoint, ChangePointOptions};
 use crate::analyze::figures::{main_key, normalize, run_figures};
-use crate::analyze::spec::{format_value, Metric};
+use crate::analyze::spec::format_value;
 use crate::analyze::stats::median;
 use crate::cli::{HistoryArgs, HistoryFormat};
 use crate::model::{RunMeta, RunStatus};
@@ -222,7 +222,3 @@ fn to_json(metric: &str, sel: Option<&str>, points: &[Point], cps: &[ChangePoint
     })
 }
 
-/// Parses `--metric` (clap value parser).
-pub fn parse_metric(s: &str) -> Result<Metric, String> {
-    Metric::parse(s).map_err(|e| e.to_string())
-}
