@@ -96,7 +96,9 @@ fn parse_metric_arg(s: &str) -> Result<crate::analyze::spec::Metric, String> {
 fn parse_alpha(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(a) if a > 0.0 && a < 1.0 => Ok(a),
-        _ => Err(format!("bad alpha {s:?}: a number between 0 and 1, like 0.05")),
+        _ => Err(format!(
+            "bad alpha {s:?}: a number between 0 and 1, like 0.05"
+        )),
     }
 }
 
