@@ -9,7 +9,13 @@
 
 pub mod gpu;
 pub mod host;
+mod procfs;
 pub mod system;
+mod tree;
+#[cfg(test)]
+mod tree_tests;
+
+pub use tree::{SampleCost, TreeSampler};
 
 /// One process as seen in one sample.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -63,22 +69,33 @@ pub struct TreeTotals {
 impl TreeSnapshot {
     /// Tree totals. CPU, faults and context switches include each live process's reaped
     /// children; IO of a live process already includes its reaped children's.
+    ///
+    /// - CPU: own (`cpu_*_us`) + reaped children's (`child_cpu_*_us`, i.e. cutime/cstime).
+    /// - Faults: own + reaped children's (cminflt/cmajflt).
+    /// - RSS, vsize, threads: sums of the live processes (shared pages count once per process,
+    ///   as in any RSS sum).
+    /// - IO: `/proc/PID/io` of a live process already folds in the IO of the children it
+    ///   reaped, so it is summed as is; an unreadable file counts 0.
+    /// - Context switches: own only (the kernel keeps no per-process figure for reaped
+    ///   children that another process can read); an unreadable status counts 0.
     pub fn totals(&self) -> TreeTotals {
-        TreeTotals::default()
-    }
-}
-
-pub struct TreeSampler {
-    _root: u32,
-}
-
-impl TreeSampler {
-    /// `root` is the pid whose descendants form the tree (perfmon's own pid).
-    pub fn new(root: u32) -> TreeSampler {
-        TreeSampler { _root: root }
-    }
-
-    pub fn sample(&mut self) -> TreeSnapshot {
-        TreeSnapshot::default()
+        let mut t = TreeTotals {
+            procs: self.procs.len() as i64,
+            ..TreeTotals::default()
+        };
+        for p in &self.procs {
+            t.cpu_user_us += p.cpu_user_us + p.child_cpu_user_us;
+            t.cpu_system_us += p.cpu_system_us + p.child_cpu_system_us;
+            t.rss_kib += p.rss_kib;
+            t.vsize_kib += p.vsize_kib;
+            t.threads += p.threads;
+            t.read_bytes += p.read_bytes.unwrap_or(0);
+            t.write_bytes += p.write_bytes.unwrap_or(0);
+            t.minflt += p.minflt + p.child_minflt;
+            t.majflt += p.majflt + p.child_majflt;
+            t.vctxsw += p.vctxsw.unwrap_or(0);
+            t.ivctxsw += p.ivctxsw.unwrap_or(0);
+        }
+        t
     }
 }

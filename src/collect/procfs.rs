@@ -1,0 +1,361 @@
+//! Low-level helpers for reading Linux /proc: whole-file `pread` into a reused buffer,
+//! `openat` relative to a directory fd, directory listing with `getdents64`, and
+//! allocation-free parsers for `stat`, `io`, `status` and `children`.
+//!
+//! Every /proc file read here is a kernel `seq_file`, which fills the caller's buffer as far as
+//! it can: a read shorter than the buffer is therefore the end of the file, and one `pread` at
+//! offset 0 regenerates the contents, so an open fd is reused for every sample.
+
+use std::ffi::CStr;
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd};
+use std::os::unix::fs::FileExt;
+
+/// Reads the whole file from offset 0 into `buf` (kept at its full length, grown as needed) and
+/// returns the number of bytes read.
+pub(crate) fn pread_all(f: &File, buf: &mut Vec<u8>) -> io::Result<usize> {
+    if buf.len() < 4096 {
+        buf.resize(4096, 0);
+    }
+    let mut n = 0;
+    loop {
+        match f.read_at(&mut buf[n..], n as u64) {
+            Ok(0) => return Ok(n),
+            Ok(r) => {
+                n += r;
+                if n < buf.len() {
+                    return Ok(n);
+                }
+                let len = buf.len();
+                buf.resize(len * 2, 0);
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// `openat(dir, rel, O_RDONLY | O_CLOEXEC | extra)`.
+pub(crate) fn openat(dir: &File, rel: &CStr, extra: libc::c_int) -> io::Result<File> {
+    // SAFETY: `rel` is NUL-terminated; the returned fd is owned by the File.
+    let fd = unsafe {
+        libc::openat(
+            dir.as_raw_fd(),
+            rel.as_ptr(),
+            libc::O_RDONLY | libc::O_CLOEXEC | extra,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fd was just returned by openat and is owned by nobody else.
+    Ok(unsafe { File::from_raw_fd(fd) })
+}
+
+/// Opens `/proc/<pid>` as an `O_PATH` directory fd (a base for [`openat`]).
+pub(crate) fn open_pid_dir(pid: u32) -> io::Result<File> {
+    let mut path = PathBuf32::new();
+    path.push(b"/proc/");
+    path.push_u32(pid);
+    // SAFETY: the path is NUL-terminated by `as_cstr`.
+    let fd = unsafe {
+        libc::open(
+            path.as_cstr().as_ptr(),
+            libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fd was just returned by open and is owned by nobody else.
+    Ok(unsafe { File::from_raw_fd(fd) })
+}
+
+/// A small stack buffer for building NUL-terminated relative paths such as `123/children`.
+pub(crate) struct PathBuf32 {
+    buf: [u8; 48],
+    len: usize,
+}
+
+impl PathBuf32 {
+    pub(crate) fn new() -> PathBuf32 {
+        PathBuf32 {
+            buf: [0; 48],
+            len: 0,
+        }
+    }
+
+    pub(crate) fn push(&mut self, s: &[u8]) {
+        let n = s.len().min(self.buf.len() - 1 - self.len);
+        self.buf[self.len..self.len + n].copy_from_slice(&s[..n]);
+        self.len += n;
+    }
+
+    pub(crate) fn push_u32(&mut self, v: u32) {
+        let mut digits = [0u8; 10];
+        let mut i = digits.len();
+        let mut v = v;
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        self.push(&digits[i..]);
+    }
+
+    pub(crate) fn as_cstr(&mut self) -> &CStr {
+        self.buf[self.len] = 0;
+        // The buffer holds no interior NUL (only digits and path bytes were pushed), and one
+        // terminates it; fall back to the empty string rather than panic.
+        CStr::from_bytes_until_nul(&self.buf[..=self.len]).unwrap_or(c"")
+    }
+}
+
+/// Lists the numeric entries (pids or tids) of an open directory fd, from its start, into `out`.
+pub(crate) fn list_numeric_dir(
+    dir: &File,
+    buf: &mut Vec<u8>,
+    out: &mut Vec<u32>,
+) -> io::Result<()> {
+    out.clear();
+    if buf.len() < 4096 {
+        buf.resize(4096, 0);
+    }
+    // SAFETY: plain syscalls on a valid fd.
+    if unsafe { libc::lseek(dir.as_raw_fd(), 0, libc::SEEK_SET) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    loop {
+        // SAFETY: the kernel writes at most buf.len() bytes into buf.
+        let n = unsafe {
+            libc::syscall(
+                libc::SYS_getdents64,
+                dir.as_raw_fd(),
+                buf.as_mut_ptr(),
+                buf.len(),
+            )
+        };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        if n == 0 {
+            return Ok(());
+        }
+        // struct linux_dirent64 { u64 d_ino; i64 d_off; u16 d_reclen; u8 d_type; char d_name[]; }
+        let data = &buf[..n as usize];
+        let mut off = 0;
+        while off + 19 < data.len() {
+            let reclen = u16::from_ne_bytes([data[off + 16], data[off + 17]]) as usize;
+            if reclen == 0 || off + reclen > data.len() {
+                break;
+            }
+            let name = &data[off + 19..off + reclen];
+            let name = &name[..memchr::memchr(0, name).unwrap_or(name.len())];
+            if let Some(v) = parse_u64(name) {
+                out.push(v as u32);
+            }
+            off += reclen;
+        }
+    }
+}
+
+/// The fields of `/proc/PID/stat` that perfmon uses (raw kernel units: ticks, pages, bytes).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Stat {
+    pub state: u8,
+    pub ppid: u32,
+    pub minflt: i64,
+    pub cminflt: i64,
+    pub majflt: i64,
+    pub cmajflt: i64,
+    pub utime: i64,
+    pub stime: i64,
+    pub cutime: i64,
+    pub cstime: i64,
+    pub num_threads: i64,
+    pub starttime: u64,
+    pub vsize: u64,
+    pub rss_pages: i64,
+}
+
+/// Parses `/proc/PID/stat`; returns the fields and the byte range of the name (comm).
+pub(crate) fn parse_stat(buf: &[u8]) -> Option<(Stat, std::ops::Range<usize>)> {
+    let open = memchr::memchr(b'(', buf)?;
+    // The name may itself contain ')' and spaces: it ends at the last ')'.
+    let close = memchr::memrchr(b')', buf)?;
+    if close < open {
+        return None;
+    }
+    let mut st = Stat::default();
+    // Fields after the name, numbered as in proc(5): field 3 (state) is index 0 here.
+    for (i, tok) in buf[close + 1..]
+        .split(|&b| b == b' ' || b == b'\n')
+        .filter(|t| !t.is_empty())
+        .enumerate()
+    {
+        match i + 3 {
+            3 => st.state = tok[0],
+            4 => st.ppid = parse_u64(tok)? as u32,
+            10 => st.minflt = parse_i64(tok)?,
+            11 => st.cminflt = parse_i64(tok)?,
+            12 => st.majflt = parse_i64(tok)?,
+            13 => st.cmajflt = parse_i64(tok)?,
+            14 => st.utime = parse_i64(tok)?,
+            15 => st.stime = parse_i64(tok)?,
+            16 => st.cutime = parse_i64(tok)?,
+            17 => st.cstime = parse_i64(tok)?,
+            20 => st.num_threads = parse_i64(tok)?,
+            22 => st.starttime = parse_u64(tok)?,
+            23 => st.vsize = parse_u64(tok)?,
+            24 => {
+                st.rss_pages = parse_i64(tok)?;
+                return Some((st, open + 1..close));
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// `read_bytes` and `write_bytes` of `/proc/PID/io`.
+pub(crate) fn parse_io(buf: &[u8]) -> Option<(i64, i64)> {
+    Some((
+        field_after(buf, b"read_bytes:")?,
+        field_after(buf, b"write_bytes:")?,
+    ))
+}
+
+/// Voluntary and involuntary context switches of `/proc/PID/status` (summed over the threads).
+pub(crate) fn parse_status_ctxsw(buf: &[u8]) -> Option<(i64, i64)> {
+    Some((
+        field_after(buf, b"\nvoluntary_ctxt_switches:")?,
+        field_after(buf, b"\nnonvoluntary_ctxt_switches:")?,
+    ))
+}
+
+/// A value of a `key: value` line. `key` must be unambiguous (e.g. `\nname:`), or the first
+/// line of the file; for `read_bytes:` the match is anchored at a line start below.
+pub(crate) fn field_after(buf: &[u8], key: &[u8]) -> Option<i64> {
+    let mut from = 0;
+    loop {
+        let at = from + memchr::memmem::find(&buf[from..], key)?;
+        let line_start = at == 0 || buf[at - 1] == b'\n' || key[0] == b'\n';
+        if line_start {
+            let rest = &buf[at + key.len()..];
+            let rest = &rest[rest
+                .iter()
+                .position(|b| !b.is_ascii_whitespace())
+                .unwrap_or(rest.len())..];
+            let end = rest
+                .iter()
+                .position(|b| !(b.is_ascii_digit() || *b == b'-'))
+                .unwrap_or(rest.len());
+            return parse_i64(&rest[..end]);
+        }
+        from = at + key.len();
+    }
+}
+
+/// Appends the pids listed in a `children` file (space-separated) to `out`.
+pub(crate) fn parse_children(buf: &[u8], out: &mut Vec<u32>) {
+    for tok in buf.split(|b| b.is_ascii_whitespace()) {
+        if let Some(v) = parse_u64(tok) {
+            out.push(v as u32);
+        }
+    }
+}
+
+pub(crate) fn parse_u64(s: &[u8]) -> Option<u64> {
+    if s.is_empty() || s.len() > 20 {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &b in s {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    Some(v)
+}
+
+pub(crate) fn parse_i64(s: &[u8]) -> Option<i64> {
+    match s.split_first() {
+        Some((b'-', rest)) => parse_u64(rest)
+            .and_then(|v| i64::try_from(v).ok())
+            .map(|v| -v),
+        _ => parse_u64(s).and_then(|v| i64::try_from(v).ok()),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    const STAT: &[u8] = b"4242 (my (odd) name) S 4200 4242 4200 0 -1 4194304 1500 30 2 1 \
+        250 40 12 3 20 0 3 0 987654 123456789 2560 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 \
+        17 1 0 0 0 0 0\n";
+
+    #[test]
+    fn stat_fields_and_odd_name() {
+        let (st, name) = parse_stat(STAT).unwrap();
+        assert_eq!(&STAT[name], b"my (odd) name");
+        assert_eq!(st.state, b'S');
+        assert_eq!(st.ppid, 4200);
+        assert_eq!(
+            (st.minflt, st.cminflt, st.majflt, st.cmajflt),
+            (1500, 30, 2, 1)
+        );
+        assert_eq!((st.utime, st.stime, st.cutime, st.cstime), (250, 40, 12, 3));
+        assert_eq!(st.num_threads, 3);
+        assert_eq!(st.starttime, 987654);
+        assert_eq!(st.vsize, 123456789);
+        assert_eq!(st.rss_pages, 2560);
+        assert!(parse_stat(b"12 (trunc) S 1 2").is_none());
+    }
+
+    #[test]
+    fn io_and_status() {
+        let io = b"rchar: 100\nwchar: 200\nsyscr: 3\nsyscw: 4\nread_bytes: 4096\n\
+            write_bytes: 8192\ncancelled_write_bytes: 0\n";
+        assert_eq!(parse_io(io), Some((4096, 8192)));
+        let status = b"Name:\tcat\nState:\tS (sleeping)\nVmRSS:\t  1024 kB\n\
+            voluntary_ctxt_switches:\t17\nnonvoluntary_ctxt_switches:\t3\n";
+        assert_eq!(parse_status_ctxsw(status), Some((17, 3)));
+        assert_eq!(field_after(status, b"VmRSS:"), Some(1024));
+        assert_eq!(parse_status_ctxsw(b"Name:\tx\n"), None);
+    }
+
+    #[test]
+    fn children_and_numbers() {
+        let mut v = vec![];
+        parse_children(b"12 345 6789 ", &mut v);
+        assert_eq!(v, vec![12, 345, 6789]);
+        assert_eq!(parse_i64(b"-5"), Some(-5));
+        assert_eq!(parse_u64(b"x1"), None);
+        let mut p = PathBuf32::new();
+        p.push_u32(0);
+        p.push(b"/");
+        p.push_u32(4_294_967_295);
+        assert_eq!(p.as_cstr().to_bytes(), b"0/4294967295");
+    }
+
+    #[test]
+    fn reads_own_proc_files() {
+        let f = File::open("/proc/self/stat").unwrap();
+        let mut buf = vec![0; 16]; // grows
+        let n = pread_all(&f, &mut buf).unwrap();
+        let (st, _) = parse_stat(&buf[..n]).unwrap();
+        assert!(st.num_threads >= 1);
+        let dir = open_pid_dir(std::process::id()).unwrap();
+        let task = openat(&dir, c"task", libc::O_DIRECTORY).unwrap();
+        let mut tids = vec![];
+        list_numeric_dir(&task, &mut buf, &mut tids).unwrap();
+        assert!(tids.contains(&std::process::id()));
+    }
+}

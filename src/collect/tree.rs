@@ -1,0 +1,446 @@
+//! The process-tree sampler: finds the descendants of a root pid afresh at each sample by
+//! walking `/proc/<pid>/task/<tid>/children` from the root (every thread, since children are
+//! listed per thread), and reads each process's `stat`, `io`, `status` and CPU clock.
+//!
+//! Cost: per-pid state (fds of `stat`, `io`, `status`, the `task` directory and each thread's
+//! `children`) is kept between samples and re-read with `pread` into one reused buffer, so a
+//! steady-state sample costs a few syscalls per process and no `open`. The state of a pid that
+//! was not seen in a pass is dropped after it. The number of cached fds is bounded by a budget
+//! derived from `RLIMIT_NOFILE`; beyond it files are opened, read and closed each time.
+//!
+//! Races: a process that vanishes at any point is skipped, never an error. Processes are visited
+//! parents before children, so a child reaped between the two reads is missed once (its CPU is
+//! then in the parent's `cutime`, or in perfmon's rusage, at the next sample), never counted
+//! twice. A cached fd of a dead pid fails (`ESRCH`) even when the pid is reused, so reuse is
+//! detected and the state reopened.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::fs::File;
+use std::time::Instant;
+
+use super::procfs::{self, PathBuf32, Stat};
+use super::ProcSample;
+
+/// Where the time of the last sample went (for benchmarks and self-monitoring).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SampleCost {
+    /// Processes in the snapshot.
+    pub procs: usize,
+    /// Nanoseconds spent listing threads and children (finding the tree).
+    pub find_ns: u64,
+    /// Nanoseconds spent opening and reading the processes' files and CPU clocks.
+    pub read_ns: u64,
+    /// File descriptors held between samples.
+    pub cached_fds: usize,
+}
+
+/// Open files of one process.
+#[derive(Default)]
+struct Handles {
+    task: Option<File>,
+    stat: Option<File>,
+    io: Option<File>,
+    status: Option<File>,
+    /// `task/<tid>/children` for each thread seen in the last pass.
+    children: Vec<(u32, File)>,
+}
+
+impl Handles {
+    fn fds(&self) -> usize {
+        [&self.task, &self.stat, &self.io, &self.status]
+            .iter()
+            .filter(|f| f.is_some())
+            .count()
+            + self.children.len()
+    }
+}
+
+/// What is kept about a pid between samples.
+struct ProcState {
+    h: Handles,
+    /// False when the fd budget was exhausted: files are reopened at each sample.
+    cached: bool,
+    /// CPU clock of the process (`clock_getcpuclockid`), when available.
+    clock: Option<libc::clockid_t>,
+    /// Pass in which the pid was last seen.
+    pass: u64,
+}
+
+pub struct TreeSampler {
+    root: u32,
+    root_task: Option<File>,
+    root_children: Vec<(u32, File)>,
+    states: HashMap<u32, ProcState>,
+    pass: u64,
+    buf: Vec<u8>,
+    tids: Vec<u32>,
+    kids: Vec<u32>,
+    queue: VecDeque<u32>,
+    visited: HashSet<u32>,
+    clk_tck: i64,
+    page_kib: i64,
+    fd_budget: usize,
+    cached_fds: usize,
+    cost: SampleCost,
+}
+
+impl TreeSampler {
+    /// `root` is the pid whose descendants form the tree (perfmon's own pid).
+    pub fn new(root: u32) -> TreeSampler {
+        // SAFETY: sysconf and getrlimit only read process-wide values.
+        let clk_tck = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+        let mut lim = libc::rlimit {
+            rlim_cur: 1024,
+            rlim_max: 1024,
+        };
+        // SAFETY: lim is a valid rlimit to fill.
+        unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) };
+        // A quarter of the soft limit: the rest is left to perfmon (database, pipes).
+        let fd_budget = (lim.rlim_cur / 4).clamp(32, 16384) as usize;
+        TreeSampler {
+            root,
+            root_task: None,
+            root_children: Vec::new(),
+            states: HashMap::new(),
+            pass: 0,
+            buf: vec![0; 8192],
+            tids: Vec::new(),
+            kids: Vec::new(),
+            queue: VecDeque::new(),
+            visited: HashSet::new(),
+            clk_tck: if clk_tck > 0 { clk_tck as i64 } else { 100 },
+            page_kib: if page > 0 { page as i64 / 1024 } else { 4 },
+            fd_budget,
+            cached_fds: 0,
+            cost: SampleCost::default(),
+        }
+    }
+
+    /// The cost of the last [`TreeSampler::sample`].
+    pub fn last_cost(&self) -> SampleCost {
+        self.cost
+    }
+
+    /// Walks the tree from the root and reads every process in it, parents before children.
+    pub fn sample(&mut self) -> super::TreeSnapshot {
+        self.pass += 1;
+        self.cost = SampleCost::default();
+        self.visited.clear();
+        self.queue.clear();
+        let mut procs = Vec::with_capacity(self.states.len());
+
+        let t0 = Instant::now();
+        self.list_root_children();
+        let mut find_ns = t0.elapsed().as_nanos() as u64;
+        let mut read_ns = 0;
+
+        while let Some(pid) = self.queue.pop_front() {
+            if pid == self.root || !self.visited.insert(pid) {
+                continue;
+            }
+            let t = Instant::now();
+            let got = self.read_proc(pid);
+            let t2 = Instant::now();
+            read_ns += (t2 - t).as_nanos() as u64;
+            if let Some((p, nthreads)) = got {
+                procs.push(p);
+                self.list_children(pid, nthreads);
+                find_ns += t2.elapsed().as_nanos() as u64;
+            }
+        }
+
+        // Drop the state of pids not seen in this pass (exited or left the tree).
+        let pass = self.pass;
+        let mut freed = 0;
+        self.states.retain(|_, s| {
+            let keep = s.pass == pass;
+            if !keep && s.cached {
+                freed += s.h.fds();
+            }
+            keep
+        });
+        self.cached_fds -= freed.min(self.cached_fds);
+        self.cost = SampleCost {
+            procs: procs.len(),
+            find_ns,
+            read_ns,
+            cached_fds: self.cached_fds,
+        };
+        super::TreeSnapshot { procs }
+    }
+
+    /// Queues the children of every thread of the root.
+    fn list_root_children(&mut self) {
+        if self.root_task.is_none() {
+            self.root_task = procfs::open_pid_dir(self.root)
+                .and_then(|d| procfs::openat(&d, c"task", libc::O_DIRECTORY))
+                .ok();
+            if self.root_task.is_some() {
+                self.cached_fds += 1;
+            }
+        }
+        let Some(task) = self.root_task.as_ref() else {
+            return;
+        };
+        if procfs::list_numeric_dir(task, &mut self.buf, &mut self.tids).is_err() {
+            return;
+        }
+        let before = self.root_children.len();
+        let budget = self.fd_budget.saturating_sub(self.cached_fds);
+        read_thread_children(
+            task,
+            &self.tids,
+            &mut self.root_children,
+            budget,
+            &mut self.buf,
+            &mut self.kids,
+        );
+        self.cached_fds = (self.cached_fds + self.root_children.len()).saturating_sub(before);
+        self.queue.extend(self.kids.drain(..));
+    }
+
+    /// Queues the children of every thread of `pid` (state already refreshed by `read_proc`).
+    fn list_children(&mut self, pid: u32, nthreads: i64) {
+        let Some(st) = self.states.get_mut(&pid) else {
+            return;
+        };
+        let before = st.h.fds();
+        if st.h.task.is_none() {
+            st.h.task = procfs::open_pid_dir(pid)
+                .and_then(|d| procfs::openat(&d, c"task", libc::O_DIRECTORY))
+                .ok();
+        }
+        let Some(task) = st.h.task.as_ref() else {
+            return;
+        };
+        self.tids.clear();
+        if nthreads == 1 {
+            // A single thread is the leader itself: no need to list the task directory.
+            self.tids.push(pid);
+        } else if procfs::list_numeric_dir(task, &mut self.buf, &mut self.tids).is_err() {
+            return;
+        }
+        let budget = if st.cached {
+            self.fd_budget.saturating_sub(self.cached_fds)
+        } else {
+            0
+        };
+        read_thread_children(
+            task,
+            &self.tids,
+            &mut st.h.children,
+            budget,
+            &mut self.buf,
+            &mut self.kids,
+        );
+        if st.cached {
+            self.cached_fds = (self.cached_fds + st.h.fds()).saturating_sub(before);
+        } else {
+            st.h = Handles::default();
+        }
+        self.queue.extend(self.kids.drain(..));
+    }
+
+    /// Reads one process. None when it vanished (or was never there).
+    fn read_proc(&mut self, pid: u32) -> Option<(ProcSample, i64)> {
+        // A cached stat fd of a dead pid fails even when the pid was reused: retry once fresh.
+        for attempt in 0..2 {
+            if !self.states.contains_key(&pid) {
+                let st = self.open_state(pid)?;
+                self.states.insert(pid, st);
+            } else if attempt == 1 {
+                return None;
+            }
+            let n = {
+                let st = self.states.get(&pid)?;
+                st.h.stat
+                    .as_ref()
+                    .and_then(|f| procfs::pread_all(f, &mut self.buf).ok())
+            };
+            match n.and_then(|n| procfs::parse_stat(&self.buf[..n]).map(|(s, r)| (s, r, n))) {
+                Some((stat, name, _)) => {
+                    let name = String::from_utf8_lossy(&self.buf[name]).into_owned();
+                    return Some(self.finish_read(pid, stat, name));
+                }
+                None => self.drop_state(pid),
+            }
+        }
+        None
+    }
+
+    /// Opens the files of a pid not seen before (cached within the fd budget).
+    fn open_state(&mut self, pid: u32) -> Option<ProcState> {
+        let dir = procfs::open_pid_dir(pid).ok()?;
+        let h = Handles {
+            stat: Some(procfs::openat(&dir, c"stat", 0).ok()?),
+            io: procfs::openat(&dir, c"io", 0).ok(),
+            status: procfs::openat(&dir, c"status", 0).ok(),
+            task: None,
+            children: Vec::new(),
+        };
+        let cached = self.cached_fds + h.fds() + 2 <= self.fd_budget;
+        if cached {
+            self.cached_fds += h.fds();
+        }
+        let mut clock: libc::clockid_t = 0;
+        // SAFETY: clock is a valid out-pointer.
+        let clock = (unsafe { libc::clock_getcpuclockid(pid as libc::pid_t, &mut clock) } == 0)
+            .then_some(clock);
+        Some(ProcState {
+            h,
+            cached,
+            clock,
+            pass: 0,
+        })
+    }
+
+    fn drop_state(&mut self, pid: u32) {
+        if let Some(s) = self.states.remove(&pid) {
+            if s.cached {
+                self.cached_fds -= s.h.fds().min(self.cached_fds);
+            }
+        }
+    }
+
+    /// Fills the sample from `stat` and reads the CPU clock, `io` and `status`.
+    fn finish_read(&mut self, pid: u32, stat: Stat, name: String) -> (ProcSample, i64) {
+        let pass = self.pass;
+        let (clk_tck, page_kib) = (self.clk_tck, self.page_kib);
+        let buf = &mut self.buf;
+        let Some(st) = self.states.get_mut(&pid) else {
+            return (ProcSample::default(), 0);
+        };
+        st.pass = pass;
+        let ticks_us = |t: i64| t * 1_000_000 / clk_tck;
+        let (cpu_user_us, cpu_system_us) = match st.clock.and_then(clock_ns) {
+            Some(ns) => split_cpu(ns, stat.utime, stat.stime),
+            None => (ticks_us(stat.utime), ticks_us(stat.stime)),
+        };
+        let io =
+            st.h.io
+                .as_ref()
+                .and_then(|f| procfs::pread_all(f, buf).ok())
+                .and_then(|n| procfs::parse_io(&buf[..n]));
+        let ctx =
+            st.h.status
+                .as_ref()
+                .and_then(|f| procfs::pread_all(f, buf).ok())
+                .and_then(|n| procfs::parse_status_ctxsw(&buf[..n]));
+        if !st.cached {
+            // Over the fd budget: keep nothing open between samples.
+            st.h.stat = None;
+            st.h.io = None;
+            st.h.status = None;
+        }
+        let p = ProcSample {
+            pid,
+            ppid: stat.ppid,
+            name,
+            cpu_user_us,
+            cpu_system_us,
+            child_cpu_user_us: ticks_us(stat.cutime),
+            child_cpu_system_us: ticks_us(stat.cstime),
+            rss_kib: stat.rss_pages * page_kib,
+            vsize_kib: (stat.vsize / 1024) as i64,
+            threads: stat.num_threads,
+            read_bytes: io.map(|v| v.0),
+            write_bytes: io.map(|v| v.1),
+            minflt: stat.minflt,
+            majflt: stat.majflt,
+            child_minflt: stat.cminflt,
+            child_majflt: stat.cmajflt,
+            vctxsw: ctx.map(|v| v.0),
+            ivctxsw: ctx.map(|v| v.1),
+        };
+        (p, stat.num_threads)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn read_one(&mut self, pid: u32) -> Option<ProcSample> {
+        self.pass += 1;
+        self.read_proc(pid).map(|v| v.0)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn cached_fds(&self) -> usize {
+        self.cached_fds
+    }
+
+    #[cfg(test)]
+    pub(crate) fn known_pids(&self) -> Vec<u32> {
+        self.states.keys().copied().collect()
+    }
+}
+
+/// Reads `task/<tid>/children` for each of `tids` into `kids`, reusing the fds in `cache`
+/// (opening new ones while `budget` allows) and dropping those of threads no longer listed.
+fn read_thread_children(
+    task: &File,
+    tids: &[u32],
+    cache: &mut Vec<(u32, File)>,
+    budget: usize,
+    buf: &mut Vec<u8>,
+    kids: &mut Vec<u32>,
+) {
+    cache.retain(|(t, _)| tids.contains(t));
+    let mut budget = budget;
+    for &tid in tids {
+        let n = match cache.iter().find(|(t, _)| *t == tid) {
+            Some((_, f)) => procfs::pread_all(f, buf).ok(),
+            None => {
+                let mut rel = PathBuf32::new();
+                rel.push_u32(tid);
+                rel.push(b"/children");
+                let Ok(f) = procfs::openat(task, rel.as_cstr(), 0) else {
+                    continue;
+                };
+                let n = procfs::pread_all(&f, buf).ok();
+                if budget > 0 {
+                    budget -= 1;
+                    cache.push((tid, f));
+                }
+                n
+            }
+        };
+        if let Some(n) = n {
+            procfs::parse_children(&buf[..n], kids);
+        }
+    }
+}
+
+/// The process CPU clock in nanoseconds.
+fn clock_ns(clock: libc::clockid_t) -> Option<i128> {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: ts is a valid out-pointer.
+    if unsafe { libc::clock_gettime(clock, &mut ts) } != 0 {
+        return None;
+    }
+    Some(i128::from(ts.tv_sec) * 1_000_000_000 + i128::from(ts.tv_nsec))
+}
+
+/// Splits a total CPU time (ns) into user and system µs in the ratio of the tick counts.
+/// Without ticks yet (a young process) it all counts as user time.
+fn split_cpu(ns: i128, uticks: i64, sticks: i64) -> (i64, i64) {
+    let total_us = ns / 1000;
+    let ticks = i128::from(uticks.max(0)) + i128::from(sticks.max(0));
+    if ticks == 0 {
+        return (total_us as i64, 0);
+    }
+    let user = total_us * i128::from(uticks.max(0)) / ticks;
+    (user as i64, (total_us - user) as i64)
+}
+
+#[cfg(test)]
+mod unit {
+    use super::split_cpu;
+
+    #[test]
+    fn split_follows_tick_ratio() {
+        assert_eq!(split_cpu(1_000_000_000, 75, 25), (750_000, 250_000));
+        assert_eq!(split_cpu(1_500, 0, 0), (1, 0));
+    }
+}
