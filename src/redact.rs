@@ -42,7 +42,10 @@ pub fn redact_args(args: &[String]) -> Vec<String> {
             hide_next = false;
             continue;
         }
-        if let Some((name, _)) = a.split_once('=') {
+        if let Some((name, _)) = a
+            .split_once('=')
+            .filter(|_| !a.contains(char::is_whitespace))
+        {
             if is_option_or_var(name) && is_secret_name(name) {
                 out.push(format!("{name}={REDACTED}"));
                 continue;

@@ -1,16 +1,48 @@
 //! SQLite storage of runs: schema and migrations, the compressed sample codec, incremental
 //! writing during a run and reading back. Knows nothing of the CLI, the runner or reports.
 //!
-//! INTERFACE (filled in by the storage work; the runner and reports rely on these signatures):
-//! - [`Store::open`] creates the file (0600, directory 0700) and migrates it.
+//! INTERFACE (the runner and reports rely on these signatures):
+//! - [`Store::open`] creates the file (0600, missing directories 0700) and migrates it;
+//!   [`Store::open_readonly`] never creates anything ([`StoreError::NoDatabase`] instead).
 //! - [`Store::begin_run`] inserts a run marked `incomplete` and returns its id.
 //! - [`RunWriter`] drains sealed sample chunks out of the in-memory tail at each flush, so
 //!   perfmon's memory stays bounded over long runs; [`RunWriter::finish`] writes the final record.
 //! - [`Store::load_run`], [`Store::list_runs`], [`Store::resolve`] read runs back.
+//!
+//! # Files, locking and network file systems
+//!
+//! One SQLite file holds every run. On a local disk it is used in WAL mode with a busy timeout
+//! of [`BUSY_TIMEOUT`], so several perfmon processes can write one database at once: each flush
+//! is one short `BEGIN IMMEDIATE` transaction, and waiting writers retry until the timeout.
+//! WAL needs a shared-memory index (`-shm`) that every process maps, which does not work across
+//! hosts on NFS/CIFS/SMB and similar (SQLite's documentation warns that it corrupts). When
+//! `statfs` reports such a file system for the database's directory, perfmon uses the rollback
+//! journal (`journal_mode=DELETE`, `synchronous=FULL`) instead: slower and relying on the file
+//! system's POSIX locks, but safe where those locks work. Sharing one database on a network file
+//! system between hosts is still best avoided (e.g. a CI cache: copy it, do not share it live).
+//!
+//! # Durability
+//!
+//! Every flush commits what it wrote, so a perfmon killed with SIGKILL leaves its run
+//! `incomplete` with the samples up to its last flush. A damaged blob makes [`Store::load_run`]
+//! fail for that run only, with a one-line [`StoreError::Corrupt`].
+//!
+//! Files: `open.rs` (file creation, pragmas), `schema.rs` (migrations), `codec.rs` (sample
+//! compression), `runs.rs` (run rows, tags, groups, listing), `writer.rs` (incremental writes),
+//! `read.rs` (loading runs, integrity check).
 
-use std::path::Path;
+mod codec;
+mod open;
+mod read;
+mod runs;
+mod schema;
+mod writer;
 
-use crate::model::{RunMeta, RunRecord};
+use std::path::{Path, PathBuf};
+
+pub use codec::CHUNK;
+pub use open::{Journal, BUSY_TIMEOUT};
+pub use writer::RunWriter;
 
 /// Storage errors a caller may branch on.
 #[derive(Debug, thiserror::Error)]
@@ -20,14 +52,34 @@ pub enum StoreError {
         path: String,
         source: rusqlite::Error,
     },
-    #[error("no run matches {0:?}")]
+    #[error(
+        "no run matches {0:?} (give a run id, a run name, or `last`; `perfmon list` shows them)"
+    )]
     NoSuchRun(String),
+    #[error("no database at {0}: record a run with `perfmon run -- CMD` first")]
+    NoDatabase(String),
+    #[error("database {path} has schema version {found}, newer than this perfmon supports ({supported}): upgrade perfmon")]
+    TooNew {
+        path: String,
+        found: u32,
+        supported: u32,
+    },
+    #[error("run {run_id} is damaged: {detail}")]
+    Corrupt { run_id: i64, detail: String },
+    #[error("database {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Other(String),
 }
 
+/// An open database.
 pub struct Store {
-    _conn: rusqlite::Connection,
+    conn: rusqlite::Connection,
+    path: PathBuf,
+    journal: Journal,
 }
 
 /// A filter for [`Store::list_runs`].
@@ -35,66 +87,96 @@ pub struct Store {
 pub struct ListFilter {
     pub limit: Option<usize>,
     pub name: Option<String>,
+    /// Runs carrying every one of these tags (key and value equal).
     pub tags: Vec<(String, String)>,
 }
 
 impl Store {
+    /// Opens (creating it when absent) and migrates the database at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let conn = rusqlite::Connection::open(path).map_err(|e| StoreError::Sqlite {
+        let journal = if path.parent().is_some_and(open::on_network_fs) {
+            Journal::Delete
+        } else {
+            Journal::Wal
+        };
+        Store::open_with(path, journal)
+    }
+
+    /// [`Store::open`] with an explicit journal mode (tests; network file systems).
+    pub fn open_with(path: &Path, journal: Journal) -> Result<Store, StoreError> {
+        open::create_private(path).map_err(|e| StoreError::Io {
             path: path.display().to_string(),
             source: e,
         })?;
-        Ok(Store { _conn: conn })
+        let mut conn = open::connect(path, false).map_err(|e| sql_err(path, e))?;
+        // Refuse a newer schema before the journal pragma writes to the file header.
+        schema::check_not_newer(&conn).map_err(|e| migrate_err(path, e))?;
+        open::set_journal(&conn, journal).map_err(|e| sql_err(path, e))?;
+        schema::migrate(&mut conn).map_err(|e| migrate_err(path, e))?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+            journal,
+        })
     }
 
-    pub fn begin_run(&mut self, _meta: &RunMeta) -> Result<i64, StoreError> {
-        Err(StoreError::Other("not yet".into()))
+    /// Opens an existing database for reading (report, list). Never creates the file: a missing
+    /// one is [`StoreError::NoDatabase`]. A database of an older schema is migrated first (the
+    /// only write it can cause); a newer one is [`StoreError::TooNew`].
+    pub fn open_readonly(path: &Path) -> Result<Store, StoreError> {
+        if !path.is_file() {
+            return Err(StoreError::NoDatabase(path.display().to_string()));
+        }
+        let conn = open::connect(path, true).map_err(|e| sql_err(path, e))?;
+        let version = schema::check_not_newer(&conn).map_err(|e| migrate_err(path, e))?;
+        if version < schema::latest() {
+            drop(conn);
+            let store = Store::open(path)?;
+            store
+                .conn
+                .execute_batch("PRAGMA query_only = ON")
+                .map_err(|e| sql_err(path, e))?;
+            return Ok(store);
+        }
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+            journal: Journal::Wal,
+        })
     }
 
-    /// Resolves `last`, a numeric id, or a name (its latest run) to a run id.
-    pub fn resolve(&self, spec: &str) -> Result<i64, StoreError> {
-        Err(StoreError::NoSuchRun(spec.to_string()))
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
-    pub fn load_run(&self, _id: i64) -> Result<RunRecord, StoreError> {
-        Err(StoreError::Other("not yet".into()))
+    /// The journal mode this connection was opened with (read-only ones report `Wal`).
+    pub fn journal(&self) -> Journal {
+        self.journal
     }
 
-    /// Creates a group of repeated runs; runs join it through `RunMeta::group_id`.
-    pub fn create_group(&mut self, _name: Option<&str>) -> Result<i64, StoreError> {
-        Err(StoreError::Other("not yet".into()))
+    fn err(&self, e: rusqlite::Error) -> StoreError {
+        sql_err(&self.path, e)
     }
+}
 
-    /// Deletes runs and their samples; returns how many existed.
-    pub fn delete_runs(&mut self, _ids: &[i64]) -> Result<usize, StoreError> {
-        Ok(0)
-    }
-
-    /// Newest first.
-    pub fn list_runs(&self, _filter: &ListFilter) -> Result<Vec<RunMeta>, StoreError> {
-        Ok(Vec::new())
+fn sql_err(path: &Path, e: rusqlite::Error) -> StoreError {
+    StoreError::Sqlite {
+        path: path.display().to_string(),
+        source: e,
     }
 }
 
-/// Writes one run incrementally.
-pub struct RunWriter {
-    pub run_id: i64,
-}
-
-impl RunWriter {
-    pub fn new(run_id: i64) -> RunWriter {
-        RunWriter { run_id }
-    }
-
-    /// Writes what is new in `rec` since the last flush. Full chunks of samples (and of process
-    /// tracks) are encoded, written once and removed from `rec`; the partial tail chunk is
-    /// rewritten at each flush. Timers, series and marks are rewritten or appended.
-    pub fn flush(&mut self, _store: &mut Store, _rec: &mut RunRecord) -> Result<(), StoreError> {
-        Ok(())
-    }
-
-    /// Final flush: everything left, totals, status, exit code, wall time.
-    pub fn finish(self, _store: &mut Store, _rec: &mut RunRecord) -> Result<(), StoreError> {
-        Ok(())
+fn migrate_err(path: &Path, e: schema::MigrateError) -> StoreError {
+    match e {
+        schema::MigrateError::TooNew { found, supported } => StoreError::TooNew {
+            path: path.display().to_string(),
+            found,
+            supported,
+        },
+        schema::MigrateError::Sqlite(e) => sql_err(path, e),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,141 @@
+//! Creating and opening the database file: private permissions, network file system detection,
+//! connection pragmas. No SQL beyond pragmas.
+
+use std::fs::{DirBuilder, OpenOptions};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+/// How long a writer waits for another process's transaction before giving up.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The journal mode a database is used with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Journal {
+    /// Write-ahead log: readers never block the writer. Needs shared memory (a local disk).
+    Wal,
+    /// Rollback journal: for network file systems, where WAL's shared memory is unsafe.
+    Delete,
+}
+
+/// Creates the parent directories (0700) and the file (0600) when they do not exist.
+pub fn create_private(path: &Path) -> std::io::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.exists() {
+            DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+        }
+    }
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)?;
+    Ok(())
+}
+
+/// Whether a `statfs` f_type names a network (or cluster) file system.
+pub fn is_network_fs_type(f_type: u32) -> bool {
+    const NETWORK: &[u32] = &[
+        0x6969,      // NFS
+        0x517B,      // SMB
+        0xFF53_4D42, // CIFS
+        0xFE53_4D42, // SMB2
+        0x7375_7245, // CODA
+        0x5346_414F, // AFS
+        0x6B41_4653, // kAFS
+        0x0102_1997, // 9P
+        0x00C3_6400, // Ceph
+        0x564C,      // NCP
+        0x0116_1970, // GFS2
+        0x7461_636F, // OCFS2
+        0x0BD0_0BD0, // Lustre
+        0x4750_4653, // GPFS
+    ];
+    NETWORK.contains(&f_type)
+}
+
+/// Whether `path` (an existing file or directory) lies on a network file system.
+pub fn on_network_fs(path: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: zeroed statfs is a valid out-parameter.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: valid NUL-terminated path and out-pointer.
+    if unsafe { libc::statfs(c.as_ptr(), &mut st) } != 0 {
+        return false;
+    }
+    // f_type is a signed word whose width varies by target; the magic is its low 32 bits.
+    #[allow(clippy::unnecessary_cast)]
+    let t = (st.f_type as u64 & 0xFFFF_FFFF) as u32;
+    is_network_fs_type(t)
+}
+
+/// Opens a connection with perfmon's pragmas. `read_only` connections never write (query_only).
+pub fn connect(path: &Path, read_only: bool) -> rusqlite::Result<Connection> {
+    // No SQLITE_OPEN_CREATE: the file was created (0600) by us, or must already exist.
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = match Connection::open_with_flags(path, flags) {
+        Ok(c) => c,
+        // A file we may not write (someone else's database): read it read-only.
+        Err(_) if read_only => Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?,
+        Err(e) => return Err(e),
+    };
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    if read_only {
+        conn.execute_batch("PRAGMA query_only = ON")?;
+    }
+    Ok(conn)
+}
+
+/// Sets the journal mode of a writable connection (persistent in the file for WAL).
+pub fn set_journal(conn: &Connection, journal: Journal) -> rusqlite::Result<()> {
+    let mode = match journal {
+        Journal::Wal => "WAL",
+        Journal::Delete => "DELETE",
+    };
+    let _: String = conn.query_row(&format!("PRAGMA journal_mode = {mode}"), [], |r| r.get(0))?;
+    let sync = match journal {
+        // In WAL mode NORMAL is durable against a process crash (SIGKILL), which is the contract.
+        Journal::Wal => "NORMAL",
+        Journal::Delete => "FULL",
+    };
+    conn.execute_batch(&format!("PRAGMA synchronous = {sync}"))?;
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn creates_private_dirs_and_file() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("a/b/runs.db");
+        create_private(&p).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&p), 0o600);
+        assert_eq!(mode(&d.path().join("a/b")), 0o700);
+        assert_eq!(mode(&d.path().join("a")), 0o700);
+    }
+
+    #[test]
+    fn network_fs_magics() {
+        assert!(is_network_fs_type(0x6969));
+        assert!(is_network_fs_type(0xFF53_4D42));
+        assert!(!is_network_fs_type(0xEF53)); // ext4
+        assert!(!is_network_fs_type(0x0102_1994)); // tmpfs
+        assert!(!on_network_fs(Path::new("/tmp")));
+    }
+}

@@ -1,0 +1,316 @@
+//! Loading a whole run back (stitching sample and track chunks together) and checking the
+//! database's integrity. Every blob is decoded defensively: damage is a
+//! [`StoreError::Corrupt`] for that run, never a panic.
+
+use std::collections::HashMap;
+
+use super::codec::{self, Reader, CHUNK};
+use super::{Store, StoreError};
+use crate::model::{
+    Direction, Mark, Point, ProcessTrack, RunRecord, SampleSet, Series, TimerSpan, MISSING,
+};
+
+/// Largest count a row may declare for a blob (guards allocation on damaged rows).
+const MAX_POINTS: usize = 1 << 26;
+
+fn corrupt(run_id: i64, detail: impl Into<String>) -> StoreError {
+    StoreError::Corrupt {
+        run_id,
+        detail: detail.into(),
+    }
+}
+
+fn count(run_id: i64, what: &str, v: i64, max: usize) -> Result<usize, StoreError> {
+    usize::try_from(v)
+        .ok()
+        .filter(|n| *n <= max)
+        .ok_or_else(|| corrupt(run_id, format!("{what}: bad count {v}")))
+}
+
+impl Store {
+    pub fn load_run(&self, id: i64) -> Result<RunRecord, StoreError> {
+        self.load(id, true)
+    }
+
+    /// A run without its samples and process tracks: metadata, totals, timers, series, marks.
+    /// Cheap enough to read thousands of runs (`perfmon history`).
+    pub fn load_run_summary(&self, id: i64) -> Result<RunRecord, StoreError> {
+        self.load(id, false)
+    }
+
+    fn load(&self, id: i64, samples: bool) -> Result<RunRecord, StoreError> {
+        let meta = self.read_meta(id)?;
+        let (totals, gpus, gpu_status, diagnostics, violations): (
+            String,
+            String,
+            String,
+            String,
+            String,
+        ) = self
+            .conn
+            .query_row(
+                "SELECT totals, gpus, gpu_status, diagnostics, violations FROM runs WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .map_err(|e| self.err(e))?;
+        let json_err = |what: &str, e: serde_json::Error| corrupt(id, format!("{what}: {e}"));
+        Ok(RunRecord {
+            meta,
+            totals: serde_json::from_str(&totals).map_err(|e| json_err("totals", e))?,
+            samples: if samples {
+                self.load_samples(id)?
+            } else {
+                SampleSet::default()
+            },
+            gpus: serde_json::from_str(&gpus).map_err(|e| json_err("gpus", e))?,
+            gpu_status,
+            timers: self.load_timers(id)?,
+            series: self.load_series(id)?,
+            marks: self.load_marks(id)?,
+            diagnostics: serde_json::from_str(&diagnostics)
+                .map_err(|e| json_err("diagnostics", e))?,
+            processes: if samples {
+                self.load_tracks(id)?
+            } else {
+                Vec::new()
+            },
+            violations: serde_json::from_str(&violations).map_err(|e| json_err("violations", e))?,
+        })
+    }
+
+    fn load_samples(&self, id: i64) -> Result<SampleSet, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT seq, n, ncols, data FROM sample_chunks WHERE run_id = ?1 ORDER BY seq",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut rows = st.query([id]).map_err(|e| self.err(e))?;
+        let mut out = SampleSet::default();
+        let mut expect_seq = 0i64;
+        let mut short_seen = false;
+        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+            let seq: i64 = r.get(0).map_err(|e| self.err(e))?;
+            let n = count(
+                id,
+                "sample chunk",
+                r.get(1).map_err(|e| self.err(e))?,
+                CHUNK,
+            )?;
+            let ncols = count(
+                id,
+                "sample chunk",
+                r.get(2).map_err(|e| self.err(e))?,
+                1 << 16,
+            )?;
+            let blob: Vec<u8> = r.get(3).map_err(|e| self.err(e))?;
+            if seq != expect_seq || short_seen {
+                return Err(corrupt(id, format!("sample chunk {seq} out of sequence")));
+            }
+            short_seen = n < CHUNK;
+            expect_seq += 1;
+            let chunk = codec::decode_chunk(&blob, n, ncols)
+                .map_err(|e| corrupt(id, format!("sample chunk {seq}: {e}")))?;
+            let offset = out.t_us.len();
+            out.t_us.extend_from_slice(&chunk.t_us);
+            for (name, vals) in chunk.columns {
+                out.columns
+                    .entry(name)
+                    .or_insert_with(|| vec![MISSING; offset])
+                    .extend_from_slice(&vals);
+            }
+            for col in out.columns.values_mut() {
+                col.resize(offset + n, MISSING);
+            }
+        }
+        Ok(out)
+    }
+
+    fn load_tracks(&self, id: i64) -> Result<Vec<ProcessTrack>, StoreError> {
+        let e = |e| self.err(e);
+        let mut values: HashMap<(u32, i64), (Vec<i64>, Vec<i64>)> = HashMap::new();
+        {
+            let mut st = self
+                .conn
+                .prepare_cached(
+                    "SELECT pid, first_sample, seq, n, data FROM track_chunks WHERE run_id = ?1
+                     ORDER BY pid, first_sample, seq",
+                )
+                .map_err(e)?;
+            let mut rows = st.query([id]).map_err(e)?;
+            while let Some(r) = rows.next().map_err(e)? {
+                let pid: u32 = r.get(0).map_err(e)?;
+                let first: i64 = r.get(1).map_err(e)?;
+                let seq: i64 = r.get(2).map_err(e)?;
+                let n = count(id, "track chunk", r.get(3).map_err(e)?, CHUNK)?;
+                let blob: Vec<u8> = r.get(4).map_err(e)?;
+                let v = values.entry((pid, first)).or_default();
+                if i64::try_from(v.0.len()).ok() != seq.checked_mul(CHUNK as i64) {
+                    return Err(corrupt(
+                        id,
+                        format!("track of pid {pid}: chunk {seq} out of sequence"),
+                    ));
+                }
+                let (a, b) = codec::decode_pair(&blob, n)
+                    .map_err(|err| corrupt(id, format!("track of pid {pid}: {err}")))?;
+                v.0.extend(a);
+                v.1.extend(b);
+            }
+        }
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT pid, first_sample, ppid, name FROM tracks WHERE run_id = ?1 ORDER BY ord",
+            )
+            .map_err(e)?;
+        let rows = st
+            .query_map([id], |r| {
+                Ok((
+                    r.get::<_, u32>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                ))
+            })
+            .map_err(e)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (pid, first, ppid, name) = row.map_err(e)?;
+            let (cpu_us, rss_kib) = values.remove(&(pid, first)).unwrap_or_default();
+            out.push(ProcessTrack {
+                pid,
+                ppid,
+                name,
+                first_sample: count(id, "track", first, usize::MAX)?,
+                cpu_us,
+                rss_kib,
+            });
+        }
+        Ok(out)
+    }
+
+    fn load_timers(&self, id: i64) -> Result<Vec<TimerSpan>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT name, start_s, end_s, depth, parent, closed_at_exit FROM timers
+                 WHERE run_id = ?1 ORDER BY idx",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([id], |r| {
+                Ok(TimerSpan {
+                    name: r.get(0)?,
+                    start_s: r.get(1)?,
+                    end_s: r.get(2)?,
+                    depth: r.get(3)?,
+                    parent: r.get::<_, Option<i64>>(4)?.map(|p| p.max(0) as usize),
+                    closed_at_exit: r.get(5)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    fn load_marks(&self, id: i64) -> Result<Vec<Mark>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT t_s, text FROM marks WHERE run_id = ?1 ORDER BY idx")
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([id], |r| {
+                Ok(Mark {
+                    t_s: r.get(0)?,
+                    text: r.get(1)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    fn load_series(&self, id: i64) -> Result<Vec<Series>, StoreError> {
+        let e = |e| self.err(e);
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT name, algorithm, source, direction, main, n, data FROM series
+                 WHERE run_id = ?1 ORDER BY idx",
+            )
+            .map_err(e)?;
+        let mut rows = st.query([id]).map_err(e)?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(e)? {
+            let name: String = r.get(0).map_err(e)?;
+            let n = count(id, "series", r.get(5).map_err(e)?, MAX_POINTS)?;
+            let blob: Vec<u8> = r.get(6).map_err(e)?;
+            let points = decode_points(&blob, n)
+                .map_err(|err| corrupt(id, format!("series {name}: {err}")))?;
+            let direction = match r.get::<_, Option<String>>(3).map_err(e)?.as_deref() {
+                None => None,
+                Some("minimize") => Some(Direction::Minimize),
+                Some("maximize") => Some(Direction::Maximize),
+                Some(d) => return Err(corrupt(id, format!("series {name}: direction {d:?}"))),
+            };
+            out.push(Series {
+                name,
+                algorithm: r.get(1).map_err(e)?,
+                source: r.get(2).map_err(e)?,
+                direction,
+                main: r.get(4).map_err(e)?,
+                points,
+            });
+        }
+        Ok(out)
+    }
+
+    /// `PRAGMA integrity_check` plus a full decode of every run. Returns the problems found,
+    /// one line each (empty when the database is healthy); damaged runs are named by id.
+    pub fn integrity_check(&self) -> Result<Vec<String>, StoreError> {
+        let mut problems: Vec<String> = {
+            let mut st = self
+                .conn
+                .prepare("PRAGMA integrity_check")
+                .map_err(|e| self.err(e))?;
+            let rows = st
+                .query_map([], |r| r.get::<_, String>(0))
+                .map_err(|e| self.err(e))?;
+            rows.collect::<Result<Vec<_>, _>>()
+                .map_err(|e| self.err(e))?
+                .into_iter()
+                .filter(|l| l != "ok")
+                .collect()
+        };
+        let ids: Vec<i64> = {
+            let mut st = self
+                .conn
+                .prepare("SELECT id FROM runs ORDER BY id")
+                .map_err(|e| self.err(e))?;
+            let rows = st.query_map([], |r| r.get(0)).map_err(|e| self.err(e))?;
+            rows.collect::<Result<_, _>>().map_err(|e| self.err(e))?
+        };
+        for id in ids {
+            if let Err(e) = self.load_run(id) {
+                problems.push(e.to_string());
+            }
+        }
+        Ok(problems)
+    }
+}
+
+fn decode_points(blob: &[u8], n: usize) -> Result<Vec<Point>, codec::DecodeError> {
+    let raw = codec::decompress(blob, codec::raw_bound(n, 3))?;
+    let mut r = Reader::new(&raw);
+    let iters = codec::decode_column(&mut r, n)?;
+    let ts = codec::decode_f64s(&mut r, n)?;
+    let vs = codec::decode_f64s(&mut r, n)?;
+    if !r.is_done() {
+        return Err(codec::DecodeError("trailing bytes in series".into()));
+    }
+    Ok(iters
+        .into_iter()
+        .zip(ts)
+        .zip(vs)
+        .map(|((iter, t_s), value)| Point { iter, t_s, value })
+        .collect())
+}

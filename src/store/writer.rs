@@ -1,0 +1,391 @@
+//! Incremental writing of one run while it is being recorded.
+//!
+//! Each [`RunWriter::flush`] is one `BEGIN IMMEDIATE` transaction. Only once it has committed
+//! are the sealed parts removed from the caller's [`RunRecord`], so a failed flush loses nothing.
+//!
+//! # What the caller must know about draining
+//!
+//! - **Samples.** Every full chunk of [`CHUNK`] samples is written once and removed from the
+//!   front of `rec.samples` (the time column and every metric column). `rec.samples` then holds
+//!   only samples `sealed_samples()..`; the caller keeps pushing to it as before. Absolute sample
+//!   indices (`ProcessTrack::first_sample`) are unaffected. The partial tail is rewritten at each
+//!   flush in which it grew.
+//! - **Process tracks.** Tracks are keyed by `(pid, first_sample)`. Every full chunk of
+//!   [`CHUNK`] values of a track is written once and removed from the front of its `cpu_us` and
+//!   `rss_kib` vectors: after a flush a track's vectors hold only the values of samples
+//!   `first_sample + sealed_track_values(pid, first_sample)..`. Keep pushing one value per sample
+//!   to both vectors; never replace them with the full history. A track the caller removes from
+//!   `rec.processes` stays in the database as last written.
+//! - **Timers, marks, series** are rewritten whenever they changed (a cheap fingerprint).
+
+use std::collections::hash_map::DefaultHasher;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+
+use rusqlite::{params, Connection, TransactionBehavior};
+
+use super::codec::{self, CHUNK, LEVEL_SEALED, LEVEL_TAIL};
+use super::runs::update_run_row;
+use super::{Store, StoreError};
+use crate::model::{Direction, ProcessTrack, RunRecord};
+
+/// What the writer remembers of one process track.
+#[derive(Debug, Clone)]
+struct TrackState {
+    ord: i64,
+    sealed: usize,
+    /// Values in the database (sealed + tail); `None` before the first write.
+    written: Option<usize>,
+    ppid: u32,
+    name: String,
+}
+
+/// Writes one run incrementally.
+pub struct RunWriter {
+    pub run_id: i64,
+    sealed: usize,
+    /// (samples, columns) of the tail as last written.
+    tail_written: Option<(usize, usize)>,
+    tracks: HashMap<(u32, usize), TrackState>,
+    next_ord: i64,
+    fingerprints: Option<[u64; 3]>,
+}
+
+/// Sealed parts to remove from the record once the transaction committed.
+#[derive(Default)]
+struct Drain {
+    samples: usize,
+    tail: Option<(usize, usize)>,
+    tracks: Vec<(usize, usize)>,
+    states: Vec<((u32, usize), TrackState)>,
+    next_ord: i64,
+    fingerprints: Option<[u64; 3]>,
+}
+
+impl RunWriter {
+    pub fn new(run_id: i64) -> RunWriter {
+        RunWriter {
+            run_id,
+            sealed: 0,
+            tail_written: None,
+            tracks: HashMap::new(),
+            next_ord: 0,
+            fingerprints: None,
+        }
+    }
+
+    /// Samples written for good and removed from `rec.samples` (a multiple of [`CHUNK`]).
+    pub fn sealed_samples(&self) -> usize {
+        self.sealed
+    }
+
+    /// Values of the track `(pid, first_sample)` written for good and removed from its vectors.
+    pub fn sealed_track_values(&self, pid: u32, first_sample: usize) -> usize {
+        self.tracks
+            .get(&(pid, first_sample))
+            .map_or(0, |t| t.sealed)
+    }
+
+    /// Writes what is new in `rec` since the last flush. Full chunks of samples (and of process
+    /// tracks) are encoded, written once and removed from `rec`; the partial tail chunk is
+    /// rewritten at each flush. Timers, series and marks are rewritten when they changed.
+    pub fn flush(&mut self, store: &mut Store, rec: &mut RunRecord) -> Result<(), StoreError> {
+        self.write(store, rec, false)
+    }
+
+    /// Final flush: everything left, totals, status, exit code, wall time, git, timers, series,
+    /// marks, diagnostics, GPUs.
+    pub fn finish(mut self, store: &mut Store, rec: &mut RunRecord) -> Result<(), StoreError> {
+        self.write(store, rec, true)
+    }
+
+    fn write(
+        &mut self,
+        store: &mut Store,
+        rec: &mut RunRecord,
+        last: bool,
+    ) -> Result<(), StoreError> {
+        let path = store.path.clone();
+        let e = |e| super::sql_err(&path, e);
+        let tx = store
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(e)?;
+        let mut drain = Drain {
+            next_ord: self.next_ord,
+            ..Drain::default()
+        };
+        self.write_samples(&tx, rec, last, &mut drain).map_err(e)?;
+        self.write_tracks(&tx, &rec.processes, last, &mut drain)
+            .map_err(e)?;
+        self.write_extras(&tx, rec, last, &mut drain).map_err(e)?;
+        let n_samples = self.sealed + rec.samples.len();
+        update_run_row(&tx, self.run_id, rec, n_samples).map_err(e)?;
+        tx.commit().map_err(e)?;
+        self.apply(rec, drain);
+        Ok(())
+    }
+
+    fn write_samples(
+        &self,
+        tx: &Connection,
+        rec: &RunRecord,
+        last: bool,
+        drain: &mut Drain,
+    ) -> rusqlite::Result<()> {
+        let s = &rec.samples;
+        let n = s.len();
+        let full = n / CHUNK;
+        let base_seq = self.sealed / CHUNK;
+        let mut st = tx.prepare_cached(
+            "INSERT OR REPLACE INTO sample_chunks (run_id, seq, n, ncols, data)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        let ncols = s.columns.len();
+        for k in 0..full {
+            let blob = codec::encode_chunk(
+                &s.t_us,
+                &s.columns,
+                k * CHUNK..(k + 1) * CHUNK,
+                LEVEL_SEALED,
+            );
+            st.execute(params![
+                self.run_id,
+                (base_seq + k) as i64,
+                CHUNK as i64,
+                ncols as i64,
+                blob
+            ])?;
+        }
+        let tail = n - full * CHUNK;
+        let shape = (tail, ncols);
+        let tail_unchanged = full == 0 && self.tail_written == Some(shape);
+        if tail > 0 && (last || !tail_unchanged) {
+            let level = if last { LEVEL_SEALED } else { LEVEL_TAIL };
+            let blob = codec::encode_chunk(&s.t_us, &s.columns, full * CHUNK..n, level);
+            st.execute(params![
+                self.run_id,
+                (base_seq + full) as i64,
+                tail as i64,
+                ncols as i64,
+                blob
+            ])?;
+        }
+        drain.samples = full * CHUNK;
+        drain.tail = Some(shape);
+        Ok(())
+    }
+
+    fn write_tracks(
+        &self,
+        tx: &Connection,
+        tracks: &[ProcessTrack],
+        last: bool,
+        drain: &mut Drain,
+    ) -> rusqlite::Result<()> {
+        let mut meta = tx.prepare_cached(
+            "INSERT OR REPLACE INTO tracks (run_id, pid, first_sample, ord, ppid, name)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        let mut chunk = tx.prepare_cached(
+            "INSERT OR REPLACE INTO track_chunks (run_id, pid, first_sample, seq, n, data)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for (i, t) in tracks.iter().enumerate() {
+            let key = (t.pid, t.first_sample);
+            let mut st = match self.tracks.get(&key) {
+                Some(s) => s.clone(),
+                None => {
+                    drain.next_ord += 1;
+                    TrackState {
+                        ord: drain.next_ord,
+                        sealed: 0,
+                        written: None,
+                        ppid: t.ppid,
+                        name: t.name.clone(),
+                    }
+                }
+            };
+            let len = t.cpu_us.len().min(t.rss_kib.len());
+            let total = st.sealed + len;
+            let new = st.written.is_none();
+            if new || st.ppid != t.ppid || st.name != t.name {
+                meta.execute(params![
+                    self.run_id,
+                    t.pid,
+                    t.first_sample as i64,
+                    st.ord,
+                    t.ppid,
+                    t.name
+                ])?;
+                st.ppid = t.ppid;
+                st.name.clone_from(&t.name);
+            }
+            if st.written == Some(total) {
+                drain.states.push((key, st));
+                continue;
+            }
+            let full = len / CHUNK;
+            let base_seq = st.sealed / CHUNK;
+            for k in 0..full {
+                let r = k * CHUNK..(k + 1) * CHUNK;
+                let blob = codec::encode_pair(&t.cpu_us[r.clone()], &t.rss_kib[r], LEVEL_SEALED);
+                chunk.execute(params![
+                    self.run_id,
+                    t.pid,
+                    t.first_sample as i64,
+                    (base_seq + k) as i64,
+                    CHUNK as i64,
+                    blob
+                ])?;
+            }
+            let tail = len - full * CHUNK;
+            if tail > 0 {
+                let r = full * CHUNK..len;
+                let level = if last { LEVEL_SEALED } else { LEVEL_TAIL };
+                let blob = codec::encode_pair(&t.cpu_us[r.clone()], &t.rss_kib[r], level);
+                chunk.execute(params![
+                    self.run_id,
+                    t.pid,
+                    t.first_sample as i64,
+                    (base_seq + full) as i64,
+                    tail as i64,
+                    blob
+                ])?;
+            }
+            st.sealed += full * CHUNK;
+            st.written = Some(total);
+            if full > 0 {
+                drain.tracks.push((i, full * CHUNK));
+            }
+            drain.states.push((key, st));
+        }
+        Ok(())
+    }
+
+    fn write_extras(
+        &self,
+        tx: &Connection,
+        rec: &RunRecord,
+        last: bool,
+        drain: &mut Drain,
+    ) -> rusqlite::Result<()> {
+        let fp = fingerprints(rec);
+        let old = self.fingerprints;
+        drain.fingerprints = Some(fp);
+        let changed = |i: usize| last || old.map_or(true, |o| o[i] != fp[i]);
+        let id = self.run_id;
+        if changed(0) {
+            tx.execute("DELETE FROM timers WHERE run_id = ?1", [id])?;
+            let mut st = tx.prepare_cached(
+                "INSERT INTO timers (run_id, idx, name, start_s, end_s, depth, parent, closed_at_exit)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            for (i, t) in rec.timers.iter().enumerate() {
+                st.execute(params![
+                    id,
+                    i as i64,
+                    t.name,
+                    t.start_s,
+                    t.end_s,
+                    t.depth,
+                    t.parent.map(|p| p as i64),
+                    t.closed_at_exit
+                ])?;
+            }
+        }
+        if changed(1) {
+            tx.execute("DELETE FROM marks WHERE run_id = ?1", [id])?;
+            let mut st = tx.prepare_cached(
+                "INSERT INTO marks (run_id, idx, t_s, text) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for (i, m) in rec.marks.iter().enumerate() {
+                st.execute(params![id, i as i64, m.t_s, m.text])?;
+            }
+        }
+        if changed(2) {
+            tx.execute("DELETE FROM series WHERE run_id = ?1", [id])?;
+            let mut st = tx.prepare_cached(
+                "INSERT INTO series (run_id, idx, name, algorithm, source, direction, main, n, data)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?;
+            for (i, s) in rec.series.iter().enumerate() {
+                let mut raw = Vec::new();
+                let iters: Vec<i64> = s.points.iter().map(|p| p.iter).collect();
+                codec::encode_column(&iters, &mut raw);
+                let ts: Vec<f64> = s.points.iter().map(|p| p.t_s).collect();
+                codec::encode_f64s(&ts, &mut raw);
+                let vs: Vec<f64> = s.points.iter().map(|p| p.value).collect();
+                codec::encode_f64s(&vs, &mut raw);
+                let dir = s.direction.map(|d| match d {
+                    Direction::Minimize => "minimize",
+                    Direction::Maximize => "maximize",
+                });
+                st.execute(params![
+                    id,
+                    i as i64,
+                    s.name,
+                    s.algorithm,
+                    s.source,
+                    dir,
+                    s.main,
+                    s.points.len() as i64,
+                    codec::compress(&raw, LEVEL_TAIL)
+                ])?;
+            }
+        }
+        Ok(())
+    }
+
+    /// After the commit: remove the sealed parts from `rec` and remember what was written.
+    fn apply(&mut self, rec: &mut RunRecord, d: Drain) {
+        if d.samples > 0 {
+            let s = &mut rec.samples;
+            s.t_us.drain(..d.samples.min(s.t_us.len()));
+            for col in s.columns.values_mut() {
+                col.drain(..d.samples.min(col.len()));
+            }
+            self.sealed += d.samples;
+        }
+        self.tail_written = d.tail;
+        for (i, n) in d.tracks {
+            if let Some(t) = rec.processes.get_mut(i) {
+                t.cpu_us.drain(..n.min(t.cpu_us.len()));
+                t.rss_kib.drain(..n.min(t.rss_kib.len()));
+            }
+        }
+        for (k, st) in d.states {
+            self.tracks.insert(k, st);
+        }
+        self.next_ord = d.next_ord;
+        self.fingerprints = d.fingerprints;
+    }
+}
+
+/// Cheap change detectors of timers, marks and series.
+fn fingerprints(rec: &RunRecord) -> [u64; 3] {
+    let mut h = DefaultHasher::new();
+    rec.timers.len().hash(&mut h);
+    for t in &rec.timers {
+        (&t.name, t.start_s.to_bits(), t.end_s.to_bits(), t.depth).hash(&mut h);
+        (t.parent, t.closed_at_exit).hash(&mut h);
+    }
+    let timers = h.finish();
+    let mut h = DefaultHasher::new();
+    rec.marks.len().hash(&mut h);
+    for m in &rec.marks {
+        (m.t_s.to_bits(), &m.text).hash(&mut h);
+    }
+    let marks = h.finish();
+    let mut h = DefaultHasher::new();
+    rec.series.len().hash(&mut h);
+    for s in &rec.series {
+        s.points.len().hash(&mut h);
+        (&s.name, &s.algorithm, &s.source, s.main).hash(&mut h);
+        s.direction.map(|d| d == Direction::Minimize).hash(&mut h);
+        for p in &s.points {
+            (p.iter, p.t_s.to_bits(), p.value.to_bits()).hash(&mut h);
+        }
+    }
+    [timers, marks, h.finish()]
+}
