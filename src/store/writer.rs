@@ -273,7 +273,7 @@ impl RunWriter {
         let fp = fingerprints(rec);
         let old = self.fingerprints;
         drain.fingerprints = Some(fp);
-        let changed = |i: usize| last || old.map_or(true, |o| o[i] != fp[i]);
+        let changed = |i: usize| last || old.is_none_or(|o| o[i] != fp[i]);
         let id = self.run_id;
         if changed(0) {
             tx.execute("DELETE FROM timers WHERE run_id = ?1", [id])?;
