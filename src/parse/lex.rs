@@ -182,7 +182,7 @@ pub fn scan_pairs(s: &[u8], out: &mut Vec<Pair>, max: usize) {
         if next == Some(sep)
             || (sep == b'=' && p > 0 && matches!(s[p - 1], b'=' | b'!' | b'<' | b'>'))
         {
-            from = p + 2;
+            from = (p + 2).min(s.len());
             continue;
         }
         // value

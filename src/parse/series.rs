@@ -275,7 +275,7 @@ impl Store {
                 let names: Vec<String> = (0..rec.len())
                     .map(|k| String::from_utf8_lossy(rec.name(k)).into_owned())
                     .collect();
-                let objective_like = names.iter().any(|n| name_score(n) >= 80);
+                let objective_like = names.iter().any(|n| objective_like(n));
                 self.groups.push(Group {
                     source,
                     names,
@@ -558,6 +558,14 @@ pub fn name_score(name: &str) -> i32 {
         s -= 30;
     }
     s
+}
+
+/// True for names that denote an objective or metric by themselves (`loss`, `best`, `rmse`,
+/// `accuracy`; not `max_idle_ns` or `mean_time`): the evidence a group without iterations needs.
+pub fn objective_like(name: &str) -> bool {
+    let ws: Vec<String> = words(name).collect();
+    let has = |set: &[&str]| ws.iter().any(|w| set.contains(&w.as_str()));
+    !has(&LOW) && (has(&TOP) || has(&METRIC) || has(&SCORE))
 }
 
 /// Direction from the name: losses and errors are minimized, accuracies and rewards maximized.

@@ -414,3 +414,48 @@ fn parse_reader_replays_and_bounds_long_lines() {
     let l = series(&r, "loss");
     assert_eq!(l.points[2].t_s, 2.0 * REPLAY_STEP_S);
 }
+
+#[test]
+fn arbitrary_bytes_never_panic() {
+    // a cheap deterministic fuzz: lines assembled from fragments that exercise every recognizer
+    const FRAG: [&[u8]; 24] = [
+        b"=",
+        b":",
+        b"::",
+        b"==",
+        b"{",
+        b"}",
+        b"[",
+        b"]",
+        b"|",
+        b" ",
+        b"\t",
+        b"\r",
+        b"\"",
+        b"'s ",
+        b"1",
+        b"-2.5e",
+        b"e+",
+        b"gen",
+        b"epoch 3",
+        b"loss",
+        b".",
+        b"\xff",
+        b"@perfmon ",
+        b"nan",
+    ];
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut p = Parser::new(&auto()).unwrap();
+    for _ in 0..200_000 {
+        let mut line = Vec::new();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let n = (x % 12) as usize;
+        for k in 0..n {
+            line.extend_from_slice(FRAG[((x >> (k * 5)) % FRAG.len() as u64) as usize]);
+        }
+        p.feed_line(Stream::Stdout, 0.0, &line, false);
+    }
+    let _ = explain_text(&p.finish(1.0));
+}
