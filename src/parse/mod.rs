@@ -2,14 +2,35 @@
 //! recognizers of the progress that libraries print without it. Knows nothing of processes,
 //! storage or the CLI: lines in, timers/series/marks out.
 //!
-//! INTERFACE (filled in by the parse work; the runner relies on exactly these signatures):
+//! INTERFACE (the runner relies on exactly these signatures):
 //! - [`ParseConfig`], [`Stream`], [`Parser::new`], [`Parser::feed_line`], [`Parser::latest_progress`],
-//!   [`Parser::finish`], [`is_protocol_line`], [`MAX_LINE`].
+//!   [`Parser::finish`], [`is_protocol_line`], [`MAX_LINE`], [`parse_reader`], [`explain_text`].
+//!
+//! Layout: [`protocol`] (the `@perfmon` grammar, documented there), [`recognize`] (automatic
+//! recognizers), [`series`] (grouping, confirmation, main-series choice), [`lex`] (numbers,
+//! pairs, iteration words), [`explain`] (the per-line account).
+//!
+//! Per line, in order: a trailing `\r` is dropped and only the text after the last inner `\r`
+//! is read (what a terminal shows of a progress bar); `@perfmon ` lines go to the protocol and
+//! nowhere else; then each `--progress` regex (the first that matches takes the line); then, when
+//! `auto` is on, the recognizers. Lines are bytes: invalid UTF-8 never matches a name and is
+//! replaced in names/texts that are kept.
+
+pub mod explain;
+pub mod lex;
+pub mod protocol;
+pub mod recognize;
+pub mod series;
 
 use crate::model::{Mark, ParseDiagnostics, Series, TimerSpan};
 
+pub use explain::explain_text;
+
 /// Longest line prefix the parser looks at; the rest of a longer line is forwarded but not parsed.
 pub const MAX_LINE: usize = 64 * 1024;
+
+/// Seconds between lines in [`parse_reader`]: line `k` (0-based) arrives at `k * REPLAY_STEP_S`.
+pub const REPLAY_STEP_S: f64 = 0.001;
 
 /// Which output stream a line came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,7 +55,7 @@ pub struct ParseConfig {
 pub struct ExplainLine {
     pub line_no: u64,
     pub stream: Stream,
-    /// For example `protocol timer start`, `auto:table`, `regex:0`, `ignored`.
+    /// For example `protocol timer start`, `auto:table row`, `regex:0`, `ignored`.
     pub taken_as: String,
     pub line: String,
 }
@@ -47,6 +68,9 @@ pub struct ParseResult {
     pub marks: Vec<Mark>,
     pub diagnostics: ParseDiagnostics,
     pub explain: Vec<ExplainLine>,
+    /// Lines not kept in `explain` because of its bounds ([`explain::MAX_TAKEN`],
+    /// [`explain::MAX_IGNORED`]).
+    pub explain_omitted: u64,
 }
 
 /// Error building a parser (a bad `--progress` regex).
@@ -58,28 +82,169 @@ pub enum ParseError {
     BadRegex { pattern: String, reason: String },
 }
 
+/// A compiled `--progress` regex.
+struct UserRegex {
+    re: regex::bytes::Regex,
+    source: String,
+    iter: Option<usize>,
+    values: Vec<(usize, String)>,
+}
+
+fn compile(k: usize, pattern: &str) -> Result<UserRegex, ParseError> {
+    let bad = |reason: String| ParseError::BadRegex {
+        pattern: pattern.to_string(),
+        reason,
+    };
+    let re = regex::bytes::Regex::new(pattern).map_err(|e| bad(e.to_string()))?;
+    let mut iter = None;
+    let mut values = Vec::new();
+    for (i, name) in re.capture_names().enumerate() {
+        match name {
+            Some("iter") => iter = Some(i),
+            Some(n) => values.push((i, n.to_string())),
+            None => {}
+        }
+    }
+    if values.is_empty() {
+        return Err(bad(format!(
+            "no named capture for a value; name one, e.g. `loss=(?P<loss>[-+0-9.eE]+)` (regex {k})"
+        )));
+    }
+    Ok(UserRegex {
+        re,
+        source: format!("regex:{pattern}"),
+        iter,
+        values,
+    })
+}
+
 /// Stateful line parser for one run.
 pub struct Parser {
-    _cfg: ParseConfig,
+    auto: Option<recognize::Auto>,
+    regexes: Vec<UserRegex>,
+    protocol: protocol::Protocol,
+    store: series::Store,
+    diag: ParseDiagnostics,
+    explain: Option<explain::Recorder>,
+    line_no: u64,
 }
 
 impl Parser {
     pub fn new(cfg: &ParseConfig) -> Result<Parser, ParseError> {
-        Ok(Parser { _cfg: cfg.clone() })
+        let regexes = cfg
+            .regexes
+            .iter()
+            .enumerate()
+            .map(|(k, p)| compile(k, p))
+            .collect::<Result<_, _>>()?;
+        Ok(Parser {
+            auto: cfg.auto.then(recognize::Auto::default),
+            regexes,
+            protocol: protocol::Protocol::default(),
+            store: series::Store::default(),
+            diag: ParseDiagnostics::default(),
+            explain: cfg.explain.then(explain::Recorder::default),
+            line_no: 0,
+        })
     }
 
     /// Feeds one line (without its `\n`; a trailing `\r` may remain; at most [`MAX_LINE`] bytes,
     /// `truncated` when the line was longer) that arrived `t_s` seconds after the run started.
-    pub fn feed_line(&mut self, _stream: Stream, _t_s: f64, _line: &[u8], _truncated: bool) {}
+    pub fn feed_line(&mut self, stream: Stream, t_s: f64, line: &[u8], truncated: bool) {
+        self.line_no += 1;
+        self.diag.lines_seen += 1;
+        if truncated {
+            self.diag.truncated_lines += 1;
+        }
+        let mut s = &line[..line.len().min(MAX_LINE)];
+        if let Some(b) = s.strip_suffix(b"\r") {
+            s = b;
+        }
+        if let Some(p) = memchr::memrchr(b'\r', s) {
+            s = &s[p + 1..];
+        }
+        let mut group = None;
+        let mut header = None;
+        let taken: &str = if let Some(body) = s.strip_prefix(b"@perfmon ") {
+            self.protocol
+                .feed(body, t_s, &mut self.store, &mut self.diag, s)
+        } else if let Some(k) = self.user_regex(s, t_s) {
+            k
+        } else if let Some(o) = self
+            .auto
+            .as_mut()
+            .and_then(|a| a.feed(s, self.line_no, t_s, &mut self.store))
+        {
+            group = o.group;
+            header = o.header_line;
+            o.taken
+        } else {
+            "ignored"
+        };
+        if let Some(ex) = &mut self.explain {
+            if let Some(h) = header {
+                ex.mark_header(h, group);
+            }
+            ex.record(self.line_no, stream, taken, group, s);
+        }
+    }
 
-    /// The latest value of the main progress series so far, for the live status line.
-    pub fn latest_progress(&self) -> Option<(String, f64)> {
+    /// Applies the `--progress` regexes; returns `regex:K` for the first that matched a value.
+    fn user_regex(&mut self, s: &[u8], t_s: f64) -> Option<&'static str> {
+        for (k, r) in self.regexes.iter().enumerate() {
+            let Some(caps) = r.re.captures(s) else {
+                continue;
+            };
+            let iter = r
+                .iter
+                .and_then(|i| caps.get(i))
+                .and_then(|m| lex::parse_int(m.as_bytes().trim_ascii()));
+            let mut any = false;
+            for (i, name) in &r.values {
+                if let Some(v) = caps
+                    .get(*i)
+                    .and_then(|m| lex::parse_num(m.as_bytes().trim_ascii()))
+                {
+                    self.store.add_keyed(
+                        series::Class::Regex,
+                        &r.source,
+                        None,
+                        name.as_bytes(),
+                        iter,
+                        t_s,
+                        v,
+                        None,
+                    );
+                    any = true;
+                }
+            }
+            if any {
+                return Some(explain::regex_label(k));
+            }
+        }
         None
     }
 
+    /// The latest value of the main progress series so far, for the live status line.
+    pub fn latest_progress(&self) -> Option<(String, f64)> {
+        self.store.latest()
+    }
+
     /// Closes timers still open (flagged `closed_at_exit`), picks the main series, and returns all.
-    pub fn finish(self, _end_s: f64) -> ParseResult {
-        ParseResult::default()
+    pub fn finish(mut self, end_s: f64) -> ParseResult {
+        self.protocol.finish(end_s);
+        let (explain, explain_omitted) = match self.explain {
+            Some(ex) => ex.finish(&self.store),
+            None => (Vec::new(), 0),
+        };
+        ParseResult {
+            timers: self.protocol.timers,
+            series: self.store.finish(),
+            marks: self.protocol.marks,
+            diagnostics: self.diag,
+            explain,
+            explain_omitted,
+        }
     }
 }
 
@@ -88,16 +253,65 @@ pub fn is_protocol_line(line: &[u8]) -> bool {
     line.starts_with(b"@perfmon ")
 }
 
-/// Parses a whole captured output (`perfmon parse FILE`), every line as arriving at t=line number.
+/// Parses a whole captured output (`perfmon parse FILE`): line `k` (0-based) is taken as arriving
+/// at `k` × [`REPLAY_STEP_S`] seconds, and the run as ending one step after the last line. Lines
+/// longer than [`MAX_LINE`] are cut there and counted as truncated.
 pub fn parse_reader<R: std::io::BufRead>(
-    _input: R,
-    _stream: Stream,
+    mut input: R,
+    stream: Stream,
     cfg: &ParseConfig,
 ) -> Result<ParseResult, ParseError> {
-    Ok(Parser::new(cfg)?.finish(0.0))
+    let mut p = Parser::new(cfg)?;
+    let mut buf = Vec::new();
+    let mut k: u64 = 0;
+    loop {
+        buf.clear();
+        let n = read_line_bounded(&mut input, &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        let has_nl = buf.last() == Some(&b'\n');
+        if has_nl {
+            buf.pop();
+        }
+        let truncated = n - usize::from(has_nl) > MAX_LINE;
+        p.feed_line(stream, k as f64 * REPLAY_STEP_S, &buf, truncated);
+        k += 1;
+    }
+    Ok(p.finish(k as f64 * REPLAY_STEP_S))
 }
 
-/// A human-readable account of what was taken from the output (`--explain-progress`).
-pub fn explain_text(_result: &ParseResult) -> String {
-    String::new()
+/// Reads one line keeping at most `MAX_LINE + 1` bytes of it in `buf`; returns the bytes consumed.
+fn read_line_bounded<R: std::io::BufRead>(
+    input: &mut R,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<usize> {
+    let mut total = 0;
+    loop {
+        let chunk = match input.fill_buf() {
+            Ok(c) => c,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            return Ok(total);
+        }
+        let (take, done) = match memchr::memchr(b'\n', chunk) {
+            Some(i) => (i + 1, true),
+            None => (chunk.len(), false),
+        };
+        let room = (MAX_LINE + 1).saturating_sub(buf.len());
+        buf.extend_from_slice(&chunk[..take.min(room)]);
+        if done && take > room {
+            buf.push(b'\n');
+        }
+        input.consume(take);
+        total += take;
+        if done {
+            return Ok(total);
+        }
+    }
 }
+
+#[cfg(test)]
+mod tests;

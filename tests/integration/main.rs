@@ -4,6 +4,7 @@
 
 mod common;
 mod output;
+mod parse_corpus;
 mod process;
 mod store;
 mod totals;
