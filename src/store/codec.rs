@@ -25,7 +25,10 @@ pub const CHUNK: usize = 3600;
 /// Longest metric name accepted in a chunk.
 pub const MAX_NAME: usize = 1024;
 /// zstd level of sealed (written once) blobs; tails rewritten at each flush use a cheaper one.
-pub const LEVEL_SEALED: i32 = 19;
+/// 9 rather than 19: on the store_bench run 19 saves only 2% of the file (0.970 vs 0.991
+/// bytes/value) but makes a sealing flush take up to ~60 ms instead of ~25 ms on the sampler
+/// thread.
+pub const LEVEL_SEALED: i32 = 9;
 pub const LEVEL_TAIL: i32 = 3;
 
 const MODE_DELTA: u8 = 0;
