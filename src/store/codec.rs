@@ -6,8 +6,8 @@
 //! tag byte      bit 0: the column has MISSING values; bits 1..: 0 = delta, 1 = delta-of-delta
 //! [runs]        only when bit 0 is set: varint run count, then alternating run lengths of
 //!               present / missing values, starting with a present run (possibly 0 long)
-//! values        the present values only, as zigzag varints of their deltas (or of the deltas
-//!               of their deltas); the first delta is taken from 0
+//! values        the present values only: the first one, the gcd g of their deltas, then the
+//!               deltas / g (or the differences of those), all zigzag varints
 //! ```
 //!
 //! Arithmetic wraps, so any i64 (extremes included) round-trips. Both integer encodings are
@@ -25,7 +25,10 @@ pub const CHUNK: usize = 3600;
 /// Longest metric name accepted in a chunk.
 pub const MAX_NAME: usize = 1024;
 /// zstd level of sealed (written once) blobs; tails rewritten at each flush use a cheaper one.
-pub const LEVEL_SEALED: i32 = 19;
+/// 9 rather than 19: on the store_bench run 19 saves only 2% of the file (0.970 vs 0.991
+/// bytes/value) but makes a sealing flush take up to ~60 ms instead of ~25 ms on the sampler
+/// thread.
+pub const LEVEL_SEALED: i32 = 9;
 pub const LEVEL_TAIL: i32 = 3;
 
 const MODE_DELTA: u8 = 0;
@@ -116,34 +119,68 @@ impl<'a> Reader<'a> {
     }
 }
 
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+/// Integers as: the first value, the gcd `g` of the deltas, then the deltas divided by `g`
+/// (delta mode) or the differences of those (delta-of-delta mode), all zigzag varints. The gcd
+/// turns page-sized RSS (×4 KiB), tick-based CPU and block-sized IO into small numbers.
 fn encode_ints(values: &[i64], mode: u8, out: &mut Vec<u8>) {
-    let (mut prev, mut prev_d) = (0i64, 0i64);
-    for &v in values {
+    let Some((&first, rest)) = values.split_first() else {
+        return;
+    };
+    put_varint(out, zigzag(first));
+    let mut g = 0u64;
+    let mut prev = first;
+    for &v in rest {
+        g = gcd(g, v.wrapping_sub(prev).unsigned_abs());
+        prev = v;
+    }
+    let g = g.max(1);
+    put_varint(out, g);
+    let (mut prev, mut prev_q) = (first, 0i64);
+    for &v in rest {
         let d = v.wrapping_sub(prev);
+        // g divides d exactly. g = 2^63 (as i64: MIN) only when every delta is 0 or MIN.
+        let q = d.wrapping_div(g as i64);
         let x = if mode == MODE_DOD {
-            d.wrapping_sub(prev_d)
+            q.wrapping_sub(prev_q)
         } else {
-            d
+            q
         };
         put_varint(out, zigzag(x));
         prev = v;
-        prev_d = d;
+        prev_q = q;
     }
 }
 
 fn decode_ints(r: &mut Reader, n: usize, mode: u8, out: &mut Vec<i64>) -> Result<(), DecodeError> {
-    let (mut prev, mut prev_d) = (0i64, 0i64);
-    for _ in 0..n {
+    if n == 0 {
+        return Ok(());
+    }
+    let mut prev = unzigzag(r.varint()?);
+    out.push(prev);
+    let g = r.varint()?;
+    if g == 0 {
+        return Err(bad("zero scale"));
+    }
+    let mut prev_q = 0i64;
+    for _ in 1..n {
         let x = unzigzag(r.varint()?);
-        let d = if mode == MODE_DOD {
-            prev_d.wrapping_add(x)
+        let q = if mode == MODE_DOD {
+            prev_q.wrapping_add(x)
         } else {
             x
         };
+        let d = q.wrapping_mul(g as i64);
         let v = prev.wrapping_add(d);
         out.push(v);
         prev = v;
-        prev_d = d;
+        prev_q = q;
     }
     Ok(())
 }
@@ -405,6 +442,22 @@ mod tests {
         round_trip(&[MISSING, MISSING, 1, 2, 3, MISSING, 5, MISSING]);
         // Counter resets (a restarted process): large negative deltas.
         round_trip(&[100, 200, 300, 0, 100, 200, 1 << 40, 5, 10]);
+        // Scaled deltas (gcd > 1), including ones that wrap.
+        round_trip(&[0, 4096, 8192, 4096, 1 << 62, -(1 << 62), 0]);
+        round_trip(&[i64::MIN + 1, 0, i64::MAX - 1]);
+        round_trip(&[0, i64::MIN + 2, 0]);
+        round_trip(&[-(1 << 62), 1 << 62, -(1 << 62)]);
+        round_trip(&[5, 5, 5, 5]);
+    }
+
+    #[test]
+    fn page_multiples_are_scaled_down() {
+        let v: Vec<i64> = (0..100)
+            .map(|i| 2_000_000 + ((i * 37) % 11) * 4096)
+            .collect();
+        let mut buf = Vec::new();
+        encode_column(&v, &mut buf);
+        assert!(buf.len() < 4 + 4 + 100 * 2, "{}", buf.len());
     }
 
     #[test]
@@ -438,8 +491,12 @@ mod tests {
     }
 
     #[test]
-    fn steady_counters_pick_delta_of_delta_and_are_small() {
+    fn steady_counters_are_small_and_accelerating_ones_pick_delta_of_delta() {
         let v: Vec<i64> = (0..1000).map(|i| i * 100_000).collect();
+        let mut buf = Vec::new();
+        encode_column(&v, &mut buf);
+        assert!(buf.len() < 1010, "{}", buf.len());
+        let v: Vec<i64> = (0..1000).map(|i| i * i).collect();
         let mut buf = Vec::new();
         encode_column(&v, &mut buf);
         assert_eq!(buf[0] >> 1, MODE_DOD);

@@ -94,7 +94,16 @@ pub struct ListFilter {
 impl Store {
     /// Opens (creating it when absent) and migrates the database at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let journal = if path.parent().is_some_and(open::on_network_fs) {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        // The directory may not exist yet: then its nearest existing ancestor decides.
+        let on_network = dir
+            .ancestors()
+            .find(|d| d.exists())
+            .is_some_and(open::on_network_fs);
+        let journal = if on_network {
             Journal::Delete
         } else {
             Journal::Wal
