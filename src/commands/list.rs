@@ -5,15 +5,19 @@ use std::path::Path;
 use anyhow::Result;
 
 use crate::cli::ListArgs;
-use crate::store::{ListFilter, Store};
+use crate::store::{ListFilter, Store, StoreError};
 
 pub fn list(db: &Path, a: &ListArgs) -> Result<i32> {
-    let store = Store::open(db)?;
-    let runs = store.list_runs(&ListFilter {
-        limit: Some(a.limit),
-        name: a.name.clone(),
-        tags: a.tags.clone(),
-    })?;
+    // Listing never creates a database: none yet is an empty list.
+    let runs = match Store::open_readonly(db) {
+        Ok(store) => store.list_runs(&ListFilter {
+            limit: Some(a.limit),
+            name: a.name.clone(),
+            tags: a.tags.clone(),
+        })?,
+        Err(StoreError::NoDatabase(_)) => Vec::new(),
+        Err(e) => return Err(e.into()),
+    };
     let mut out = String::new();
     if a.json {
         let items: Vec<serde_json::Value> = runs

@@ -270,9 +270,11 @@ impl Sampler {
             match self.tracks.get(&p.pid) {
                 Some(&i) if self.rec.processes.get(i).is_some_and(|t| t.name == p.name) => {
                     let t = &mut self.rec.processes[i];
+                    // Values already sealed into the database are no longer in memory.
+                    let sealed = self.writer.sealed_track_values(t.pid, t.first_sample);
                     // A process missed in a sample (a read raced its exit check) keeps its
                     // previous values there, so the track stays aligned with the samples.
-                    while t.first_sample + t.cpu_us.len() < idx {
+                    while t.first_sample + sealed + t.cpu_us.len() < idx {
                         let (c, r) = (t.cpu_us.last().copied(), t.rss_kib.last().copied());
                         t.cpu_us.push(c.unwrap_or(cpu));
                         t.rss_kib.push(r.unwrap_or(p.rss_kib));
