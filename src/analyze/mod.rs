@@ -9,7 +9,7 @@ mod series;
 mod timers;
 
 pub use findings::{thresholds, Finding, FindingKind};
-pub use resources::{cpu_percent_series, CpuPoint, GpuUsage, Resources};
+pub use resources::{cpu_percent_series, gpu_indices, CpuPoint, GpuUsage, Resources};
 pub use series::{infer_direction, DirectionSource, SeriesStats};
 pub use timers::TimerStats;
 

@@ -149,7 +149,7 @@ pub(super) fn resources(rec: &RunRecord) -> Resources {
 }
 
 /// GPU indices: the devices recorded, else those with a `gpuN.util_pct` column.
-pub(crate) fn gpu_indices(rec: &RunRecord) -> Vec<u32> {
+pub fn gpu_indices(rec: &RunRecord) -> Vec<u32> {
     if !rec.gpus.is_empty() {
         return rec.gpus.iter().map(|g| g.index).collect();
     }
