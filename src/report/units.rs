@@ -5,7 +5,9 @@ pub fn fmt_secs(s: f64) -> String {
     if !s.is_finite() {
         return "-".into();
     }
-    if s < 1e-3 {
+    if s == 0.0 {
+        "0 s".into()
+    } else if s < 1e-3 {
         format!("{:.0} µs", s * 1e6)
     } else if s < 1.0 {
         format!("{:.0} ms", s * 1000.0)

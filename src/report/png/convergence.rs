@@ -81,7 +81,7 @@ fn panel(
     roomy: bool,
 ) -> Result<(), ReportError> {
     let (w, h) = area.dim_in_pixel();
-    let sz = sizes(w * 2, h * 2);
+    let sz = sizes(w * 2, (h * 3).min(800));
     let pts: Vec<_> = s.points.iter().filter(|p| p.value.is_finite()).collect();
     let vals: Vec<f64> = pts.iter().map(|p| p.value).collect();
     let log = use_log(&vals, force_log);
@@ -115,7 +115,7 @@ fn panel(
     }
     let pad = (y1 - y0) * 0.08;
     let title = format!(
-        "{}{} ({}{})",
+        "{}{} ({}{}{})",
         s.algorithm
             .as_deref()
             .map(|a| format!("{}: ", truncate(a, 20)))
@@ -124,6 +124,11 @@ fn panel(
         match st.direction {
             Direction::Minimize => "minimize",
             Direction::Maximize => "maximize",
+        },
+        if st.direction_source == crate::analyze::DirectionSource::Assumed {
+            " assumed"
+        } else {
+            ""
         },
         if log { ", log y" } else { "" }
     );

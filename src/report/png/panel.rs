@@ -41,7 +41,16 @@ pub fn draw_panel(
     bands: &[Band],
 ) -> Result<(), ReportError> {
     let (w, h) = area.dim_in_pixel();
-    let sz = sizes(w, h.max(400));
+    let sz = sizes(w, w);
+    // Headroom so the legend (upper right) sits above the data rather than on it.
+    let legend_px = if lines.is_empty() {
+        0.0
+    } else {
+        lines.len() as f64 * (sz.small as f64 + 5.0) + 16.0
+    };
+    let plot_h = (h as f64 - if p.bottom { sz.text as f64 * 3.0 } else { 6.0 } - 6.0).max(40.0);
+    let room = (1.0 - legend_px / plot_h).clamp(0.4, 1.0);
+    let y = (p.y.0, p.y.0 + (p.y.1 - p.y.0) / room);
     let x_max = (p.x_max_s / p.tu.div).max(1e-9);
     let xd = format!("time since start ({})", p.tu.name);
     let mut ch = ChartBuilder::on(area)
@@ -50,7 +59,7 @@ pub fn draw_panel(
         .margin_top(6)
         .x_label_area_size(if p.bottom { sz.text * 3 } else { 6 })
         .y_label_area_size(sz.text * 5)
-        .build_cartesian_2d(0.0..x_max, p.y.0..p.y.1)
+        .build_cartesian_2d(0.0..x_max, y.0..y.1)
         .map_err(ce(p.chart))?;
     let tick = (FAMILY, sz.small).into_font();
     let mut mesh = ch.configure_mesh();
@@ -69,13 +78,19 @@ pub fn draw_panel(
         mesh.x_label_formatter(&empty);
     }
     mesh.draw().map_err(ce(p.chart))?;
-    let span = p.y.1 - p.y.0;
+    let span = y.1 - y.0;
     let plot_w = ch.plotting_area().dim_in_pixel().0 as f64;
     let mut last_label_end = f64::NEG_INFINITY;
+    // Band labels stop short of the legend box in the upper right.
+    let legend_w = lines
+        .iter()
+        .map(|l| l.label.chars().count())
+        .max()
+        .map_or(0.0, |c| c as f64 * sz.small as f64 * 0.6 + 50.0);
     for b in bands {
         let (x0, x1) = (b.start_s / p.tu.div, b.end_s / p.tu.div);
         ch.draw_series(std::iter::once(Rectangle::new(
-            [(x0, p.y.0), (x1, p.y.1)],
+            [(x0, y.0), (x1, y.1)],
             b.color.mix(0.13).filled(),
         )))
         .map_err(ce(p.chart))?;
@@ -83,10 +98,10 @@ pub fn draw_panel(
             let px0 = x0 / x_max * plot_w;
             let px_w = (x1 - x0) / x_max * plot_w;
             let text_w = b.label.chars().count() as f64 * sz.small as f64 * 0.6 + 6.0;
-            if text_w <= px_w && px0 >= last_label_end {
+            if text_w <= px_w && px0 >= last_label_end && px0 + text_w <= plot_w - legend_w {
                 ch.draw_series(std::iter::once(Text::new(
                     b.label.clone(),
-                    (x0, p.y.1 - span * 0.02),
+                    (x0, y.1 - span * 0.02),
                     (FAMILY, sz.small).into_font().color(&b.color.mix(0.95)),
                 )))
                 .map_err(ce(p.chart))?;

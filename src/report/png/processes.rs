@@ -96,7 +96,7 @@ pub(super) fn draw(
             &a,
             &Panel {
                 chart: CHART,
-                y_desc: "CPU (% of one core)",
+                y_desc: "CPU (%, 100 = 1 core)",
                 x_max_s,
                 tu,
                 y,

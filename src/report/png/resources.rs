@@ -44,8 +44,8 @@ pub(super) fn phase_bands(rec: &RunRecord) -> (Vec<Band>, Vec<(String, RGBColor)
 
 /// The key "phases: ■ a ■ b …" on one line; names that do not fit are summarized.
 fn phase_key(area: &Area<'_>, names: &[(String, RGBColor)]) -> Result<(), ReportError> {
-    let (w, h) = area.dim_in_pixel();
-    let sz = sizes(w, h);
+    let (w, _) = area.dim_in_pixel();
+    let sz = sizes(w, w);
     let font = (FAMILY, sz.small).into_font();
     let mut x = 12i32;
     area.draw_text("phases:", &font.color(&BLACK), (x, 4))
@@ -105,7 +105,7 @@ pub(super) fn draw(
         let pct = |v: &f64| format!("{v:.0}%");
         let lines = vec![
             Line {
-                label: "user".into(),
+                label: "user (100% = 1 core)".into(),
                 color: color(0),
                 pts: cpu.iter().map(|p| (p.t_s, p.user_pct)).collect(),
             },
@@ -121,7 +121,7 @@ pub(super) fn draw(
                 .flat_map(|l| l.pts.iter().map(|p| p.1))
                 .chain([100.0]),
         );
-        panels.push(("tree CPU (% of one core)".into(), lines, Box::new(pct), yr));
+        panels.push(("CPU (%)".into(), lines, Box::new(pct), yr));
         let (div, unit) = byte_unit(rss.iter().map(|p| p.1).fold(0.0, f64::max));
         let rss_line = Line {
             label: "tree RSS".into(),
@@ -130,7 +130,7 @@ pub(super) fn draw(
         };
         let yr = y_range(rss_line.pts.iter().map(|p| p.1));
         panels.push((
-            format!("tree RSS ({unit})"),
+            format!("RSS ({unit})"),
             vec![rss_line],
             Box::new(|v: &f64| fmt_num((*v * 10.0).round() / 10.0)),
             yr,
@@ -149,7 +149,7 @@ pub(super) fn draw(
         ];
         let yr = y_range(io.iter().flat_map(|l| l.pts.iter().map(|p| p.1)));
         panels.push((
-            "disk IO (MB/s)".into(),
+            "disk (MB/s)".into(),
             io,
             Box::new(|v: &f64| fmt_num((*v * 100.0).round() / 100.0)),
             yr,
@@ -159,7 +159,7 @@ pub(super) fn draw(
                 .iter()
                 .enumerate()
                 .map(|(k, n)| Line {
-                    label: format!("GPU {n}"),
+                    label: format!("GPU {n} utilization"),
                     color: color(k + 5),
                     pts: s
                         .gauge(&metric::gpu(*n, "util_pct"))
@@ -168,12 +168,7 @@ pub(super) fn draw(
                         .collect(),
                 })
                 .collect();
-            panels.push((
-                "GPU utilization (%)".into(),
-                util,
-                Box::new(pct),
-                (0.0, 105.0),
-            ));
+            panels.push(("GPU (%)".into(), util, Box::new(pct), (0.0, 105.0)));
             let mem_max = gpus
                 .iter()
                 .flat_map(|n| s.gauge(&metric::gpu(*n, "mem_used_bytes")))
@@ -184,7 +179,7 @@ pub(super) fn draw(
                 .iter()
                 .enumerate()
                 .map(|(k, n)| Line {
-                    label: format!("GPU {n}"),
+                    label: format!("GPU {n} memory used"),
                     color: color(k + 5),
                     pts: s
                         .gauge(&metric::gpu(*n, "mem_used_bytes"))
@@ -195,7 +190,7 @@ pub(super) fn draw(
                 .collect();
             let yr = y_range(mem.iter().flat_map(|l| l.pts.iter().map(|p| p.1)));
             panels.push((
-                format!("GPU memory ({unit})"),
+                format!("GPU ({unit})"),
                 mem,
                 Box::new(|v: &f64| fmt_num((*v * 10.0).round() / 10.0)),
                 yr,

@@ -66,9 +66,9 @@ pub struct Sizes {
 pub fn sizes(w: u32, h: u32) -> Sizes {
     let k = (w.min(h * 3 / 2) as f64 / 1200.0).clamp(0.6, 2.0);
     Sizes {
-        title: (22.0 * k) as u32,
-        text: (15.0 * k) as u32,
-        small: (13.0 * k) as u32,
+        title: (28.0 * k) as u32,
+        text: (20.0 * k) as u32,
+        small: (17.0 * k) as u32,
     }
 }
 
@@ -221,7 +221,7 @@ pub fn draw_png(
 /// Writes a centred note (used when a panel has no data).
 pub fn note(area: &Area<'_>, chart: &'static str, text: &str) -> Result<(), ReportError> {
     let (w, h) = area.dim_in_pixel();
-    let sz = sizes(w, h);
+    let sz = sizes(w, w);
     area.draw_text(
         text,
         &(FAMILY, sz.text)

@@ -47,20 +47,17 @@ pub(super) fn draw(
             .map_err(ce(CHART))?;
         ch.configure_mesh()
             .disable_y_mesh()
-            .y_labels(depth as usize + 1)
-            .y_label_formatter(&|v| {
-                if *v < 0.0 && v.fract() == 0.0 {
-                    format!("depth {}", -*v as i64 - 1)
-                } else {
-                    String::new()
-                }
-            })
+            .y_labels(0)
             .x_desc(format!("time since start ({})", tu.name))
             .label_style((FAMILY, sz.small))
             .axis_desc_style((FAMILY, sz.small))
             .x_label_formatter(&|v| fmt_num((*v * 100.0).round() / 100.0))
             .draw()
             .map_err(ce(CHART))?;
+        for d in 0..depth as usize {
+            let (px, py) = ch.backend_coord(&(0.0, -(d as f64) - 0.5));
+            row_label(root, &format!("depth {d}"), (px - 8, py), sz.small)?;
+        }
         let plot_w = ch.plotting_area().dim_in_pixel().0 as f64;
         let x_range = x_max_s / tu.div;
         for s in &rec.timers {
@@ -111,17 +108,11 @@ pub(super) fn draw(
             .caption(caption, (FAMILY, sz.text))
             .x_label_area_size(sz.text * 3)
             .y_label_area_size(label_w as u32)
-            .build_cartesian_2d(0.0..t_max / bu.div * 1.08, (0..n).into_segmented())
+            .build_cartesian_2d(0.0..t_max / bu.div * 1.08, 0.0..n as f64)
             .map_err(ce(CHART))?;
         ch.configure_mesh()
             .disable_y_mesh()
-            .y_labels(n as usize + 1)
-            .y_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) if *i >= 0 && (*i as usize) < names.len() => {
-                    names[names.len() - 1 - *i as usize].clone()
-                }
-                _ => String::new(),
-            })
+            .y_labels(0)
             .x_desc(format!("total time ({})", bu.name))
             .label_style((FAMILY, sz.small))
             .axis_desc_style((FAMILY, sz.small))
@@ -132,13 +123,15 @@ pub(super) fn draw(
         let child_c = RGBColor(174, 199, 232);
         let mut first = true;
         for (k, t) in order.iter().enumerate() {
-            let row = n - 1 - k as i32;
-            let (y0, y1) = (SegmentValue::Exact(row), SegmentValue::Exact(row + 1));
+            let row = (n - 1 - k as i32) as f64;
+            let (y0, y1) = (row + 0.15, row + 0.85);
+            let (px, py) = ch.backend_coord(&(0.0, row + 0.5));
+            row_label(root, &names[k], (px - 8, py), sz.small)?;
             let s = t.self_s / bu.div;
             let tot = t.total_s / bu.div;
             let a = ch
                 .draw_series(std::iter::once(Rectangle::new(
-                    [(0.0, y0.clone()), (s, y1.clone())],
+                    [(0.0, y0), (s, y1)],
                     self_c.filled(),
                 )))
                 .map_err(ce(CHART))?;
@@ -169,4 +162,19 @@ pub(super) fn draw(
             .map_err(ce(CHART))?;
         Ok(())
     })
+}
+
+/// A label right-aligned and vertically centred on `at` (absolute pixels), in the axis margin.
+fn row_label(
+    root: &super::style::Area<'_>,
+    text: &str,
+    at: (i32, i32),
+    size: u32,
+) -> Result<(), ReportError> {
+    use plotters::style::text_anchor::{HPos, Pos, VPos};
+    let style = (FAMILY, size)
+        .into_font()
+        .color(&BLACK)
+        .pos(Pos::new(HPos::Right, VPos::Center));
+    root.draw_text(text, &style, at).map_err(ce(CHART))
 }
