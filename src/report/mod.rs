@@ -17,6 +17,8 @@ pub mod units;
 #[cfg(test)]
 pub(crate) mod fixture;
 #[cfg(test)]
+mod json_contract;
+#[cfg(test)]
 mod tests;
 
 use crate::analyze::Analysis;
