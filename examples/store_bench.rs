@@ -244,6 +244,7 @@ fn run_bench(path: &Path, samples: usize, tracks: bool) -> anyhow::Result<Outcom
         marks: Vec::new(),
         diagnostics: ParseDiagnostics::default(),
         processes: Vec::new(),
+        violations: Vec::new(),
     };
     rec.meta.id = id;
     let mut w = RunWriter::new(id);

@@ -1,8 +1,148 @@
-//! analyze
+//! Statistics derived from a stored run, with no rendering: per-series convergence, per-timer
+//! aggregates, resource efficiency from the samples, and findings that cross documented
+//! thresholds. Every figure is computed from measured data only; when the data needed for a
+//! figure is absent the figure is `None`, never a guess.
 
 pub mod budget;
 pub mod changepoint;
 pub mod compare;
+pub mod figures;
+mod findings;
+mod resources;
+mod series;
 pub mod spec;
 pub mod stats;
 pub mod target;
+mod timers;
+
+pub use findings::{thresholds, Finding, FindingKind};
+pub use resources::{cpu_percent_series, gpu_indices, CpuPoint, GpuUsage, Resources};
+pub use series::{infer_direction, DirectionSource, SeriesStats};
+pub use timers::TimerStats;
+
+use crate::model::RunRecord;
+
+/// Knobs of the analysis.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AnalyzeOptions {
+    /// Relative tolerance for the convergence point: the first point whose best-so-far is within
+    /// `convergence_tol × |best|` of the final best (absolute when the best is 0).
+    pub convergence_tol: f64,
+}
+
+impl Default for AnalyzeOptions {
+    fn default() -> Self {
+        AnalyzeOptions {
+            convergence_tol: 0.01,
+        }
+    }
+}
+
+/// Everything the renderers show beyond the raw record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Analysis {
+    /// Wall time used for shares: the recorded wall, else the last sample/span/point time.
+    pub wall_s: f64,
+    /// One entry per series of the record, in the record's order.
+    pub series: Vec<SeriesStats>,
+    /// One entry per timer name, in order of first start.
+    pub timers: Vec<TimerStats>,
+    pub resources: Resources,
+    pub findings: Vec<Finding>,
+}
+
+/// [`analyze_with`] and the default options.
+pub fn analyze(rec: &RunRecord) -> Analysis {
+    analyze_with(rec, &AnalyzeOptions::default())
+}
+
+pub fn analyze_with(rec: &RunRecord, opts: &AnalyzeOptions) -> Analysis {
+    let wall_s = wall_of(rec);
+    let resources = resources::resources(rec);
+    let findings = findings::findings(rec, &resources, wall_s);
+    Analysis {
+        wall_s,
+        series: rec
+            .series
+            .iter()
+            .map(|s| series::series_stats(s, opts.convergence_tol))
+            .collect(),
+        timers: timers::timer_stats(&rec.timers, wall_s),
+        resources,
+        findings,
+    }
+}
+
+/// The run's wall time: recorded, else the latest time anything was observed.
+pub fn wall_of(rec: &RunRecord) -> f64 {
+    if let Some(w) = rec.meta.wall_s.filter(|w| w.is_finite() && *w > 0.0) {
+        return w;
+    }
+    let last_sample = rec.samples.t_us.last().map_or(0.0, |t| *t as f64 / 1e6);
+    let last_span = rec.timers.iter().map(|s| s.end_s).fold(0.0, f64::max);
+    let last_point = rec
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.t_s))
+        .fold(0.0, f64::max);
+    last_sample.max(last_span).max(last_point)
+}
+
+#[cfg(test)]
+pub(crate) mod testutil {
+    //! Hand-made records whose true statistics are known.
+    use crate::model::*;
+
+    pub fn empty_record() -> RunRecord {
+        RunRecord {
+            meta: RunMeta {
+                id: 1,
+                name: None,
+                tags: vec![],
+                command: vec!["true".into()],
+                cwd: "/".into(),
+                started_at_ms: 0,
+                wall_s: Some(10.0),
+                exit_code: Some(0),
+                signal: None,
+                status: RunStatus::Ok,
+                host: HostInfo {
+                    cores: 8,
+                    ..HostInfo::default()
+                },
+                git: None,
+                perfmon_version: "0.1.0".into(),
+                interval_ms: 100,
+                env: vec![],
+                group_id: None,
+            },
+            totals: Totals::default(),
+            samples: SampleSet::default(),
+            gpus: vec![],
+            gpu_status: "no NVIDIA driver".into(),
+            timers: vec![],
+            series: vec![],
+            marks: vec![],
+            diagnostics: ParseDiagnostics::default(),
+            processes: vec![],
+            violations: vec![],
+        }
+    }
+
+    pub fn span(
+        name: &str,
+        start_s: f64,
+        end_s: f64,
+        depth: u32,
+        parent: Option<usize>,
+    ) -> TimerSpan {
+        TimerSpan {
+            name: name.into(),
+            start_s,
+            end_s,
+            depth,
+            parent,
+            closed_at_exit: false,
+        }
+    }
+}

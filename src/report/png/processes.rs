@@ -1,0 +1,130 @@
+//! processes.png: CPU% and RSS over time of the `--top` processes with the most CPU time, one
+//! colour per process (legend: pid and name).
+
+use super::panel::{draw_panel, Line, Panel};
+use super::style::{byte_unit, color, draw_png, header, sizes, time_unit, y_range};
+use super::PngOptions;
+use crate::analyze::Analysis;
+use crate::model::{ProcessTrack, RunRecord, MISSING};
+use crate::report::units::{fmt_num, truncate};
+use crate::report::ReportError;
+
+const CHART: &str = "processes.png";
+
+fn cpu_used(p: &ProcessTrack) -> i64 {
+    let v: Vec<i64> = p.cpu_us.iter().copied().filter(|v| *v != MISSING).collect();
+    match (v.first(), v.last()) {
+        (Some(a), Some(b)) => b - a,
+        _ => 0,
+    }
+}
+
+pub(super) fn draw(
+    rec: &RunRecord,
+    _an: &Analysis,
+    opts: &PngOptions,
+) -> Result<Vec<u8>, ReportError> {
+    draw_png(opts.size, |root| {
+        let body = header(
+            root,
+            rec,
+            CHART,
+            &format!("Top {} processes by CPU", opts.top),
+        )?;
+        let t = &rec.samples.t_us;
+        let mut procs: Vec<&ProcessTrack> = rec
+            .processes
+            .iter()
+            .filter(|p| p.cpu_us.len() >= 2)
+            .collect();
+        procs.sort_by_key(|p| std::cmp::Reverse(cpu_used(p)));
+        procs.truncate(opts.top.max(1));
+        let time = |p: &ProcessTrack, k: usize| t.get(p.first_sample + k).map(|v| *v as f64 / 1e6);
+        let mut cpu = Vec::new();
+        let mut rss_raw = Vec::new();
+        for (i, p) in procs.iter().enumerate() {
+            let label = format!("{} {}", p.pid, truncate(&p.name, 20));
+            let mut pts = Vec::new();
+            for k in 1..p.cpu_us.len() {
+                let (a, b) = (p.cpu_us[k - 1], p.cpu_us[k]);
+                if let (Some(t0), Some(t1)) = (time(p, k - 1), time(p, k)) {
+                    if a != MISSING && b != MISSING && b >= a && t1 > t0 {
+                        pts.push((t1, (b - a) as f64 / 1e6 / (t1 - t0) * 100.0));
+                    }
+                }
+            }
+            cpu.push(Line {
+                label: label.clone(),
+                color: color(i),
+                pts,
+            });
+            let r: Vec<(f64, f64)> = p
+                .rss_kib
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| **v != MISSING)
+                .filter_map(|(k, v)| time(p, k).map(|t| (t, *v as f64 * 1024.0)))
+                .collect();
+            rss_raw.push((label, color(i), r));
+        }
+        let (div, unit) = byte_unit(
+            rss_raw
+                .iter()
+                .flat_map(|r| r.2.iter().map(|p| p.1))
+                .fold(0.0, f64::max),
+        );
+        let rss: Vec<Line> = rss_raw
+            .into_iter()
+            .map(|(label, color, pts)| Line {
+                label,
+                color,
+                pts: pts.into_iter().map(|(t, v)| (t, v / div)).collect(),
+            })
+            .collect();
+        let x_max_s = crate::analyze::wall_of(rec).max(t.last().map_or(0.0, |v| *v as f64 / 1e6));
+        let tu = time_unit(x_max_s);
+        let (_, h) = body.dim_in_pixel();
+        let axis = sizes(opts.size.0, opts.size.1).text * 3;
+        let (a, b) = body.split_vertically((h.saturating_sub(axis)) / 2);
+        let pct = |v: &f64| format!("{v:.0}%");
+        let y = y_range(
+            cpu.iter()
+                .flat_map(|l| l.pts.iter().map(|p| p.1))
+                .chain([100.0]),
+        );
+        draw_panel(
+            &a,
+            &Panel {
+                chart: CHART,
+                y_desc: "CPU (%, 100 = 1 core)",
+                x_max_s,
+                tu,
+                y,
+                y_fmt: &pct,
+                bottom: false,
+                label_bands: false,
+            },
+            &cpu,
+            &[],
+        )?;
+        let desc = format!("RSS ({unit})");
+        let y = y_range(rss.iter().flat_map(|l| l.pts.iter().map(|p| p.1)));
+        let f = |v: &f64| fmt_num((*v * 10.0).round() / 10.0);
+        draw_panel(
+            &b,
+            &Panel {
+                chart: CHART,
+                y_desc: &desc,
+                x_max_s,
+                tu,
+                y,
+                y_fmt: &f,
+                bottom: true,
+                label_bands: false,
+            },
+            &rss,
+            &[],
+        )?;
+        Ok(())
+    })
+}

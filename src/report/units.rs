@@ -1,0 +1,155 @@
+//! Number formatting for people (durations, byte sizes, rates) and escaping of workload text.
+
+/// A duration in seconds: `850 ms`, `12.34 s`, `3 min 07 s`, `2 h 05 min`.
+pub fn fmt_secs(s: f64) -> String {
+    if !s.is_finite() {
+        return "-".into();
+    }
+    if s == 0.0 {
+        "0 s".into()
+    } else if s < 1e-3 {
+        format!("{:.0} µs", s * 1e6)
+    } else if s < 1.0 {
+        format!("{:.0} ms", s * 1000.0)
+    } else if s < 60.0 {
+        format!("{s:.2} s")
+    } else if s < 3600.0 {
+        format!("{} min {:02} s", (s / 60.0) as u64, (s % 60.0) as u64)
+    } else {
+        format!(
+            "{} h {:02} min",
+            (s / 3600.0) as u64,
+            ((s % 3600.0) / 60.0) as u64
+        )
+    }
+}
+
+/// Bytes in binary units: `512 B`, `1.5 KiB`, `12.3 MiB`, `2.00 GiB`.
+pub fn fmt_bytes(b: u64) -> String {
+    const U: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = b as f64;
+    let mut i = 0;
+    while v >= 1024.0 && i + 1 < U.len() {
+        v /= 1024.0;
+        i += 1;
+    }
+    if i == 0 {
+        format!("{b} B")
+    } else if v < 10.0 {
+        format!("{v:.2} {}", U[i])
+    } else {
+        format!("{v:.1} {}", U[i])
+    }
+}
+
+/// A value with up to 6 significant digits, in scientific notation when very large or small.
+pub fn fmt_num(v: f64) -> String {
+    if !v.is_finite() {
+        return format!("{v}");
+    }
+    let a = v.abs();
+    if a != 0.0 && !(1e-4..1e7).contains(&a) {
+        format!("{v:.4e}")
+    } else {
+        let s = format!("{v:.6}");
+        let s = s.trim_end_matches('0').trim_end_matches('.');
+        if s == "-0" {
+            "0".into()
+        } else {
+            s.to_string()
+        }
+    }
+}
+
+/// `Some` formatted with `f`, else `-`.
+pub fn opt<T>(v: Option<T>, f: impl Fn(T) -> String) -> String {
+    v.map(f).unwrap_or_else(|| "-".into())
+}
+
+/// At most `n` characters, with `…` when cut.
+pub fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// Control characters replaced so workload text cannot move the terminal cursor.
+pub fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { '�' } else { c })
+        .collect()
+}
+
+/// HTML text and attribute escaping.
+pub fn html_escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            '/' => o.push_str("&#47;"),
+            c if c.is_control() => o.push('\u{FFFD}'),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// Markdown escaping for table cells and text: every punctuation character Markdown or HTML
+/// could act on is backslash-escaped (`<` and `>` as entities), and line breaks become spaces.
+pub fn md_escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '&' => o.push_str("&amp;"),
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '+' | '-' | '!'
+            | '|' | '~' | '"' | ':' => {
+                o.push('\\');
+                o.push(c);
+            }
+            '\n' | '\r' | '\t' => o.push(' '),
+            c if c.is_control() => o.push('\u{FFFD}'),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units() {
+        assert_eq!(fmt_secs(0.25), "250 ms");
+        assert_eq!(fmt_secs(12.345), "12.35 s");
+        assert_eq!(fmt_secs(187.0), "3 min 07 s");
+        assert_eq!(fmt_secs(7500.0), "2 h 05 min");
+        assert_eq!(fmt_bytes(512), "512 B");
+        assert_eq!(fmt_bytes(1536), "1.50 KiB");
+        assert_eq!(fmt_bytes(300 * 1024 * 1024), "300.0 MiB");
+        assert_eq!(fmt_num(0.5), "0.5");
+        assert_eq!(fmt_num(1.0), "1");
+        assert_eq!(fmt_num(1.5e-7), "1.5000e-7");
+        assert_eq!(truncate("abcdef", 4), "abc…");
+    }
+
+    #[test]
+    fn escapes() {
+        assert_eq!(
+            html_escape("<a href='x'>&"),
+            "&lt;a href=&#39;x&#39;&gt;&amp;"
+        );
+        assert_eq!(md_escape("a|b *c* <s>"), "a\\|b \\*c\\* &lt;s&gt;");
+        assert_eq!(printable("a\x1b[2Jb"), "a�[2Jb");
+    }
+}
