@@ -33,8 +33,18 @@ pub enum Command {
     Report(ReportArgs),
     /// Show which lines of a captured output file are taken as timers and progress
     Parse(ParseArgs),
+    /// Compare two runs or groups metric by metric; with --fail-on, a CI regression gate
+    Compare(CompareArgs),
+    /// A metric over stored runs with the commit of each and the change points
+    History(HistoryArgs),
     /// Exit 1 if a stored run broke a budget, 0 otherwise (CI jobs without a baseline)
     Check(CheckArgs),
+    /// Remove stored runs
+    Rm(RmArgs),
+    /// Remove old runs: --keep-last N or --older-than AGE
+    Gc(GcArgs),
+    /// Verify the database and list what is damaged
+    Doctor(DoctorArgs),
     /// Write runs, samples included, as one JSON document (for `perfmon import`)
     Export(ExportArgs),
     /// Load runs written by `perfmon export` (or a fallback file of a run that could not be saved)
@@ -70,7 +80,7 @@ pub struct CompareArgs {
     /// Exit 1 on a significant regression beyond these thresholds, e.g.
     /// 'wall>5%,peak_rss>10%,timer:Data Loading>10%,best>1%' (default: [compare] fail_on of perfmon.toml)
     #[arg(long, value_parser = parse_fail_on_arg, value_name = "SPEC")]
-    pub fail_on: Option<Vec<crate::analyze::spec::Threshold>>,
+    pub fail_on: Option<FailOnSpec>,
     /// Significance level of the test (default 0.05)
     #[arg(long, value_parser = parse_alpha)]
     pub alpha: Option<f64>,
@@ -85,8 +95,18 @@ pub struct CompareArgs {
     pub converge_tol: f64,
 }
 
-fn parse_fail_on_arg(s: &str) -> Result<Vec<crate::analyze::spec::Threshold>, String> {
-    crate::analyze::spec::parse_fail_on(s).map_err(|e| e.to_string())
+/// A parsed `--fail-on` (one value: clap would take a bare Vec for a repeated option).
+#[derive(Debug, Clone)]
+pub struct FailOnSpec(pub Vec<crate::analyze::spec::Threshold>);
+
+/// A parsed `--budget`.
+#[derive(Debug, Clone)]
+pub struct BudgetSpec(pub Vec<crate::analyze::spec::Budget>);
+
+fn parse_fail_on_arg(s: &str) -> Result<FailOnSpec, String> {
+    crate::analyze::spec::parse_fail_on(s)
+        .map(FailOnSpec)
+        .map_err(|e| e.to_string())
 }
 
 fn parse_metric_arg(s: &str) -> Result<crate::analyze::spec::Metric, String> {
@@ -164,7 +184,7 @@ pub struct CheckArgs {
     pub run: String,
     /// Budgets, e.g. 'wall<10m,peak_tree_rss<4GiB' (default: [run] budget of perfmon.toml)
     #[arg(long, value_parser = parse_budget_arg, value_name = "SPEC")]
-    pub budget: Option<Vec<crate::analyze::spec::Budget>>,
+    pub budget: Option<BudgetSpec>,
 }
 
 #[derive(Debug, Args)]
@@ -237,7 +257,7 @@ pub struct RunArgs {
     /// Budgets to watch, e.g. 'wall<10m,peak_tree_rss<4GiB,gpu_mem<20GiB,cpu_mean<1.5cores'
     /// (default: [run] budget of perfmon.toml)
     #[arg(long, value_parser = parse_budget_arg, value_name = "SPEC")]
-    pub budget: Option<Vec<crate::analyze::spec::Budget>>,
+    pub budget: Option<BudgetSpec>,
 
     /// Stop the command (TERM, then KILL after 5 s) when a budget is crossed; the run is stored
     /// as over-budget
@@ -258,7 +278,7 @@ pub struct RunArgs {
     pub command: Vec<std::ffi::OsString>,
 }
 
-fn parse_budget_arg(s: &str) -> Result<Vec<crate::analyze::spec::Budget>, String> {
+fn parse_budget_arg(s: &str) -> Result<BudgetSpec, String> {
     let b = crate::analyze::spec::parse_budget(s).map_err(|e| e.to_string())?;
     let bad = crate::analyze::budget::unsupported(&b);
     if !bad.is_empty() {
@@ -267,7 +287,7 @@ fn parse_budget_arg(s: &str) -> Result<Vec<crate::analyze::spec::Budget>, String
             bad.join(", ")
         ));
     }
-    Ok(b)
+    Ok(BudgetSpec(b))
 }
 
 #[derive(Debug, Args)]

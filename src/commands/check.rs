@@ -16,7 +16,7 @@ pub const EXIT_BROKEN: i32 = 1;
 
 pub fn check(db: &Path, a: &CheckArgs) -> Result<i32> {
     let budget = match &a.budget {
-        Some(b) => b.clone(),
+        Some(b) => b.0.clone(),
         None => crate::config::load()?.budget()?.ok_or_else(|| {
             anyhow::anyhow!("no budget: give --budget SPEC or [run] budget in perfmon.toml")
         })?,

@@ -93,7 +93,7 @@ pub fn compare_sides(base: &Side, cand: &Side, opts: &CompareOptions) -> Vec<Row
 pub fn compare(db: &Path, a: &CompareArgs) -> Result<i32> {
     let cfg = crate::config::load()?;
     let thresholds: Vec<Threshold> = match &a.fail_on {
-        Some(t) => t.clone(),
+        Some(t) => t.0.clone(),
         None => cfg.fail_on()?.unwrap_or_default(),
     };
     let opts = CompareOptions {
@@ -291,7 +291,7 @@ impl CompareDoc<'_> {
     }
 
     fn markdown(&self) -> String {
-        let esc = super::super::report::markdown_escape;
+        let esc = crate::report::units::md_escape;
         let mut o = format!(
             "### perfmon compare\n\n- base: `{}` = {} ({})\n- candidate: `{}` = {} ({})\n- method: {}\n\n",
             esc(&self.base.sel.spec),

@@ -19,7 +19,7 @@ pub fn rm(db: &Path, a: &RmArgs) -> Result<i32> {
     drop(store);
     store = Store::open(db)?;
     let n = store.delete_runs(&ids)?;
-    let freed = store.reclaim()?;
+    let freed = reclaim(&mut store);
     eprintln!(
         "perfmon: removed {n} run(s){}",
         fmt_freed(freed)
@@ -79,7 +79,7 @@ pub fn gc(db: &Path, a: &GcArgs) -> Result<i32> {
     store = Store::open(db)?;
     let ids: Vec<i64> = doomed.iter().map(|(id, _)| *id).collect();
     let n = store.delete_runs(&ids)?;
-    let freed = if n > 0 { store.reclaim()? } else { 0 };
+    let freed = if n > 0 { reclaim(&mut store) } else { 0 };
     eprintln!(
         "perfmon: removed {n} of {} run(s){}",
         runs.len(),
@@ -107,6 +107,18 @@ pub fn doctor(db: &Path, _a: &DoctorArgs) -> Result<i32> {
     ));
     super::write_stdout(&out)?;
     Ok(1)
+}
+
+/// Reclaims space; a failure (another process holds the database) is a warning, since the runs
+/// are already removed.
+fn reclaim(store: &mut Store) -> u64 {
+    match store.reclaim() {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("perfmon: warning: the runs are removed but the space was not reclaimed yet: {e}");
+            0
+        }
+    }
 }
 
 fn fmt_freed(bytes: u64) -> String {

@@ -2,11 +2,15 @@
 //! into typed options before calling below.
 
 pub mod check;
+pub mod compare;
 pub mod export;
+pub mod gc;
+pub mod history;
 pub mod list;
 pub mod parse;
 pub mod report;
 pub mod run;
+pub mod select;
 pub mod sampler;
 pub mod status;
 
@@ -22,7 +26,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Run(a) => {
             let budget = match a.budget {
-                Some(b) => b,
+                Some(b) => b.0,
                 None => crate::config::load()?.budget()?.unwrap_or_default(),
             };
             if a.budget_kill && budget.is_empty() {
@@ -56,6 +60,11 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Report(a) => report::report(&db, &a),
         Command::Parse(a) => parse::parse(&a),
         Command::Check(a) => check::check(&db, &a),
+        Command::Compare(a) => compare::compare(&db, &a),
+        Command::History(a) => history::history(&db, &a),
+        Command::Rm(a) => gc::rm(&db, &a),
+        Command::Gc(a) => gc::gc(&db, &a),
+        Command::Doctor(a) => gc::doctor(&db, &a),
         Command::Export(a) => export::export(&db, &a),
         Command::Import(a) => export::import(&db, &a),
     }
