@@ -63,7 +63,7 @@ pub(super) fn draw(
                     col == 1,
                     opts.log_y,
                     color(r),
-                    rows.len() <= 4,
+                    idx.len() <= 4,
                 )?;
             }
         }

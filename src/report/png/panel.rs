@@ -117,7 +117,13 @@ pub fn draw_panel(
             .map(|(x, y)| (x / p.tu.div, y))
             .collect();
         let c = l.color;
-        ch.draw_series(LineSeries::new(pts, c.stroke_width(2)))
+        // Wide lines get miter spikes at sharp zig-zags: dense lines are drawn 1 px wide.
+        let width = if pts.len() as f64 > plot_w / 3.0 {
+            1
+        } else {
+            2
+        };
+        ch.draw_series(LineSeries::new(pts, c.stroke_width(width)))
             .map_err(ce(p.chart))?
             .label(l.label.clone())
             .legend(move |(x, y)| Rectangle::new([(x, y - 4), (x + 16, y + 4)], c.filled()));
