@@ -147,6 +147,7 @@ fn record() -> RunRecord {
         marks: vec![],
         diagnostics: ParseDiagnostics::default(),
         processes,
+        violations: Vec::new(),
     }
 }
 

@@ -41,7 +41,11 @@ pub fn run_figures(rec: &RunRecord, an: &Analysis) -> Vec<Figure> {
         true,
     );
     put(Metric::PeakRss, Some(t.peak_rss_bytes as f64), true);
-    put(Metric::PeakTreeRss, Some(t.peak_tree_rss_bytes as f64), true);
+    put(
+        Metric::PeakTreeRss,
+        Some(t.peak_tree_rss_bytes as f64),
+        true,
+    );
     put(Metric::IoRead, Some(t.io_read_bytes as f64), true);
     put(Metric::IoWrite, Some(t.io_write_bytes as f64), true);
     let gpus = &an.resources.gpus;
@@ -117,5 +121,8 @@ pub fn normalize(metric: &Metric, main_key: Option<&str>) -> Metric {
 /// The key of the main series, if any.
 pub fn main_key(an: &Analysis) -> Option<String> {
     let keys = series_keys(an);
-    an.series.iter().position(|s| s.main).map(|i| keys[i].clone())
+    an.series
+        .iter()
+        .position(|s| s.main)
+        .map(|i| keys[i].clone())
 }

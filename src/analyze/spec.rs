@@ -315,7 +315,27 @@ pub fn format_value(metric: &str, v: f64) -> String {
         }
         Ok(Unit::Cores) => format!("{v:.2} cores"),
         Ok(Unit::Percent) => format!("{v:.0}%"),
-        _ => format!("{v}"),
+        _ => {
+            // Up to 6 significant digits; float noise such as 8.7e-15 reads as 0.
+            if v.abs() < 1e-9 {
+                "0".into()
+            } else if !(1e-4..1e7).contains(&v.abs()) {
+                format!("{v:.4e}")
+            } else {
+                let digits = (5 - v.abs().log10().floor() as i32).clamp(0, 10) as usize;
+                let s = format!("{v:.digits$}");
+                let s = if s.contains('.') {
+                    s.trim_end_matches('0').trim_end_matches('.').to_string()
+                } else {
+                    s
+                };
+                if s == "-0" {
+                    "0".into()
+                } else {
+                    s
+                }
+            }
+        }
     }
 }
 

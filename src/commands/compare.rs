@@ -59,7 +59,10 @@ pub fn load_side(store: &Store, spec: &str, tol: f64) -> Result<Side> {
             if !side.values.contains_key(&f.metric) {
                 side.order.push(f.metric.clone());
             }
-            side.values.entry(f.metric.clone()).or_default().push(f.value);
+            side.values
+                .entry(f.metric.clone())
+                .or_default()
+                .push(f.value);
             side.lower_is_better.insert(f.metric, f.lower_is_better);
         }
     }
@@ -140,7 +143,9 @@ pub fn compare(db: &Path, a: &CompareArgs) -> Result<i32> {
         CompareFormat::Markdown => doc.markdown(),
     };
     match &a.output {
-        Some(p) => std::fs::write(p, out).with_context(|| format!("cannot write {}", p.display()))?,
+        Some(p) => {
+            std::fs::write(p, out).with_context(|| format!("cannot write {}", p.display()))?
+        }
         None => super::write_stdout(&out)?,
     }
     for m in &missing {
@@ -302,7 +307,9 @@ impl CompareDoc<'_> {
             ids(&self.cand.sel.ids),
             self.method()
         );
-        o.push_str("| metric | base | candidate | change | p | verdict |\n|---|---:|---:|---:|---:|---|\n");
+        o.push_str(
+            "| metric | base | candidate | change | p | verdict |\n|---|---:|---:|---:|---:|---|\n",
+        );
         for r in self.rows {
             let m = r.metric.to_string();
             let v = match r.verdict.as_str() {
@@ -328,7 +335,8 @@ impl CompareDoc<'_> {
             json!({"n": s.n, "mean": s.mean, "stddev": s.stddev, "median": s.median,
                    "min": s.min, "max": s.max})
         };
-        let side = |s: &Side| json!({"selection": s.sel.spec, "label": s.sel.label, "runs": s.sel.ids});
+        let side =
+            |s: &Side| json!({"selection": s.sel.spec, "label": s.sel.label, "runs": s.sel.ids});
         json!({
             "schema_version": COMPARE_SCHEMA_VERSION,
             "base": side(self.base),

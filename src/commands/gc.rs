@@ -20,10 +20,7 @@ pub fn rm(db: &Path, a: &RmArgs) -> Result<i32> {
     store = Store::open(db)?;
     let n = store.delete_runs(&ids)?;
     let freed = reclaim(&mut store);
-    eprintln!(
-        "perfmon: removed {n} run(s){}",
-        fmt_freed(freed)
-    );
+    eprintln!("perfmon: removed {n} run(s){}", fmt_freed(freed));
     Ok(0)
 }
 
@@ -115,7 +112,9 @@ fn reclaim(store: &mut Store) -> u64 {
     match store.reclaim() {
         Ok(n) => n,
         Err(e) => {
-            eprintln!("perfmon: warning: the runs are removed but the space was not reclaimed yet: {e}");
+            eprintln!(
+                "perfmon: warning: the runs are removed but the space was not reclaimed yet: {e}"
+            );
             0
         }
     }

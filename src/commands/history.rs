@@ -43,7 +43,10 @@ pub fn history(db: &Path, a: &HistoryArgs) -> Result<i32> {
         let an = crate::analyze::analyze(&rec);
         let main = main_key(&an);
         let want = normalize(&metric, main.as_deref());
-        let Some(f) = run_figures(&rec, &an).into_iter().find(|f| f.metric == want) else {
+        let Some(f) = run_figures(&rec, &an)
+            .into_iter()
+            .find(|f| f.metric == want)
+        else {
             continue;
         };
         // Key: the group's first run id, so a group sorts where it started.
@@ -85,11 +88,14 @@ pub fn history(db: &Path, a: &HistoryArgs) -> Result<i32> {
     let out = match a.format {
         HistoryFormat::Text => text(&m, a.selection.as_deref(), &points, &cps),
         HistoryFormat::Json => {
-            serde_json::to_string_pretty(&to_json(&m, a.selection.as_deref(), &points, &cps))? + "\n"
+            serde_json::to_string_pretty(&to_json(&m, a.selection.as_deref(), &points, &cps))?
+                + "\n"
         }
     };
     match &a.output {
-        Some(p) => std::fs::write(p, out).with_context(|| format!("cannot write {}", p.display()))?,
+        Some(p) => {
+            std::fs::write(p, out).with_context(|| format!("cannot write {}", p.display()))?
+        }
         None => super::write_stdout(&out)?,
     }
     Ok(0)
@@ -198,7 +204,12 @@ fn text(metric: &str, sel: Option<&str>, points: &[Point], cps: &[ChangePoint]) 
     o
 }
 
-fn to_json(metric: &str, sel: Option<&str>, points: &[Point], cps: &[ChangePoint]) -> serde_json::Value {
+fn to_json(
+    metric: &str,
+    sel: Option<&str>,
+    points: &[Point],
+    cps: &[ChangePoint],
+) -> serde_json::Value {
     json!({
         "schema_version": HISTORY_SCHEMA_VERSION,
         "metric": metric,
@@ -221,4 +232,3 @@ fn to_json(metric: &str, sel: Option<&str>, points: &[Point], cps: &[ChangePoint
         })).collect::<Vec<_>>(),
     })
 }
-

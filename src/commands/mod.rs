@@ -10,8 +10,8 @@ pub mod list;
 pub mod parse;
 pub mod report;
 pub mod run;
-pub mod select;
 pub mod sampler;
+pub mod select;
 pub mod status;
 
 use std::path::PathBuf;

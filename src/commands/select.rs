@@ -45,12 +45,9 @@ pub fn select(store: &Store, spec: &str) -> Result<Selection> {
             .with_context(|| format!("bad selection {spec:?}: group:N needs a number"))?;
         (format!("group {g}"), store.group_runs(g)?)
     } else if let Some(n) = s.strip_prefix("last:") {
-        let n: usize = n
-            .trim()
-            .parse()
-            .ok()
-            .filter(|n| *n > 0)
-            .with_context(|| format!("bad selection {spec:?}: last:N needs a count of 1 or more"))?;
+        let n: usize = n.trim().parse().ok().filter(|n| *n > 0).with_context(|| {
+            format!("bad selection {spec:?}: last:N needs a count of 1 or more")
+        })?;
         // Read a few more than N so that failed runs do not shrink the selection.
         let runs = store.list_runs(&ListFilter {
             limit: Some(n.saturating_mul(4)),
@@ -89,10 +86,7 @@ pub fn select(store: &Store, spec: &str) -> Result<Selection> {
         match meta.first().and_then(|m| m.group_id) {
             Some(g) => {
                 let ids = store.group_runs(g)?;
-                (
-                    format!("group {g} {s:?} ({} runs)", ids.len()),
-                    ids,
-                )
+                (format!("group {g} {s:?} ({} runs)", ids.len()), ids)
             }
             None => (format!("run {id} {s:?}"), vec![id]),
         }

@@ -323,9 +323,7 @@ impl Store {
                 + std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0)
         };
         let before = size(&self.path);
-        self.conn
-            .execute_batch("VACUUM")
-            .map_err(|e| self.err(e))?;
+        self.conn.execute_batch("VACUUM").map_err(|e| self.err(e))?;
         // In DELETE journal mode there is no log to checkpoint; the pragma is then a no-op.
         let _ = self
             .conn
