@@ -142,7 +142,7 @@ pub(super) fn series_stats(s: &Series, tol: f64) -> SeriesStats {
     };
     let mut best: Option<&crate::model::Point> = None;
     for p in &finite {
-        if best.map_or(true, |b| better(direction, p.value, b.value)) {
+        if best.is_none_or(|b| better(direction, p.value, b.value)) {
             best = Some(p);
         }
     }
