@@ -126,6 +126,8 @@ fn parse_alpha(s: &str) -> Result<f64, String> {
 pub enum HistoryFormat {
     Text,
     Json,
+    /// A chart of the metric over the runs with its change points (needs --output FILE)
+    Png,
 }
 
 #[derive(Debug, Args)]
@@ -147,7 +149,7 @@ pub struct HistoryArgs {
     #[arg(long, default_value_t = 3)]
     pub min_size: usize,
     /// Permutation-test significance level for a change point
-    #[arg(long, default_value_t = 0.05, value_parser = parse_alpha)]
+    #[arg(long, default_value_t = 0.01, value_parser = parse_alpha)]
     pub sig_level: f64,
 }
 

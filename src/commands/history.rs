@@ -86,6 +86,16 @@ pub fn history(db: &Path, a: &HistoryArgs) -> Result<i32> {
     );
     let m = metric.to_string();
     let out = match a.format {
+        HistoryFormat::Png => {
+            let Some(path) = &a.output else {
+                anyhow::bail!("--format png needs --output FILE");
+            };
+            let png = chart(&m, a.selection.as_deref(), &points, &cps)?;
+            std::fs::write(path, png)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!("perfmon: wrote {}", path.display());
+            return Ok(0);
+        }
         HistoryFormat::Text => text(&m, a.selection.as_deref(), &points, &cps),
         HistoryFormat::Json => {
             serde_json::to_string_pretty(&to_json(&m, a.selection.as_deref(), &points, &cps))?
@@ -231,4 +241,69 @@ fn to_json(
             "p": c.p,
         })).collect::<Vec<_>>(),
     })
+}
+
+/// The metric in display units: (scale divisor, unit label).
+pub fn display_unit(metric: &str, max: f64) -> (f64, &'static str) {
+    use crate::analyze::spec::{Metric, Unit};
+    match Metric::parse(metric).map(|m| m.unit()) {
+        Ok(Unit::Seconds) if max >= 7200.0 => (3600.0, "h"),
+        Ok(Unit::Seconds) if max >= 120.0 => (60.0, "min"),
+        Ok(Unit::Seconds) if max < 1.0 => (1e-3, "ms"),
+        Ok(Unit::Seconds) => (1.0, "s"),
+        Ok(Unit::Bytes) if max >= 1024.0 * 1024.0 * 1024.0 => (1024.0 * 1024.0 * 1024.0, "GiB"),
+        Ok(Unit::Bytes) if max >= 1024.0 * 1024.0 => (1024.0 * 1024.0, "MiB"),
+        Ok(Unit::Bytes) => (1024.0, "KiB"),
+        Ok(Unit::Cores) => (1.0, "cores"),
+        Ok(Unit::Percent) => (1.0, "%"),
+        _ => (1.0, ""),
+    }
+}
+
+fn chart(
+    metric: &str,
+    sel: Option<&str>,
+    points: &[Point],
+    cps: &[ChangePoint],
+) -> Result<Vec<u8>> {
+    use crate::report::png::xy::{render_xy, Mark, VMarker, XyLine, XyPanel};
+    let max = points.iter().map(|p| p.value).fold(0.0, f64::max);
+    let (div, unit) = display_unit(metric, max);
+    let panel = XyPanel {
+        x_desc: "point (run or group, oldest first)".into(),
+        y_desc: if unit.is_empty() {
+            metric.to_string()
+        } else {
+            format!("{metric} ({unit})")
+        },
+        lines: vec![XyLine {
+            label: metric.to_string(),
+            color: crate::report::png::style::color(0),
+            pts: points
+                .iter()
+                .enumerate()
+                .map(|(i, p)| ((i + 1) as f64, p.value / div))
+                .collect(),
+            mark: Mark::LinePoints,
+        }],
+        markers: cps
+            .iter()
+            .map(|c| VMarker {
+                x: c.index as f64 + 0.5,
+                label: c
+                    .relative_change()
+                    .map(|r| format!(" {:+.1}%", r * 100.0))
+                    .unwrap_or_default(),
+            })
+            .collect(),
+        y_range: None,
+        y_fmt: |v| crate::report::units::fmt_num((v * 1000.0).round() / 1000.0),
+    };
+    let title = format!("history of {metric}: {} change point(s)", cps.len());
+    let sub = format!(
+        "{} - {} points; change points by E-divisive means with a permutation test",
+        sel.unwrap_or("all runs"),
+        points.len()
+    );
+    Ok(render_xy("history", &title, &sub, &[panel], (1200, 600))?)
 }

@@ -8,6 +8,7 @@ mod processes;
 mod resources;
 pub mod style;
 mod timers;
+pub mod xy;
 
 use crate::analyze::Analysis;
 use crate::model::RunRecord;
