@@ -24,7 +24,11 @@ fn bench(name: &str, lines: &[Vec<u8>]) {
         buf.extend_from_slice(l);
         buf.push(b'\n');
     }
-    let cfg = ParseConfig { auto: true, regexes: vec![], explain: false };
+    let cfg = ParseConfig {
+        auto: true,
+        regexes: vec![],
+        explain: false,
+    };
     let per_line = buf.len() as f64 / lines.len() as f64;
     // floor: a tight scan over the same lines
     let t = Instant::now();
@@ -40,7 +44,12 @@ fn bench(name: &str, lines: &[Vec<u8>]) {
         let mut p = Parser::new(&cfg).expect("parser");
         let t = Instant::now();
         for (k, &(a, b)) in spans.iter().enumerate() {
-            p.feed_line(Stream::Stdout, k as f64 * 1e-6, black_box(&buf[a..b]), false);
+            p.feed_line(
+                Stream::Stdout,
+                k as f64 * 1e-6,
+                black_box(&buf[a..b]),
+                false,
+            );
         }
         let el = t.elapsed().as_secs_f64();
         let r = p.finish(1.0);
@@ -56,9 +65,15 @@ fn bench(name: &str, lines: &[Vec<u8>]) {
 }
 
 fn main() {
-    let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(2_000_000);
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(2_000_000);
     let gen = |f: &dyn Fn(usize) -> String| (0..n).map(|i| f(i).into_bytes()).collect::<Vec<_>>();
-    bench("protocol progress", &gen(&|i| format!("@perfmon progress algo=GA iter={i} best=0.031 mean=0.2")));
+    bench(
+        "protocol progress",
+        &gen(&|i| format!("@perfmon progress algo=GA iter={i} best=0.031 mean=0.2")),
+    );
     bench(
         "ordinary log (digit start)",
         &gen(&|i| format!("2024-05-01 12:00:{:02} INFO worker 3 started ok", i % 60)),
@@ -67,7 +82,10 @@ fn main() {
         "ordinary log (letter start)",
         &gen(&|i| format!("INFO worker {} started, listening on port 8080", i % 10)),
     );
-    bench("kv progress", &gen(&|i| format!("gen={i} best=6663.0 mean=5632.21 feasible=0.977")));
+    bench(
+        "kv progress",
+        &gen(&|i| format!("gen={i} best=6663.0 mean=5632.21 feasible=0.977")),
+    );
     bench(
         "table rows",
         &gen(&|i| {
