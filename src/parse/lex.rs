@@ -136,6 +136,10 @@ pub fn parse_num(s: &[u8]) -> Option<f64> {
 
 /// The whole slice as an integer (also `12.0`).
 pub fn parse_int(s: &[u8]) -> Option<i64> {
+    // fast path: plain digits, the common case for iteration numbers
+    if !s.is_empty() && s.len() <= 15 && s.iter().all(u8::is_ascii_digit) {
+        return Some(s.iter().fold(0i64, |a, &c| a * 10 + i64::from(c - b'0')));
+    }
     let v = parse_num(s)?;
     (v.fract() == 0.0 && v.abs() < 9e15).then_some(v as i64)
 }

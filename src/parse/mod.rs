@@ -200,12 +200,13 @@ impl Parser {
                 .and_then(|i| caps.get(i))
                 .and_then(|m| lex::parse_int(m.as_bytes().trim_ascii()));
             let mut any = false;
-            for (i, name) in &r.values {
+            for (vk, (i, name)) in r.values.iter().enumerate() {
                 if let Some(v) = caps
                     .get(*i)
                     .and_then(|m| lex::parse_num(m.as_bytes().trim_ascii()))
                 {
                     self.store.add_keyed(
+                        64 + vk.min(63),
                         series::Class::Regex,
                         &r.source,
                         None,

@@ -238,8 +238,9 @@ impl Protocol {
         if self.fields.is_empty() {
             return false;
         }
-        for &((a, b), v) in &self.fields {
+        for (pos, &((a, b), v)) in self.fields.iter().enumerate() {
             store.add_keyed(
+                pos.min(63),
                 Class::Protocol,
                 "protocol",
                 algo,

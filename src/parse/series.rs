@@ -154,6 +154,9 @@ pub struct Store {
     pub series: Vec<Series>,
     meta: Vec<Meta>,
     index: IdMap,
+    /// Series of the last keyed point at each field position of a line (protocol lines usually
+    /// repeat the same keys in the same order): a hit skips hashing.
+    recent: Vec<usize>,
     pub groups: Vec<Group>,
     group_index: IdMap,
     main_hint: Option<usize>,
@@ -164,6 +167,7 @@ impl Store {
     #[allow(clippy::too_many_arguments)]
     pub fn add_keyed(
         &mut self,
+        pos: usize,
         class: Class,
         source: &str,
         algo: Option<&[u8]>,
@@ -173,12 +177,33 @@ impl Store {
         value: f64,
         direction: Option<Direction>,
     ) {
+        let idx = match self.recent.get(pos) {
+            Some(&i) if self.same(i, algo, name, source) => i,
+            _ => self.lookup(class, source, algo, name),
+        };
+        if self.recent.len() <= pos {
+            self.recent.resize(pos + 1, 0);
+        }
+        self.recent[pos] = idx;
+        if let Some(d) = direction {
+            self.series[idx].direction = Some(d);
+            if !self.meta[idx].explicit_direction {
+                self.meta[idx].explicit_direction = true;
+                self.update_hint(idx);
+            }
+        }
+        let s = &mut self.series[idx];
+        let iter = iter.unwrap_or_else(|| s.points.last().map_or(0, |p| p.iter + 1));
+        s.points.push(Point { iter, t_s, value });
+    }
+
+    fn lookup(&mut self, class: Class, source: &str, algo: Option<&[u8]>, name: &[u8]) -> usize {
         let mut h = fnv(FNV0, &[class as u8]);
         h = fnv(h, source.as_bytes());
         h = fnv(h, algo.unwrap_or(b"\xff"));
         h = fnv(h, b"\x00");
         h = fnv(h, name);
-        let idx = match self.index.get(&h) {
+        match self.index.get(&h) {
             Some(&i) if self.same(i, algo, name, source) => i,
             _ => match (0..self.series.len()).find(|&i| self.same(i, algo, name, source)) {
                 Some(i) => i,
@@ -190,17 +215,7 @@ impl Store {
                     i
                 }
             },
-        };
-        if let Some(d) = direction {
-            self.series[idx].direction = Some(d);
-            if !self.meta[idx].explicit_direction {
-                self.meta[idx].explicit_direction = true;
-                self.update_hint(idx);
-            }
         }
-        let s = &mut self.series[idx];
-        let iter = iter.unwrap_or_else(|| s.points.last().map_or(0, |p| p.iter + 1));
-        s.points.push(Point { iter, t_s, value });
     }
 
     fn same(&self, i: usize, algo: Option<&[u8]>, name: &[u8], source: &str) -> bool {
