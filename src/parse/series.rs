@@ -111,7 +111,7 @@ impl Rec {
         for k in 0..self.len() {
             let r = super::lex::iter_rank(self.name(k));
             let v = self.values[k];
-            if r > 0 && v.fract() == 0.0 && v.abs() < 9e15 && best.map_or(true, |(br, _)| r > br) {
+            if r > 0 && v.fract() == 0.0 && v.abs() < 9e15 && best.is_none_or(|(br, _)| r > br) {
                 best = Some((r, k));
             }
         }
@@ -258,7 +258,7 @@ impl Store {
     }
 
     fn update_hint(&mut self, i: usize) {
-        if self.main_hint.map_or(true, |h| self.rank(i) > self.rank(h)) {
+        if self.main_hint.is_none_or(|h| self.rank(i) > self.rank(h)) {
             self.main_hint = Some(i);
         }
     }
@@ -454,7 +454,7 @@ impl Store {
             if self.series[i].points.is_empty() {
                 continue;
             }
-            if main.map_or(true, |m| key(i) > key(m)) {
+            if main.is_none_or(|m| key(i) > key(m)) {
                 main = Some(i);
             }
         }

@@ -28,7 +28,7 @@ pub fn fill(s: &[u8], pairs: &[Pair], ctx: Option<i64>, rec: &mut Rec) -> IterFr
         return IterFrom::Key;
     }
     if let Some((it, start, _)) = iter_phrase(s) {
-        if pairs.first().map_or(true, |p| start < p.name.0) {
+        if pairs.first().is_none_or(|p| start < p.name.0) {
             super::sentence::fill(s, pairs, rec);
             rec.iter = Some(it);
             return IterFrom::Phrase;

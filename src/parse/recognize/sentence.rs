@@ -28,7 +28,7 @@ fn in_best_clause(s: &[u8], pos: usize) -> bool {
         .collect::<Vec<u8>>();
     w.len() >= 4
         && w[..4].eq_ignore_ascii_case(b"best")
-        && w.get(4).map_or(true, |c| !c.is_ascii_alphanumeric())
+        && w.get(4).is_none_or(|c| !c.is_ascii_alphanumeric())
 }
 
 /// Fills `rec` from the pairs of a sentence line.

@@ -219,7 +219,7 @@ impl Table {
             .position(|&c| !is_ws(c) && c != b'|')
             .unwrap_or(s.len());
         match scan_num(s, first) {
-            Some((_, e)) if s.get(e).map_or(true, |&c| is_ws(c) || c == b'|') => {}
+            Some((_, e)) if s.get(e).is_none_or(|&c| is_ws(c) || c == b'|') => {}
             _ => return Seen::Other,
         }
         tokens(s, pipe, toks);
