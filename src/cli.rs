@@ -346,6 +346,14 @@ pub struct ReportArgs {
     /// Relative tolerance for the convergence point
     #[arg(long, default_value_t = 0.01)]
     pub converge_tol: f64,
+    /// Show the run's whole --repeat group: mean ± σ, median, min, max, outliers
+    /// (also `perfmon report group:N`)
+    #[arg(long)]
+    pub group: bool,
+    /// Group reports: the main series' target value; shows success rate, ERT and the
+    /// time-to-target distribution (default: [targets] of perfmon.toml)
+    #[arg(long, allow_hyphen_values = true)]
+    pub target: Option<f64>,
 }
 
 #[derive(Debug, Args)]

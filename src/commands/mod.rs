@@ -5,6 +5,7 @@ pub mod check;
 pub mod compare;
 pub mod export;
 pub mod gc;
+pub mod group;
 pub mod history;
 pub mod list;
 pub mod parse;

@@ -20,6 +20,12 @@ pub fn report(db: &Path, a: &ReportArgs) -> Result<i32> {
     if !(a.converge_tol.is_finite() && a.converge_tol >= 0.0) {
         bail!("--converge-tol must be a non-negative number");
     }
+    if super::group::wants_group(a) {
+        return super::group::report_group(db, a);
+    }
+    if a.target.is_some() {
+        bail!("--target applies to a group report: add --group (or report group:N)");
+    }
     if !db.exists() {
         bail!(
             "no database at {}: perfmon run -- CMD records a run",

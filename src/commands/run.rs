@@ -96,7 +96,7 @@ pub struct Outcome {
 /// command's, or that of the first execution that did not succeed, after which it stops.
 pub fn run(opts: RunOptions) -> Result<i32> {
     if opts.repeat <= 1 && opts.warmup == 0 {
-        return Ok(run_once(&opts, None, true)?.code);
+        return Ok(run_once(&opts, None, true, None)?.code);
     }
     let group = {
         let mut store = Store::open(&opts.db)?;
@@ -119,7 +119,12 @@ pub fn run(opts: RunOptions) -> Result<i32> {
                 );
             }
         }
-        let out = run_once(&opts, (!warm).then_some(group), !warm)?;
+        let index = if warm {
+            format!("warmup-{i}")
+        } else {
+            (i - opts.warmup).to_string()
+        };
+        let out = run_once(&opts, (!warm).then_some(group), !warm, Some(index))?;
         if let Some(id) = out.run_id.filter(|_| !warm) {
             ids.push(id);
         }
@@ -136,16 +141,25 @@ pub fn run(opts: RunOptions) -> Result<i32> {
     }
     if !opts.quiet {
         eprintln!(
-            "perfmon: group {group} stored with {} runs: perfmon report {}",
-            ids.len(),
-            opts.name.as_deref().unwrap_or("last")
+            "perfmon: group {group} stored with {} runs: perfmon report group:{group}",
+            ids.len()
         );
     }
     Ok(0)
 }
 
+/// The environment variable that tells a repeated command which execution it is (0-based,
+/// counted runs only; warmups get `warmup-K`), so a workload can vary its seed per run.
+pub const REPEAT_INDEX_VAR: &str = "PERFMON_REPEAT_INDEX";
+
 /// Runs the command once. `keep` false (a warmup) deletes the run once it ends.
-pub fn run_once(opts: &RunOptions, group_id: Option<i64>, keep: bool) -> Result<Outcome> {
+/// `repeat_index` is exported to the command as `PERFMON_REPEAT_INDEX`.
+pub fn run_once(
+    opts: &RunOptions,
+    group_id: Option<i64>,
+    keep: bool,
+    repeat_index: Option<String>,
+) -> Result<Outcome> {
     let parser = Parser::new(&opts.parse)?;
     let mut store = Store::open(&opts.db)?;
     let started_at_ms = SystemTime::now()
@@ -219,6 +233,14 @@ pub fn run_once(opts: &RunOptions, group_id: Option<i64>, keep: bool) -> Result<
         argv: opts.argv.clone(),
         pty: opts.pty,
         strip: opts.strip,
+        env: repeat_index
+            .map(|i| {
+                vec![(
+                    OsString::from(REPEAT_INDEX_VAR),
+                    OsString::from(i.to_string()),
+                )]
+            })
+            .unwrap_or_default(),
     };
     let running = match Running::start(&runner_cfg, sink.clone(), guard) {
         Ok(r) => r,

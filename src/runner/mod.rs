@@ -27,6 +27,8 @@ pub struct RunnerConfig {
     pub pty: bool,
     /// Hide `@perfmon` protocol lines from the caller.
     pub strip: bool,
+    /// Extra environment variables for the command.
+    pub env: Vec<(OsString, OsString)>,
 }
 
 /// A command that has been started.
@@ -88,6 +90,7 @@ impl Running {
             pty: cfg.pty,
             share_pgrp: share,
             cgroup_procs_fd: cgroup.as_ref().map(|c| c.procs_fd()),
+            env: cfg.env.clone(),
         })?;
         signals.started(spawned.pgid, share);
         let ctl = forward::ForwardCtl::new();

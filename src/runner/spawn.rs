@@ -44,6 +44,8 @@ pub struct SpawnOptions {
     pub share_pgrp: bool,
     /// An fd on a cgroup's `cgroup.procs`: the child moves itself in before it executes.
     pub cgroup_procs_fd: Option<i32>,
+    /// Extra environment variables for the command.
+    pub env: Vec<(OsString, OsString)>,
 }
 
 /// A started command with the read ends of its output.
@@ -71,6 +73,9 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Spawned, SpawnError> {
     cmd.args(args).stdin(Stdio::inherit());
     if std::env::var_os("PYTHONUNBUFFERED").is_none() {
         cmd.env("PYTHONUNBUFFERED", "1");
+    }
+    for (k, v) in &opts.env {
+        cmd.env(k, v);
     }
 
     let (out_read, out_write) = if opts.pty {
