@@ -56,6 +56,8 @@ pub enum CompareFormat {
     Text,
     Json,
     Markdown,
+    /// Both sides' resource timelines and convergence overlaid (needs --output FILE)
+    Png,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -138,6 +138,20 @@ pub fn compare(db: &Path, a: &CompareArgs) -> Result<i32> {
         missing: &missing,
     };
     let out = match a.format {
+        CompareFormat::Png => {
+            let Some(path) = &a.output else {
+                anyhow::bail!("--format png needs --output FILE");
+            };
+            let png = overlay_png(&store, &base, &cand)?;
+            std::fs::write(path, png)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!("perfmon: wrote {}", path.display());
+            return Ok(if failures.is_empty() {
+                0
+            } else {
+                EXIT_REGRESSION
+            });
+        }
         CompareFormat::Text => doc.text(),
         CompareFormat::Json => serde_json::to_string_pretty(&doc.json())? + "\n",
         CompareFormat::Markdown => doc.markdown(),
@@ -381,4 +395,115 @@ fn ids(v: &[i64]) -> String {
     } else {
         format!("runs {}", s.join(" "))
     }
+}
+
+/// The run of a side whose wall time is the median: the one the overlay draws.
+fn representative(side: &Side) -> Option<i64> {
+    let walls = side.values.get(&Metric::Wall)?;
+    let mut idx: Vec<usize> = (0..walls.len().min(side.sel.ids.len())).collect();
+    idx.sort_by(|a, b| walls[*a].total_cmp(&walls[*b]));
+    idx.get(idx.len() / 2).map(|i| side.sel.ids[*i])
+}
+
+/// Both sides' median-wall runs overlaid: tree CPU, tree RSS and the main series' best so far.
+fn overlay_png(store: &Store, base: &Side, cand: &Side) -> Result<Vec<u8>> {
+    use crate::model::metric;
+    use crate::report::png::xy::{render_xy, Mark, XyLine, XyPanel};
+    let mut cpu = Vec::new();
+    let mut rss = Vec::new();
+    let mut conv = Vec::new();
+    for (i, (side, label)) in [(base, "base"), (cand, "candidate")].iter().enumerate() {
+        let Some(id) = representative(side) else {
+            continue;
+        };
+        let rec = store
+            .load_run(id)
+            .with_context(|| format!("cannot read run {id}"))?;
+        let color = crate::report::png::style::color(i);
+        let name = format!("{label} (run {id})");
+        cpu.push(XyLine {
+            label: name.clone(),
+            color,
+            pts: crate::analyze::cpu_percent_series(&rec.samples)
+                .iter()
+                .map(|p| (p.t_s, (p.user_pct + p.system_pct) / 100.0))
+                .collect(),
+            mark: Mark::Line,
+        });
+        rss.push(XyLine {
+            label: name.clone(),
+            color,
+            pts: rec
+                .samples
+                .gauge(metric::RSS_KIB)
+                .iter()
+                .map(|(t, v)| (*t, *v as f64 / 1024.0))
+                .collect(),
+            mark: Mark::Line,
+        });
+        if let Some(s) = rec.series.iter().find(|s| s.main) {
+            let max = s.direction == Some(crate::model::Direction::Maximize);
+            let mut best = f64::NAN;
+            let pts = s
+                .points
+                .iter()
+                .filter(|p| p.value.is_finite())
+                .map(|p| {
+                    if best.is_nan() || (max && p.value > best) || (!max && p.value < best) {
+                        best = p.value;
+                    }
+                    (p.t_s, best)
+                })
+                .collect();
+            conv.push(XyLine {
+                label: format!("{name}: {} (best so far)", s.name),
+                color,
+                pts,
+                mark: Mark::Line,
+            });
+        }
+    }
+    let x_max = [&cpu, &rss, &conv]
+        .iter()
+        .flat_map(|ls| ls.iter().flat_map(|l| l.pts.iter().map(|p| p.0)))
+        .fold(0.0, f64::max);
+    let x_range = Some((0.0, x_max.max(1e-3)));
+    let fmt2: fn(f64) -> String = |v| crate::report::units::fmt_num((v * 100.0).round() / 100.0);
+    let mut panels = vec![
+        XyPanel {
+            x_desc: "time since start (s)".into(),
+            y_desc: "tree CPU (cores)".into(),
+            lines: cpu,
+            markers: Vec::new(),
+            x_range,
+            y_range: None,
+            y_fmt: fmt2,
+        },
+        XyPanel {
+            x_desc: "time since start (s)".into(),
+            y_desc: "tree RSS (MiB)".into(),
+            lines: rss,
+            markers: Vec::new(),
+            x_range,
+            y_range: None,
+            y_fmt: fmt2,
+        },
+    ];
+    if !conv.is_empty() {
+        panels.push(XyPanel {
+            x_desc: "time since start (s)".into(),
+            y_desc: "main series, best so far".into(),
+            lines: conv,
+            markers: Vec::new(),
+            x_range,
+            y_range: None,
+            y_fmt: |v| crate::report::units::fmt_num(v),
+        });
+    }
+    let title = format!("compare: {} vs {}", base.sel.spec, cand.sel.spec);
+    let sub = format!(
+        "the run with the median wall time of each side: {} and {}",
+        base.sel.label, cand.sel.label
+    );
+    Ok(render_xy("compare", &title, &sub, &panels, (1200, 900))?)
 }

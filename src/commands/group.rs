@@ -376,6 +376,7 @@ fn ecdf_chart(g: &GroupReport, key: &str, t: &TargetSummary, size: (u32, u32)) -
             mark: Mark::Step,
         }],
         markers: Vec::new(),
+        x_range: None,
         y_range: Some((0.0, 1.0)),
         y_fmt: |v| format!("{:.0}%", v * 100.0),
     };

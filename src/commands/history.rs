@@ -296,6 +296,7 @@ fn chart(
                     .unwrap_or_default(),
             })
             .collect(),
+        x_range: None,
         y_range: None,
         y_fmt: |v| crate::report::units::fmt_num((v * 1000.0).round() / 1000.0),
     };

@@ -86,7 +86,14 @@ pub fn select(store: &Store, spec: &str) -> Result<Selection> {
         match meta.first().and_then(|m| m.group_id) {
             Some(g) => {
                 let ids = store.group_runs(g)?;
-                (format!("group {g} {s:?} ({} runs)", ids.len()), ids)
+                (
+                    format!(
+                        "group {g} {s:?} ({} run{})",
+                        ids.len(),
+                        if ids.len() == 1 { "" } else { "s" }
+                    ),
+                    ids,
+                )
             }
             None => (format!("run {id} {s:?}"), vec![id]),
         }

@@ -37,6 +37,8 @@ pub struct XyPanel {
     pub y_desc: String,
     pub lines: Vec<XyLine>,
     pub markers: Vec<VMarker>,
+    /// Fixed x range (shared time axes); None fits the data.
+    pub x_range: Option<(f64, f64)>,
     /// Fixed y range; None fits the data.
     pub y_range: Option<(f64, f64)>,
     /// Formatter of y tick values.
@@ -81,7 +83,9 @@ fn draw_panel(chart: &'static str, area: &Area<'_>, p: &XyPanel) -> Result<(), R
     let (w, h) = area.dim_in_pixel();
     let sz = sizes(w, w.max(h));
     let xs = p.lines.iter().flat_map(|l| l.pts.iter().map(|q| q.0));
-    let (x0, x1) = bounds(xs.chain(p.markers.iter().map(|m| m.x)));
+    let (x0, x1) = p
+        .x_range
+        .unwrap_or_else(|| bounds(xs.chain(p.markers.iter().map(|m| m.x))));
     let (y0, y1) = match p.y_range {
         Some(r) => r,
         None => {
@@ -219,6 +223,7 @@ mod tests {
                 x: 10.0,
                 label: "+20%".into(),
             }],
+            x_range: None,
             y_range: None,
             y_fmt: |v| format!("{v:.2}"),
         };
