@@ -214,10 +214,20 @@ pub fn run_once(
         env: recorded_env(&opts.env),
         group_id,
     };
+    // Git is read before the command starts, on a thread beside the first database write:
+    // once the command runs, perfmon reaps every child it has (wait4(-1)), so it spawns none.
+    let git_thread = {
+        let cwd = std::path::PathBuf::from(&meta.cwd);
+        std::thread::Builder::new()
+            .name("perfmon-git".into())
+            .spawn(move || collect::host::git_info(&cwd))
+            .ok()
+    };
     let run_id = store
         .begin_run(&meta)
         .with_context(|| format!("cannot record the run in {}", opts.db.display()))?;
 
+    let git = git_thread.and_then(|t| t.join().ok()).flatten();
     let sink = Arc::new(ParserSink {
         parser: Mutex::new(parser),
     });
@@ -418,8 +428,7 @@ pub fn run_once(
             Exit::Signal(_) => RunStatus::Signaled,
         }
     };
-    // Git is read only now: perfmon accounts every child it reaps, so it spawns none during the run.
-    m.git = collect::host::git_info(std::path::Path::new(&m.cwd));
+    m.git = git;
 
     let status = m.status;
     let status_str = status.as_str();

@@ -19,10 +19,22 @@ pub struct RunCgroup {
 impl RunCgroup {
     /// Creates `perfmon-<pid>` below perfmon's own cgroup in the cgroup v2 hierarchy.
     pub fn create() -> Option<RunCgroup> {
+        if std::env::var_os("PERFMON_NO_CGROUP").is_some_and(|v| v == "1") {
+            return None;
+        }
         let mount = cgroup2_mount()?;
         let own = std::fs::read_to_string("/proc/self/cgroup").ok()?;
         let rel = own.lines().find_map(|l| l.strip_prefix("0::"))?.trim();
         let parent = mount.join(rel.trim_start_matches('/'));
+        // Moving a process into a new cgroup costs ~10 ms (an RCU grace period). Worth it only
+        // when the cgroup gives what rusage cannot: the tree's peak memory or its IO.
+        let controllers = std::fs::read_to_string(parent.join("cgroup.subtree_control")).ok()?;
+        if !controllers
+            .split_whitespace()
+            .any(|c| c == "memory" || c == "io")
+        {
+            return None;
+        }
         let path = parent.join(format!("perfmon-{}", std::process::id()));
         std::fs::create_dir(&path).ok()?;
         let procs = match OpenOptions::new()
