@@ -244,6 +244,16 @@ pub fn build(rec: &RunRecord, an: &Analysis, samples: bool, tol: f64) -> w::Repo
             unmatched_stops: rec.diagnostics.unmatched_stops,
             truncated_lines: rec.diagnostics.truncated_lines,
         },
+        violations: rec
+            .violations
+            .iter()
+            .map(|v| w::Violation {
+                metric: v.metric.clone(),
+                limit: v.limit,
+                value: v.value,
+                t_s: v.t_s,
+            })
+            .collect(),
     }
 }
 

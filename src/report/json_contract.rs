@@ -45,6 +45,15 @@ struct Report {
     resources: Resources,
     findings: Vec<Finding>,
     diagnostics: Diagnostics,
+    violations: Vec<Violation>,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Violation {
+    metric: String,
+    limit: f64,
+    value: f64,
+    t_s: f64,
 }
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

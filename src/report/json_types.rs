@@ -49,6 +49,8 @@ pub struct Report {
     pub resources: Resources,
     pub findings: Vec<Finding>,
     pub diagnostics: Diagnostics,
+    /// Budgets (`--budget`) crossed during the run.
+    pub violations: Vec<Violation>,
 }
 
 #[derive(Debug, Serialize)]
@@ -201,6 +203,14 @@ pub struct Point {
     pub t_s: f64,
     /// Non-finite values are written as null.
     pub value: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Violation {
+    pub metric: String,
+    pub limit: f64,
+    pub value: f64,
+    pub t_s: f64,
 }
 
 #[derive(Debug, Serialize)]
