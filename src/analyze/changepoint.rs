@@ -25,7 +25,7 @@ impl Default for ChangePointOptions {
     fn default() -> Self {
         ChangePointOptions {
             min_size: 3,
-            permutations: 199,
+            permutations: 499,
             sig_level: 0.01,
             seed: 0x5eed_cafe,
         }
@@ -75,10 +75,16 @@ pub fn e_divisive(x: &[f64], opts: &ChangePointOptions) -> Vec<ChangePoint> {
         // Permutation test within that segment.
         let mut seg = x[s..e].to_vec();
         let mut exceed = 0usize;
+        // Once this many shuffles beat the split it cannot be significant: stop early, so a
+        // series with no change costs a few permutations, not all of them.
+        let give_up = (opts.sig_level * (opts.permutations + 1) as f64).ceil() as usize;
         for _ in 0..opts.permutations {
             rng.shuffle(&mut seg);
             if best_split(&seg, min).is_some_and(|(_, qp)| qp >= q) {
                 exceed += 1;
+                if exceed >= give_up {
+                    break;
+                }
             }
         }
         let p = (exceed + 1) as f64 / (opts.permutations + 1) as f64;

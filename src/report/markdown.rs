@@ -330,6 +330,19 @@ pub fn render_markdown(rec: &RunRecord, an: &Analysis, png_dir: Option<&str>) ->
             e(&f.message)
         );
     }
+    if !rec.violations.is_empty() {
+        o.push_str("\n## Budgets crossed\n\n");
+        for v in &rec.violations {
+            let _ = writeln!(
+                o,
+                "- **{}** = {} > {} at {:.1} s",
+                e(&v.metric),
+                crate::analyze::spec::format_value(&v.metric, v.value),
+                crate::analyze::spec::format_value(&v.metric, v.limit),
+                v.t_s
+            );
+        }
+    }
     let d = &rec.diagnostics;
     o.push_str("\n## Diagnostics\n\n");
     let _ = writeln!(o, "{} output lines read, {} malformed protocol lines, {} unmatched timer stops, {} truncated lines.", d.lines_seen, d.malformed_lines, d.unmatched_stops, d.truncated_lines);

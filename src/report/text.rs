@@ -379,6 +379,20 @@ pub fn render_text(rec: &RunRecord, an: &Analysis) -> String {
         let _ = writeln!(o, "  - [{}] {}", f.kind.as_str(), printable(&f.message));
     }
 
+    if !rec.violations.is_empty() {
+        o.push_str("\nBudgets crossed\n");
+        for v in &rec.violations {
+            let _ = writeln!(
+                o,
+                "  - {} = {} > {} at {}",
+                printable(&v.metric),
+                crate::analyze::spec::format_value(&v.metric, v.value),
+                crate::analyze::spec::format_value(&v.metric, v.limit),
+                fmt_secs(v.t_s)
+            );
+        }
+    }
+
     let d = &rec.diagnostics;
     o.push_str("\nDiagnostics\n");
     let _ = writeln!(

@@ -3,6 +3,7 @@
 //! check every figure against an independent source (GNU time, known workload costs, checksums).
 
 mod common;
+mod compare;
 mod output;
 mod parse_corpus;
 mod process;

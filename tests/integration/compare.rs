@@ -1,0 +1,333 @@
+//! perfmon compare, groups, targets, budgets, history and the CI recipe, end to end on real
+//! runs of fixture workloads whose true cost is known.
+
+use crate::common::{python, workload, Env};
+
+/// A CPU burn of a known number of loop iterations (in thousands): awk starts in about a
+/// millisecond, so the CPU time is the loop's, unlike an interpreter whose start-up varies.
+fn burn(env: &Env, name: &str, kiloiters: &str, repeat: &str) {
+    let prog = format!("BEGIN {{ for (i = 0; i < {kiloiters} * 1000; i++) x += i }}");
+    let out = env.run(&[
+        "run", "--quiet", "--repeat", repeat, "--name", name, "--", "awk", &prog,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn compare_code(env: &Env, base: &str, cand: &str, fail_on: &str) -> i32 {
+    let out = env.run(&["compare", base, cand, "--fail-on", fail_on]);
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("panicked"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.status.code().unwrap_or(-1)
+}
+
+/// 20 compares of two groups of the same workload (5 runs each) must not fail; the same workload
+/// made 20% slower must fail. The gate is on CPU time: the burn spends a known amount of CPU, while
+/// wall time on a CI machine also measures the tests running beside this one.
+#[test]
+fn the_gate_does_not_cry_wolf_and_catches_a_20_percent_slowdown() {
+    let env = Env::new();
+    let trials = 20;
+    let mut false_alarms = 0;
+    let mut caught = 0;
+    for t in 0..trials {
+        let (a, b, slow) = (format!("a{t}"), format!("b{t}"), format!("s{t}"));
+        burn(&env, &a, "1500", "5");
+        burn(&env, &b, "1500", "5");
+        burn(&env, &slow, "1800", "5");
+        if compare_code(&env, &a, &b, "cpu>5%") != 0 {
+            false_alarms += 1;
+        }
+        if compare_code(&env, &a, &slow, "cpu>5%") == 1 {
+            caught += 1;
+        }
+    }
+    assert!(
+        false_alarms <= 1,
+        "{false_alarms} false alarms in {trials} trials"
+    );
+    assert!(
+        caught >= trials - 1,
+        "caught {caught} of {trials} slowdowns"
+    );
+}
+
+#[test]
+fn compare_json_has_its_documented_keys_and_verdicts() {
+    let env = Env::new();
+    burn(&env, "base", "1000", "3");
+    burn(&env, "cand", "3000", "3");
+    let out = env.run(&[
+        "compare",
+        "base",
+        "cand",
+        "--format",
+        "json",
+        "--fail-on",
+        "cpu>10%",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["base"]["runs"].as_array().unwrap().len(), 3);
+    assert_eq!(v["method"]["test"], "welch");
+    let cpu = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["metric"] == "cpu")
+        .unwrap();
+    assert_eq!(cpu["verdict"], "regressed");
+    // Three times the loop: about three times the CPU.
+    let change = cpu["change_pct"].as_f64().unwrap();
+    assert!(change > 150.0, "{change}");
+    assert_eq!(v["gate"]["passed"], false);
+    assert_eq!(v["gate"]["failed"][0]["metric"], "cpu");
+    // A single run a side: no test, and the output says so.
+    let out = env.run(&["compare", "1", "4", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["method"]["test"], "ratio");
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn usage_errors_exit_2_with_one_line() {
+    let env = Env::new();
+    burn(&env, "x", "10", "1");
+    for args in [
+        vec!["compare", "x", "x", "--fail-on", "wall>>5"],
+        vec!["compare", "x", "nosuch"],
+        vec!["compare", "x", "x", "--alpha", "2"],
+        vec!["check", "x", "--budget", "wall<5parsecs"],
+        vec!["history", "--metric", "nosuch"],
+    ] {
+        let out = env.run(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn group_report_gives_success_rate_and_ert_as_coco_defines_them() {
+    let env = Env::new();
+    let w = workload("target_walk.py");
+    // Run i reaches loss <= 5 at iteration 5 + i; with 7 iterations run 3 never does.
+    let out = env.run(&[
+        "run",
+        "--quiet",
+        "--repeat",
+        "4",
+        "--name",
+        "walk2",
+        "--",
+        "sh",
+        "-c",
+        &format!("exec {} {} $PERFMON_REPEAT_INDEX 7", python(), w.display()),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = env.run(&[
+        "report", "walk2", "--group", "--target", "5", "--format", "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let t = &v["targets"][0];
+    assert_eq!(t["runs"], 4);
+    assert_eq!(t["successes"], 3);
+    assert_eq!(t["direction"], "minimize");
+    // (5 + 6 + 7 + 7 iterations) / 3 successes.
+    let ert = t["ert_iters"].as_f64().unwrap();
+    assert!((ert - 25.0 / 3.0).abs() < 1e-9, "{ert}");
+    let wall = v["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["metric"] == "wall")
+        .unwrap();
+    assert_eq!(wall["n"], 4);
+    let png = env.dir.path().join("charts");
+    let out = env.run(&[
+        "report",
+        "walk2",
+        "--group",
+        "--target",
+        "5",
+        "--format",
+        "png",
+        "--output",
+        png.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let bytes = std::fs::read(png.join("time-to-target-loss.png")).unwrap();
+    assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 5000);
+}
+
+#[test]
+fn budgets_warn_kill_and_check() {
+    let env = Env::new();
+    let w = workload("spike.py");
+    // 100 MiB held for 3 s against a 50 MiB budget: stopped, stored as over-budget.
+    let out = env.run(&[
+        "run",
+        "--budget",
+        "peak_tree_rss<50MiB",
+        "--budget-kill",
+        "--",
+        python(),
+        w.to_str().unwrap(),
+        "100",
+        "3",
+        "0",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("budget crossed") && err.contains("peak_tree_rss"),
+        "{err}"
+    );
+    assert_eq!(out.status.code(), Some(143), "{err}");
+    let rep = env.report_json("last");
+    assert_eq!(rep["status"], "over-budget");
+    assert_eq!(rep["violations"][0]["metric"], "peak_tree_rss");
+    assert!(rep["wall_s"].as_f64().unwrap() < 2.5);
+    // check: exit 1 on a broken budget, 0 on a kept one.
+    assert_eq!(
+        env.run(&["check", "--budget", "peak_tree_rss<50MiB"])
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        env.run(&["check", "--budget", "wall<1h"]).status.code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn history_finds_where_a_slowdown_began() {
+    let env = Env::new();
+    for k in ["1000"; 8].iter().chain(["1300"; 8].iter()) {
+        burn(&env, "ci", k, "1");
+    }
+    let out = env.run(&["history", "ci", "--metric", "cpu", "--format", "json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["points"].as_array().unwrap().len(), 16);
+    let cps = v["change_points"].as_array().unwrap();
+    assert_eq!(cps.len(), 1, "{cps:?}");
+    assert_eq!(cps[0]["index"], 8);
+    assert!(cps[0]["change_pct"].as_f64().unwrap() > 20.0);
+}
+
+#[test]
+fn export_import_is_lossless_and_gc_reclaims() {
+    let env = Env::new();
+    let w = workload("demo_ga.py");
+    let out = env.run(&[
+        "run",
+        "--quiet",
+        "--name",
+        "ga",
+        "--",
+        python(),
+        w.to_str().unwrap(),
+        "8",
+        "20",
+    ]);
+    assert!(out.status.success());
+    let exported = env.run(&["export", "ga"]);
+    assert!(exported.status.success());
+    let file = env.dir.path().join("runs.json");
+    std::fs::write(&file, &exported.stdout).unwrap();
+    let other = Env::new();
+    assert!(other
+        .run(&["import", file.to_str().unwrap()])
+        .status
+        .success());
+    let again = other.run(&["export", "ga"]);
+    let a: serde_json::Value = serde_json::from_slice(&exported.stdout).unwrap();
+    let b: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(
+        a["runs"], b["runs"],
+        "export → import → export changed the run"
+    );
+    assert!(a["runs"][0]["samples"]["t_us"].as_array().unwrap().len() > 3);
+    // gc and rm remove runs and say so.
+    burn(&env, "old", "10", "3");
+    let out = env.run(&["gc", "--keep-last", "1", "--name", "old"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("removed 2 of 3"));
+    assert!(env.run(&["rm", "ga"]).status.success());
+    let list = env.run(&["list", "--json"]);
+    let l: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(l.as_array().unwrap().len(), 1);
+    assert_eq!(env.run(&["doctor"]).status.code(), Some(0));
+}
+
+#[test]
+fn the_ci_recipe_passes_on_the_same_code_and_fails_on_a_regression() {
+    let env = Env::new();
+    let recipe = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/ci-recipe");
+    let summary = env.dir.path().join("summary.md");
+    let run = |branch: &str, kiloiters: &str| {
+        let prog = format!("BEGIN {{ for (i = 0; i < {kiloiters} * 1000; i++) x += i }}");
+        std::process::Command::new(recipe)
+            .args([branch, "--", "awk", prog.as_str()])
+            .env("PERFMON", crate::common::perfmon_bin())
+            .env("PERFMON_DB", env.db())
+            .env("GITHUB_STEP_SUMMARY", &summary)
+            .env("ARTIFACT_DIR", env.dir.path())
+            .env("FAIL_ON", "cpu>5%")
+            .current_dir(env.dir.path())
+            .output()
+            .unwrap()
+    };
+    let main = run("main", "1500");
+    assert!(
+        main.status.success(),
+        "{}",
+        String::from_utf8_lossy(&main.stderr)
+    );
+    let same = run("feature", "1500");
+    assert!(
+        same.status.success(),
+        "{}",
+        String::from_utf8_lossy(&same.stderr)
+    );
+    let slow = run("slow", "2000");
+    assert_eq!(
+        slow.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&slow.stderr)
+    );
+    let s = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        s.contains("### perfmon group") && s.contains("### perfmon compare"),
+        "{s}"
+    );
+    assert!(s.contains("**regressed**"), "{s}");
+    let html = std::fs::read_to_string(env.dir.path().join("perfmon-report.html")).unwrap();
+    assert!(html.contains("<html") && !html.contains("https://"));
+}
