@@ -43,9 +43,15 @@ pub fn load_side(store: &Store, spec: &str, tol: f64) -> Result<Side> {
         order: Vec::new(),
     };
     for id in side.sel.ids.clone() {
-        let rec = store
-            .load_run(id)
+        // Samples only matter for GPU figures: a side of thousands of runs stays fast.
+        let mut rec = store
+            .load_run_summary(id)
             .with_context(|| format!("cannot read run {id}"))?;
+        if !rec.gpus.is_empty() {
+            rec = store
+                .load_run(id)
+                .with_context(|| format!("cannot read run {id}"))?;
+        }
         let an = crate::analyze::analyze_with(
             &rec,
             &crate::analyze::AnalyzeOptions {

@@ -11,11 +11,11 @@ use serde_json::json;
 
 use crate::analyze::changepoint::{e_divisive, ChangePoint, ChangePointOptions};
 use crate::analyze::figures::{main_key, normalize, run_figures};
-use crate::analyze::spec::format_value;
+use crate::analyze::spec::{format_value, Metric};
 use crate::analyze::stats::median;
 use crate::cli::{HistoryArgs, HistoryFormat};
 use crate::model::{RunMeta, RunStatus};
-use crate::store::{ListFilter, Store};
+use crate::store::{ListFilter, LoadParts, Store};
 
 /// Version of the history JSON.
 pub const HISTORY_SCHEMA_VERSION: u32 = 1;
@@ -33,12 +33,21 @@ pub fn history(db: &Path, a: &HistoryArgs) -> Result<i32> {
     let store = Store::open_readonly(db)?;
     let metric = a.metric.clone();
     let metas = select_metas(&store, a.selection.as_deref(), a.limit)?;
+    // Read only what the metric needs: 10,000 runs must answer within a second.
+    let parts = LoadParts {
+        samples: matches!(metric, Metric::GpuMem | Metric::GpuUtil),
+        timers: matches!(metric, Metric::Timer(_)),
+        series: matches!(
+            metric,
+            Metric::Best(_) | Metric::Final(_) | Metric::ConvergeIter(_) | Metric::ConvergeTime(_)
+        ),
+    };
     // Values per run (oldest first), then one point per group.
     let mut by_key: BTreeMap<(i64, i64), Point> = BTreeMap::new();
     let mut values: BTreeMap<(i64, i64), Vec<f64>> = BTreeMap::new();
     for m in &metas {
         let rec = store
-            .load_run_summary(m.id)
+            .load_run_with(m.id, &parts)
             .with_context(|| format!("cannot read run {}", m.id))?;
         let an = crate::analyze::analyze(&rec);
         let main = main_key(&an);

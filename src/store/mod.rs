@@ -42,6 +42,7 @@ use std::path::{Path, PathBuf};
 
 pub use codec::CHUNK;
 pub use open::{Journal, BUSY_TIMEOUT};
+pub use read::LoadParts;
 pub use writer::RunWriter;
 
 /// Storage errors a caller may branch on.

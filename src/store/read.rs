@@ -27,18 +27,49 @@ fn count(run_id: i64, what: &str, v: i64, max: usize) -> Result<usize, StoreErro
         .ok_or_else(|| corrupt(run_id, format!("{what}: bad count {v}")))
 }
 
+/// Which parts of a run to read (metadata and totals always).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadParts {
+    /// Samples and process tracks.
+    pub samples: bool,
+    /// Timers and marks.
+    pub timers: bool,
+    /// Progress series.
+    pub series: bool,
+}
+
+impl LoadParts {
+    pub const ALL: LoadParts = LoadParts {
+        samples: true,
+        timers: true,
+        series: true,
+    };
+}
+
 impl Store {
     pub fn load_run(&self, id: i64) -> Result<RunRecord, StoreError> {
-        self.load(id, true)
+        self.load_run_with(id, &LoadParts::ALL)
     }
 
     /// A run without its samples and process tracks: metadata, totals, timers, series, marks.
-    /// Cheap enough to read thousands of runs (`perfmon history`).
+    /// Cheap enough to read thousands of runs (`perfmon history`, `compare`).
     pub fn load_run_summary(&self, id: i64) -> Result<RunRecord, StoreError> {
-        self.load(id, false)
+        self.load_run_with(
+            id,
+            &LoadParts {
+                samples: false,
+                timers: true,
+                series: true,
+            },
+        )
     }
 
-    fn load(&self, id: i64, samples: bool) -> Result<RunRecord, StoreError> {
+    /// A run with only the parts asked for; the others are left empty.
+    pub fn load_run_with(&self, id: i64, parts: &LoadParts) -> Result<RunRecord, StoreError> {
+        self.load(id, parts)
+    }
+
+    fn load(&self, id: i64, parts: &LoadParts) -> Result<RunRecord, StoreError> {
         let meta = self.read_meta(id)?;
         let (totals, gpus, gpu_status, diagnostics, violations): (
             String,
@@ -58,19 +89,31 @@ impl Store {
         Ok(RunRecord {
             meta,
             totals: serde_json::from_str(&totals).map_err(|e| json_err("totals", e))?,
-            samples: if samples {
+            samples: if parts.samples {
                 self.load_samples(id)?
             } else {
                 SampleSet::default()
             },
             gpus: serde_json::from_str(&gpus).map_err(|e| json_err("gpus", e))?,
             gpu_status,
-            timers: self.load_timers(id)?,
-            series: self.load_series(id)?,
-            marks: self.load_marks(id)?,
+            timers: if parts.timers {
+                self.load_timers(id)?
+            } else {
+                Vec::new()
+            },
+            series: if parts.series {
+                self.load_series(id)?
+            } else {
+                Vec::new()
+            },
+            marks: if parts.timers {
+                self.load_marks(id)?
+            } else {
+                Vec::new()
+            },
             diagnostics: serde_json::from_str(&diagnostics)
                 .map_err(|e| json_err("diagnostics", e))?,
-            processes: if samples {
+            processes: if parts.samples {
                 self.load_tracks(id)?
             } else {
                 Vec::new()
