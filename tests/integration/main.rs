@@ -6,5 +6,6 @@ mod common;
 mod output;
 mod parse_corpus;
 mod process;
+mod reliability;
 mod store;
 mod totals;
