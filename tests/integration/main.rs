@@ -9,3 +9,4 @@ mod process;
 mod reliability;
 mod store;
 mod totals;
+mod storage_faults;
