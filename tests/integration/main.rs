@@ -7,6 +7,6 @@ mod output;
 mod parse_corpus;
 mod process;
 mod reliability;
+mod storage_faults;
 mod store;
 mod totals;
-mod storage_faults;
