@@ -2,6 +2,7 @@
 //! Integration tests: drive the real perfmon binary on the fixture workloads in fixtures/ and
 //! check every figure against an independent source (GNU time, known workload costs, checksums).
 
+mod bad_input;
 mod common;
 mod output;
 mod parse_corpus;
