@@ -8,6 +8,7 @@ mod output;
 mod parse_corpus;
 mod process;
 mod reliability;
+mod security;
 mod storage_faults;
 mod store;
 mod totals;
