@@ -33,8 +33,14 @@ test: deps lint
 fmt:
 	$(CARGO) fmt --all
 
+# Every benchmark of BENCHMARKS.md (several minutes; run on a quiet machine).
 bench: build
 	scripts/bench
+	scripts/bench-history
+	$(CARGO) run --release --quiet --example sample_bench
+	$(CARGO) run --release --quiet --example store_bench -- 36000
+	$(CARGO) run --release --quiet --example parse_bench
+	$(CARGO) run --release --quiet --example report_bench
 
 clean:
 	$(CARGO) clean

@@ -211,7 +211,13 @@ pub struct ImportArgs {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Sampling interval: 100ms (default), 10ms, 0.5s, 2s
-    #[arg(long, default_value = "100ms", value_parser = parse_interval, value_name = "DURATION")]
+    #[arg(
+        long,
+        default_value = "100ms",
+        value_parser = parse_interval,
+        value_name = "DURATION",
+        allow_negative_numbers = true
+    )]
     pub interval: Duration,
 
     /// A name for the run (reports accept it in place of an id)
@@ -273,12 +279,7 @@ pub struct RunArgs {
     pub warmup: u32,
 
     /// The command and its arguments
-    #[arg(
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        required = true,
-        value_name = "CMD"
-    )]
+    #[arg(trailing_var_arg = true, required = true, value_name = "CMD")]
     pub command: Vec<std::ffi::OsString>,
 }
 
@@ -412,7 +413,8 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     if !secs.is_finite() || secs <= 0.0 {
         return Err(format!("bad duration {s:?}: must be greater than zero"));
     }
-    Ok(Duration::from_secs_f64(secs))
+    // from_secs_f64 panics past u64::MAX seconds ("99999999999999999999s").
+    Duration::try_from_secs_f64(secs).map_err(|_| format!("bad duration {s:?}: too long"))
 }
 
 /// Parses `key=value`; the key is letters, digits, `_`, `-`, `.`, `/`.
@@ -447,6 +449,13 @@ fn parse_size(s: &str) -> Result<(u32, u32), String> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn huge_durations_are_errors_not_panics() {
+        assert!(parse_duration("99999999999999999999s").is_err());
+        assert!(parse_duration("1e400").is_err());
+        assert!(parse_interval("99999999999999999999d").is_err());
+    }
     use clap::CommandFactory;
 
     #[test]

@@ -109,7 +109,9 @@ pub fn load_from(start: &Path) -> Result<Loaded, ConfigError> {
     let Some(path) = start
         .ancestors()
         .map(|d| d.join(FILE_NAME))
-        .find(|p| p.is_file())
+        // Anything by that name counts (a directory too): one that cannot be read is an error,
+        // not silently no configuration.
+        .find(|p| p.symlink_metadata().is_ok())
     else {
         return Ok(Loaded::default());
     };

@@ -16,3 +16,6 @@ pub mod redact;
 pub mod report;
 pub mod runner;
 pub mod store;
+
+#[cfg(test)]
+mod fuzz_smoke;

@@ -7,12 +7,21 @@ fn main() {
     let cli = match perfmon::cli::Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = match e.kind() {
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
-                _ => 2,
-            };
-            let _ = e.print();
-            std::process::exit(code);
+            use clap::error::ErrorKind;
+            match e.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+                    let _ = e.print();
+                    std::process::exit(0);
+                }
+                ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    let _ = e.print();
+                    std::process::exit(2);
+                }
+                _ => {
+                    eprintln!("perfmon: error: {}", one_line(&e.to_string()));
+                    std::process::exit(2);
+                }
+            }
         }
     };
     let code = match perfmon::commands::dispatch(cli) {
@@ -27,6 +36,18 @@ fn main() {
         }
     };
     std::process::exit(code);
+}
+
+/// A clap error as one line, like perfmon's own errors: its message and details, without the
+/// usage and the "For more information" hint (`--help` shows those).
+fn one_line(msg: &str) -> String {
+    msg.lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .filter(|l| !l.is_empty())
+        .map(|l| l.strip_prefix("error: ").unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {

@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::Result;
 
 use crate::cli::{DoctorArgs, GcArgs, RmArgs};
-use crate::store::{ListFilter, Store};
+use crate::store::{ListFilter, Store, StoreError};
 
 pub fn rm(db: &Path, a: &RmArgs) -> Result<i32> {
     let mut store = Store::open_readonly(db)?;
@@ -86,8 +86,14 @@ pub fn gc(db: &Path, a: &GcArgs) -> Result<i32> {
 }
 
 pub fn doctor(db: &Path, _a: &DoctorArgs) -> Result<i32> {
-    let store = Store::open_readonly(db)?;
-    let problems = store.integrity_check()?;
+    // A file SQLite cannot read at all (truncated, overwritten, not a database) is damage to
+    // report like any other (exit 1), not an error of doctor's own (exit 2). A missing file or
+    // a newer schema stays an error: nothing is damaged.
+    let (problems, whole_file) = match Store::open_readonly(db).and_then(|s| s.integrity_check()) {
+        Ok(p) => (p, false),
+        Err(e @ StoreError::Sqlite { .. }) => (vec![format!("the whole file: {e}")], true),
+        Err(e) => return Err(e.into()),
+    };
     let mut out = String::new();
     if problems.is_empty() {
         out.push_str(&format!("{}: ok\n", db.display()));
@@ -98,9 +104,14 @@ pub fn doctor(db: &Path, _a: &DoctorArgs) -> Result<i32> {
         out.push_str(&format!("damaged: {p}\n"));
     }
     out.push_str(&format!(
-        "{}: {} problem(s); other runs are readable (`perfmon rm` removes a damaged run)\n",
+        "{}: {} problem(s); {}\n",
         db.display(),
-        problems.len()
+        problems.len(),
+        if whole_file {
+            "no run can be read (restore a copy, or try sqlite3's .recover)"
+        } else {
+            "other runs are readable (`perfmon rm` removes a damaged run)"
+        }
     ));
     super::write_stdout(&out)?;
     Ok(1)

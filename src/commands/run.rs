@@ -57,6 +57,10 @@ pub struct RunOptions {
     pub budget_kill: bool,
 }
 
+/// How long the final save keeps retrying while another process holds the database lock,
+/// before the run goes to the fallback file instead.
+pub const FINAL_SAVE_PATIENCE: Duration = Duration::from_secs(60);
+
 /// Grace between SIGTERM and SIGKILL when `--budget-kill` stops the command.
 pub const BUDGET_KILL_GRACE: Duration = Duration::from_secs(5);
 
@@ -440,7 +444,7 @@ pub fn run_once(
         flush_errors,
         ..
     } = sampler;
-    let saved = writer.finish(&mut store, &mut rec);
+    let saved = writer.finish_patiently(&mut store, &mut rec, FINAL_SAVE_PATIENCE);
     for e in &flush_errors {
         eprintln!("perfmon: warning: a periodic save failed: {e}");
     }

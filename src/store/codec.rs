@@ -278,7 +278,10 @@ pub fn decode_column(r: &mut Reader, n: usize) -> Result<Vec<i64>, DecodeError> 
 /// included: what decompression may produce at most.
 pub fn raw_bound(n: usize, cols: usize) -> usize {
     // tag + run count + runs (≤ n+1 varints of ≤ 3 bytes at CHUNK) + values (≤ 10 bytes each).
-    let per_col = 1 + 10 + (n + 1) * 10 + n * 10 + 10 + MAX_NAME;
+    // Saturating: n and cols come from a database row, which may be damaged.
+    let per_col = n
+        .saturating_mul(20)
+        .saturating_add(1 + 10 + 10 + 10 + MAX_NAME);
     16usize.saturating_add(cols.saturating_add(1).saturating_mul(per_col))
 }
 
@@ -292,8 +295,21 @@ pub fn compress(raw: &[u8], level: i32) -> Vec<u8> {
 }
 
 /// zstd-decompresses at most `limit` bytes (no decompression bomb).
+/// Streams, so memory follows what the frame really holds: zstd's bulk API reserves `limit`
+/// bytes up front, which for a damaged row's huge declared shape is a capacity-overflow panic
+/// or gigabytes of address space.
 pub fn decompress(blob: &[u8], limit: usize) -> Result<Vec<u8>, DecodeError> {
-    zstd::bulk::decompress(blob, limit).map_err(|e| DecodeError(format!("zstd: {e}")))
+    use std::io::Read;
+    let zerr = |e: std::io::Error| DecodeError(format!("zstd: {e}"));
+    let dec = zstd::stream::read::Decoder::with_buffer(blob).map_err(zerr)?;
+    let mut out = Vec::new();
+    dec.take((limit as u64).saturating_add(1))
+        .read_to_end(&mut out)
+        .map_err(zerr)?;
+    if out.len() > limit {
+        return Err(bad("decompressed data larger than its row declares"));
+    }
+    Ok(out)
 }
 
 /// Encodes rows `range` of a sample set (time column plus named columns) into one blob.
@@ -522,6 +538,14 @@ mod tests {
         assert!(decode_chunk(b"garbage", 40, 2).is_err());
         assert!(decode_chunk(&blob[..blob.len() / 2], 40, 2).is_err());
         assert!(decode_chunk(&[], 0, 0).is_err());
+    }
+
+    #[test]
+    fn absurd_declared_shapes_are_errors_not_panics() {
+        // Found by the randomized decoder test: (n + 1) * 10 overflowed for a huge n.
+        assert!(raw_bound(usize::MAX, usize::MAX) > 0);
+        assert!(decode_chunk(b"\x28\xb5\x2f\xfd\x00\x00", usize::MAX, 3).is_err());
+        assert!(decode_pair(b"x", usize::MAX).is_err());
     }
 
     #[test]

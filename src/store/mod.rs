@@ -41,6 +41,9 @@ mod writer;
 use std::path::{Path, PathBuf};
 
 pub use codec::CHUNK;
+/// The sample-blob decoder, for the fuzz targets (fuzz/) and their randomized twins.
+#[doc(hidden)]
+pub use codec::{decode_chunk, decode_pair, encode_chunk, Chunk, DecodeError};
 pub use open::{Journal, BUSY_TIMEOUT};
 pub use read::LoadParts;
 pub use writer::RunWriter;

@@ -88,7 +88,7 @@ impl Store {
         let json_err = |what: &str, e: serde_json::Error| corrupt(id, format!("{what}: {e}"));
         Ok(RunRecord {
             meta,
-            totals: serde_json::from_str(&totals).map_err(|e| json_err("totals", e))?,
+            totals: json_or_default(&totals).map_err(|e| json_err("totals", e))?,
             samples: if parts.samples {
                 self.load_samples(id)?
             } else {
@@ -111,8 +111,7 @@ impl Store {
             } else {
                 Vec::new()
             },
-            diagnostics: serde_json::from_str(&diagnostics)
-                .map_err(|e| json_err("diagnostics", e))?,
+            diagnostics: json_or_default(&diagnostics).map_err(|e| json_err("diagnostics", e))?,
             processes: if parts.samples {
                 self.load_tracks(id)?
             } else {
@@ -356,4 +355,16 @@ fn decode_points(blob: &[u8], n: usize) -> Result<Vec<Point>, codec::DecodeError
         .zip(vs)
         .map(|((iter, t_s), value)| Point { iter, t_s, value })
         .collect())
+}
+
+/// Parses a JSON column; `{}`, the column default that a run keeps until its first flush (a
+/// run still going, or whose perfmon died within seconds), is the type's default: such a run is
+/// incomplete, not damaged.
+fn json_or_default<T: Default + serde::de::DeserializeOwned>(
+    s: &str,
+) -> Result<T, serde_json::Error> {
+    if s.trim() == "{}" {
+        return Ok(T::default());
+    }
+    serde_json::from_str(s)
 }

@@ -99,6 +99,27 @@ impl RunWriter {
         self.write(store, rec, true)
     }
 
+    /// [`RunWriter::finish`], retried while another process holds the database (each try
+    /// already waits [`super::BUSY_TIMEOUT`]) until `patience` has passed. The final save is the
+    /// one that must not be lost to a writer holding a long transaction; each try is one
+    /// transaction that changes nothing when it fails, so retrying is safe.
+    pub fn finish_patiently(
+        mut self,
+        store: &mut Store,
+        rec: &mut RunRecord,
+        patience: std::time::Duration,
+    ) -> Result<(), StoreError> {
+        let start = std::time::Instant::now();
+        loop {
+            match self.write(store, rec, true) {
+                Err(e) if is_busy(&e) && start.elapsed() < patience => {
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                }
+                r => return r,
+            }
+        }
+    }
+
     fn write(
         &mut self,
         store: &mut Store,
@@ -388,4 +409,18 @@ fn fingerprints(rec: &RunRecord) -> [u64; 3] {
         }
     }
     [timers, marks, h.finish()]
+}
+
+/// Whether an error means another connection holds the lock (worth retrying).
+fn is_busy(e: &StoreError) -> bool {
+    matches!(
+        e,
+        StoreError::Sqlite {
+            source: rusqlite::Error::SqliteFailure(f, _),
+            ..
+        } if matches!(
+            f.code,
+            rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+        )
+    )
 }

@@ -2,10 +2,14 @@
 //! Integration tests: drive the real perfmon binary on the fixture workloads in fixtures/ and
 //! check every figure against an independent source (GNU time, known workload costs, checksums).
 
+mod bad_input;
 mod common;
 mod compare;
 mod output;
 mod parse_corpus;
 mod process;
+mod reliability;
+mod security;
+mod storage_faults;
 mod store;
 mod totals;
