@@ -21,7 +21,7 @@ pub fn check(db: &Path, a: &CheckArgs) -> Result<i32> {
             anyhow::anyhow!("no budget: give --budget SPEC or [run] budget in perfmon.toml")
         })?,
     };
-    let store = Store::open(db)?;
+    let store = Store::open_readonly(db)?;
     let id = store.resolve(&a.run)?;
     let rec = store.load_run(id)?;
     let figures = Figures::from_record(&rec);

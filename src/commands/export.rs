@@ -27,7 +27,7 @@ pub struct ExportDoc {
 }
 
 pub fn export(db: &Path, a: &ExportArgs) -> Result<i32> {
-    let store = Store::open(db)?;
+    let store = Store::open_readonly(db)?;
     let mut runs = Vec::new();
     for spec in &a.runs {
         let id = store.resolve(spec)?;

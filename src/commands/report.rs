@@ -32,7 +32,7 @@ pub fn report(db: &Path, a: &ReportArgs) -> Result<i32> {
             db.display()
         );
     }
-    let store = Store::open(db)?;
+    let store = Store::open_readonly(db)?;
     let id = store.resolve(&a.run)?;
     let rec = store.load_run(id)?;
     let analysis = analyze_with(

@@ -91,13 +91,6 @@ pub fn connect(path: &Path, read_only: bool) -> rusqlite::Result<Connection> {
         Err(e) => return Err(e),
     };
     conn.busy_timeout(BUSY_TIMEOUT)?;
-    // Closing the last connection would checkpoint the WAL, delete it and fsync; the next
-    // `perfmon run` would then recreate and fsync it again: several ms on every run. The log
-    // is checkpointed by SQLite's automatic checkpoint (every 1000 pages) instead.
-    conn.set_db_config(
-        rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
-        true,
-    )?;
     if read_only {
         conn.execute_batch("PRAGMA query_only = ON")?;
     }
