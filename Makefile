@@ -16,7 +16,7 @@ deps:
 
 demo: build
 	@rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
-	$(PERFMON) --db $(DEMO_DIR)/demo.db run --name demo --tag kind=demo -- python3 fixtures/workloads/demo_ga.py 60 60
+	$(PERFMON) --db $(DEMO_DIR)/demo.db run --name demo --tag kind=demo -- python3 fixtures/workloads/demo_ga.py 150 80
 	$(PERFMON) --db $(DEMO_DIR)/demo.db report demo --format text | tee $(DEMO_DIR)/report.txt
 	$(PERFMON) --db $(DEMO_DIR)/demo.db report demo --format png --output $(DEMO_DIR)/charts
 	$(PERFMON) --db $(DEMO_DIR)/demo.db report demo --format markdown --png-dir charts --output $(DEMO_DIR)/report.md
