@@ -159,3 +159,59 @@ fn ordinary_logs_yield_no_series() {
     }
     assert!(bad.is_empty(), "false series:\n{}", bad.join("\n"));
 }
+
+/// The same acceptance through the real binary: `perfmon run -- replay.py DIR` forwards the
+/// captured library output on its own streams, and the stored run's main series (read back with
+/// `perfmon report --format json`) matches the truth recorded inside the library's process.
+#[test]
+fn perfmon_run_on_replayed_corpus_output_reports_the_truth_as_main_series() {
+    let env = crate::common::Env::new();
+    let mut failures = Vec::new();
+    for (dir, case) in corpus() {
+        let replay = crate::common::workload("replay.py");
+        let out = env.run(&[
+            "run",
+            "--quiet",
+            "--",
+            "python3",
+            replay.to_str().unwrap(),
+            dir.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let expected_out = std::fs::read(dir.join("stdout.txt")).unwrap_or_default();
+        assert_eq!(out.stdout, expected_out, "{}: stdout changed", case.name);
+        let rep = env.report_json("last");
+        let series = rep["series"].as_array().unwrap();
+        let main = series.iter().find(|s| s["main"] == true);
+        if case.expected.is_empty() {
+            if !series.is_empty() {
+                failures.push(format!("{}: expected no series", case.name));
+            }
+            continue;
+        }
+        let Some(main) = main else {
+            failures.push(format!("{}: no main series", case.name));
+            continue;
+        };
+        let pts: Vec<(i64, f64)> = main["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["iter"].as_i64().unwrap(), p["value"].as_f64().unwrap()))
+            .collect();
+        if !matches(&case, &pts) {
+            failures.push(format!(
+                "{}: main series {} ({} points) does not match the {} expected",
+                case.name,
+                main["name"],
+                pts.len(),
+                case.expected.len()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
