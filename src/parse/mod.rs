@@ -16,6 +16,7 @@
 //! `auto` is on, the recognizers. Lines are bytes: invalid UTF-8 never matches a name and is
 //! replaced in names/texts that are kept.
 
+mod block;
 pub mod explain;
 pub mod lex;
 pub mod protocol;
@@ -186,6 +187,54 @@ impl Parser {
                 ex.mark_header(h, group);
             }
             ex.record(self.line_no, stream, taken, group, s);
+        }
+    }
+
+    /// Feeds the complete lines of `block`, each ending in `\n` (bytes after the last `\n` are
+    /// not read), all arrived at `t_s`: the same as [`Parser::feed_line`] on each line (cut at
+    /// [`MAX_LINE`]), but an ordinary line costs a few bit operations. The runner's forwarding
+    /// threads hand each chunk's whole lines here.
+    ///
+    /// A 64-byte-window scan ([`block`]) finds the line ends and whether a line holds `\r`, `=`
+    /// or `:`. A line without them that starts with a letter (and is no `Epoch 3/10` line) is
+    /// *plain*: no recognizer takes it, and only the last of a run of plain lines is shown to the
+    /// table recognizer (each plain line replaces what the one before left there). Every other
+    /// line goes through [`Parser::feed_line`]. With `--progress` regexes or `--explain-progress`
+    /// every line does.
+    pub fn feed_lines(&mut self, stream: Stream, t_s: f64, block: &[u8]) {
+        if !self.regexes.is_empty() || self.explain.is_some() {
+            let mut rest = block;
+            while let Some(i) = memchr::memchr(b'\n', rest) {
+                let line = &rest[..i];
+                self.feed_line(stream, t_s, line, line.len() > MAX_LINE);
+                rest = &rest[i + 1..];
+            }
+            return;
+        }
+        // the last plain line not yet shown to the table recognizer, and its line number
+        let mut last_plain: Option<(&[u8], u64)> = None;
+        let auto = self.auto.is_some();
+        block::for_each_line(block, |line, special| {
+            let plain = line.len() <= MAX_LINE
+                && if auto {
+                    recognize::Auto::plain(line, special)
+                } else {
+                    // with auto off only `@perfmon ` lines (maybe after a `\r`) are read
+                    !special && line.first() != Some(&b'@')
+                };
+            if plain {
+                self.line_no += 1;
+                self.diag.lines_seen += 1;
+                last_plain = Some((line, self.line_no));
+                return;
+            }
+            if let (Some((l, n)), Some(a)) = (last_plain.take(), self.auto.as_mut()) {
+                a.skip(l, n);
+            }
+            self.feed_line(stream, t_s, line, line.len() > MAX_LINE);
+        });
+        if let (Some((l, n)), Some(a)) = (last_plain, self.auto.as_mut()) {
+            a.skip(l, n);
         }
     }
 
