@@ -128,6 +128,8 @@ pub struct Parser {
     diag: ParseDiagnostics,
     explain: Option<explain::Recorder>,
     line_no: u64,
+    /// [`block::for_each_line`]'s masks (16 KiB at most).
+    scratch: Vec<block::Masks>,
 }
 
 impl Parser {
@@ -146,6 +148,7 @@ impl Parser {
             diag: ParseDiagnostics::default(),
             explain: cfg.explain.then(explain::Recorder::default),
             line_no: 0,
+            scratch: Vec::new(),
         })
     }
 
@@ -211,10 +214,13 @@ impl Parser {
             }
             return;
         }
-        // the last plain line not yet shown to the table recognizer, and its line number
-        let mut last_plain: Option<(&[u8], u64)> = None;
+        // plain lines not yet counted, and the last of them (not yet shown to the table
+        // recognizer)
+        let mut plain_run = 0u64;
+        let mut last_plain: &[u8] = &[];
         let auto = self.auto.is_some();
-        block::for_each_line(block, |line, special| {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        block::for_each_line(block, &mut scratch, |line, special| {
             let plain = line.len() <= MAX_LINE
                 && if auto {
                     recognize::Auto::plain(line, special)
@@ -223,19 +229,35 @@ impl Parser {
                     !special && line.first() != Some(&b'@')
                 };
             if plain {
-                self.line_no += 1;
-                self.diag.lines_seen += 1;
-                last_plain = Some((line, self.line_no));
-                return;
+                plain_run += 1;
+                last_plain = line;
+            } else {
+                self.end_plain_run(plain_run, last_plain);
+                plain_run = 0;
+                self.feed_line_out_of_line(stream, t_s, line);
             }
-            if let (Some((l, n)), Some(a)) = (last_plain.take(), self.auto.as_mut()) {
-                a.skip(l, n);
-            }
-            self.feed_line(stream, t_s, line, line.len() > MAX_LINE);
         });
-        if let (Some((l, n)), Some(a)) = (last_plain, self.auto.as_mut()) {
-            a.skip(l, n);
+        self.end_plain_run(plain_run, last_plain);
+        self.scratch = scratch;
+    }
+
+    /// Counts `n` plain lines of [`Parser::feed_lines`], the last of which was `last`.
+    #[inline]
+    fn end_plain_run(&mut self, n: u64, last: &[u8]) {
+        if n == 0 {
+            return;
         }
+        self.line_no += n;
+        self.diag.lines_seen += n;
+        if let Some(a) = &mut self.auto {
+            a.skip(last, self.line_no);
+        }
+    }
+
+    /// [`Parser::feed_line`] kept out of the block scan's loop, so that the loop stays small.
+    #[inline(never)]
+    fn feed_line_out_of_line(&mut self, stream: Stream, t_s: f64, line: &[u8]) {
+        self.feed_line(stream, t_s, line, line.len() > MAX_LINE);
     }
 
     /// Applies the `--progress` regexes; returns `regex:K` for the first that matched a value.

@@ -20,7 +20,7 @@ pub mod kv;
 pub mod sentence;
 pub mod table;
 
-use super::lex::{iter_phrase, scan_pairs, Pair};
+use super::lex::{iter_phrase, scan_pairs, Pair, ITER_WORDS};
 use super::series::{Rec, Store, MAX_VALUES};
 
 /// What the recognizers made of a line.
@@ -144,7 +144,9 @@ fn iteration_line(body: &[u8]) -> Option<i64> {
         .iter()
         .position(|c| !c.is_ascii_alphabetic())
         .unwrap_or(body.len());
-    if !(3..=10).contains(&w) {
+    // A phrase at the start needs an iteration word there; checking that first spares
+    // `iter_phrase` a scan of the whole line (most short log lines start with a word).
+    if !(3..=10).contains(&w) || !ITER_WORDS.iter().any(|k| body[..w].eq_ignore_ascii_case(k)) {
         return None;
     }
     match iter_phrase(body) {
