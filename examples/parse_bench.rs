@@ -2,7 +2,8 @@
 //! `cargo run --release --example parse_bench [LINES [KIND-PREFIX]]`.
 //!
 //! Feeds pre-built lines to one `Parser` (auto recognition on, explain off, as `perfmon run`
-//! does) and prints lines/s per kind, next to a tight scan of the same bytes (a `memchr` for `=`
+//! does) and prints lines/s per kind, line by line (`feed_line`) and as the runner feeds them
+//! (each 64 KiB read's whole lines as one block, `feed_lines`), next to a tight scan of the same bytes (a `memchr` for `=`
 //! per line) as the floor of what any per-line work costs.
 
 use std::hint::black_box;
@@ -56,10 +57,31 @@ fn bench(name: &str, lines: &[Vec<u8>]) {
         series = r.series.len();
         best = best.max(lines.len() as f64 / el);
     }
+    // the runner's path: each 64 KiB read's whole lines as one block (`Parser::feed_lines`)
+    let mut best_blocks = 0.0f64;
+    let mut series_blocks = 0;
+    for _ in 0..3 {
+        let mut p = Parser::new(&cfg).expect("parser");
+        let t = Instant::now();
+        let mut rest = &buf[..];
+        let mut k = 0;
+        while !rest.is_empty() {
+            let cut = rest.len().min(64 * 1024);
+            let end = memchr::memrchr(b'\n', &rest[..cut]).map_or(cut, |i| i + 1);
+            p.feed_lines(Stream::Stdout, k as f64 * 1e-3, black_box(&rest[..end]));
+            rest = &rest[end..];
+            k += 1;
+        }
+        let el = t.elapsed().as_secs_f64();
+        series_blocks = p.finish(1.0).series.len();
+        best_blocks = best_blocks.max(lines.len() as f64 / el);
+    }
     println!(
-        "{name:<28} {:>7.2} M lines/s  {:>5.0} MB/s  ({per_line:.0} B/line, {series} series; tight scan {:.1} M lines/s)",
+        "{name:<28} {:>7.2} M lines/s  {:>5.0} MB/s  blocks {:>7.2} M lines/s {:>5.0} MB/s  ({per_line:.0} B/line, {series}/{series_blocks} series; tight scan {:.1} M lines/s)",
         best / 1e6,
         best * per_line / 1e6,
+        best_blocks / 1e6,
+        best_blocks * per_line / 1e6,
         floor / 1e6
     );
 }
@@ -73,6 +95,14 @@ fn main() {
     bench(
         "protocol progress",
         &gen(&|i| format!("@perfmon progress algo=GA iter={i} best=0.031 mean=0.2")),
+    );
+    bench(
+        "protocol progress (short)",
+        &gen(&|i| format!("@perfmon progress iter={i} loss=0.5")),
+    );
+    bench(
+        "ordinary 47-byte (bench)",
+        &gen(&|_| "a 47-byte ordinary log line with no progress i".to_string()),
     );
     bench(
         "ordinary log (digit start)",

@@ -17,6 +17,7 @@ use super::status::StatusLine;
 use crate::collect::{self, TreeSampler};
 use crate::model::{ParseDiagnostics, RunMeta, RunRecord, RunStatus, TotalSource, Totals};
 use crate::parse::{ParseConfig, Parser, Stream};
+use crate::runner::forward::Lines;
 use crate::runner::{Exit, LineSink, LineSplitter, OutputGuard, RunnerConfig, Running};
 use crate::store::{RunWriter, Store};
 
@@ -74,8 +75,10 @@ impl LineSink for ParserSink {
         let Ok(mut p) = self.parser.lock() else {
             return;
         };
-        splitter.for_each_line(chunk, |line, truncated| {
-            p.feed_line(stream, t_s, line, truncated)
+        // One lock per chunk; the chunk's whole lines go to the parser as one block.
+        splitter.for_each_block(chunk, |lines| match lines {
+            Lines::One(line, truncated) => p.feed_line(stream, t_s, line, truncated),
+            Lines::Block(block) => p.feed_lines(stream, t_s, block),
         });
     }
 

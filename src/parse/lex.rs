@@ -249,7 +249,7 @@ pub fn name_before(s: &[u8], p: usize) -> Option<(usize, usize)> {
 }
 
 /// Words that introduce an iteration number in prose (`Epoch 3/10`, `step 4:`, `Trial 7`).
-const ITER_WORDS: [&[u8]; 10] = [
+pub const ITER_WORDS: [&[u8]; 10] = [
     b"iteration",
     b"iter",
     b"epoch",

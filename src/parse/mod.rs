@@ -16,6 +16,7 @@
 //! `auto` is on, the recognizers. Lines are bytes: invalid UTF-8 never matches a name and is
 //! replaced in names/texts that are kept.
 
+mod block;
 pub mod explain;
 pub mod lex;
 pub mod protocol;
@@ -127,6 +128,8 @@ pub struct Parser {
     diag: ParseDiagnostics,
     explain: Option<explain::Recorder>,
     line_no: u64,
+    /// [`block::for_each_line`]'s masks (16 KiB at most).
+    scratch: Vec<block::Masks>,
 }
 
 impl Parser {
@@ -145,6 +148,7 @@ impl Parser {
             diag: ParseDiagnostics::default(),
             explain: cfg.explain.then(explain::Recorder::default),
             line_no: 0,
+            scratch: Vec::new(),
         })
     }
 
@@ -187,6 +191,73 @@ impl Parser {
             }
             ex.record(self.line_no, stream, taken, group, s);
         }
+    }
+
+    /// Feeds the complete lines of `block`, each ending in `\n` (bytes after the last `\n` are
+    /// not read), all arrived at `t_s`: the same as [`Parser::feed_line`] on each line (cut at
+    /// [`MAX_LINE`]), but an ordinary line costs a few bit operations. The runner's forwarding
+    /// threads hand each chunk's whole lines here.
+    ///
+    /// A 64-byte-window scan ([`block`]) finds the line ends and whether a line holds `\r`, `=`
+    /// or `:`. A line without them that starts with a letter (and is no `Epoch 3/10` line) is
+    /// *plain*: no recognizer takes it, and only the last of a run of plain lines is shown to the
+    /// table recognizer (each plain line replaces what the one before left there). Every other
+    /// line goes through [`Parser::feed_line`]. With `--progress` regexes or `--explain-progress`
+    /// every line does.
+    pub fn feed_lines(&mut self, stream: Stream, t_s: f64, block: &[u8]) {
+        if !self.regexes.is_empty() || self.explain.is_some() {
+            let mut rest = block;
+            while let Some(i) = memchr::memchr(b'\n', rest) {
+                let line = &rest[..i];
+                self.feed_line(stream, t_s, line, line.len() > MAX_LINE);
+                rest = &rest[i + 1..];
+            }
+            return;
+        }
+        // plain lines not yet counted, and the last of them (not yet shown to the table
+        // recognizer)
+        let mut plain_run = 0u64;
+        let mut last_plain: &[u8] = &[];
+        let auto = self.auto.is_some();
+        let mut scratch = std::mem::take(&mut self.scratch);
+        block::for_each_line(block, &mut scratch, |line, special| {
+            let plain = line.len() <= MAX_LINE
+                && if auto {
+                    recognize::Auto::plain(line, special)
+                } else {
+                    // with auto off only `@perfmon ` lines (maybe after a `\r`) are read
+                    !special && line.first() != Some(&b'@')
+                };
+            if plain {
+                plain_run += 1;
+                last_plain = line;
+            } else {
+                self.end_plain_run(plain_run, last_plain);
+                plain_run = 0;
+                self.feed_line_out_of_line(stream, t_s, line);
+            }
+        });
+        self.end_plain_run(plain_run, last_plain);
+        self.scratch = scratch;
+    }
+
+    /// Counts `n` plain lines of [`Parser::feed_lines`], the last of which was `last`.
+    #[inline]
+    fn end_plain_run(&mut self, n: u64, last: &[u8]) {
+        if n == 0 {
+            return;
+        }
+        self.line_no += n;
+        self.diag.lines_seen += n;
+        if let Some(a) = &mut self.auto {
+            a.skip(last, self.line_no);
+        }
+    }
+
+    /// [`Parser::feed_line`] kept out of the block scan's loop, so that the loop stays small.
+    #[inline(never)]
+    fn feed_line_out_of_line(&mut self, stream: Stream, t_s: f64, line: &[u8]) {
+        self.feed_line(stream, t_s, line, line.len() > MAX_LINE);
     }
 
     /// Applies the `--progress` regexes; returns `regex:K` for the first that matched a value.

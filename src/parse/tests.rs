@@ -459,3 +459,89 @@ fn arbitrary_bytes_never_panic() {
     }
     let _ = explain_text(&p.finish(1.0));
 }
+
+// ---- feed_lines (the runner's block path) ----
+
+/// Feeds `data` line by line and as blocks of whole lines cut near every `cut` bytes; the
+/// results must be the same.
+fn same_by_blocks(cfg: &ParseConfig, data: &[u8], what: &str) {
+    for cut in [1, 47, 64, 200, 4096, 65536] {
+        let mut a = Parser::new(cfg).unwrap();
+        let mut b = Parser::new(cfg).unwrap();
+        let mut rest = data;
+        let mut k = 0.0;
+        while !rest.is_empty() {
+            let end = match memchr::memchr(b'\n', &rest[cut.min(rest.len()) - 1..]) {
+                Some(i) => cut.min(rest.len()) + i,
+                None => rest.len(),
+            };
+            let (blk, tail) = rest.split_at(end);
+            for l in blk
+                .split(|&c| c == b'\n')
+                .take(blk.iter().filter(|&&c| c == b'\n').count())
+            {
+                a.feed_line(Stream::Stdout, k, l, false);
+            }
+            b.feed_lines(Stream::Stdout, k, blk);
+            if blk.last() != Some(&b'\n') {
+                let l = &blk[memchr::memrchr(b'\n', blk).map_or(0, |i| i + 1)..];
+                a.feed_line(Stream::Stdout, k, l, false);
+                b.feed_line(Stream::Stdout, k, l, false);
+            }
+            rest = tail;
+            k += 1.0;
+        }
+        let (ra, rb) = (a.finish(k), b.finish(k));
+        assert_eq!(
+            format!("{ra:?}"),
+            format!("{rb:?}"),
+            "{what}, blocks of ~{cut}"
+        );
+    }
+}
+
+#[test]
+fn feed_lines_is_feed_line_on_every_line() {
+    let mut inputs: Vec<(String, Vec<u8>)> = Vec::new();
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
+    for dir in ["corpus", "logs"] {
+        let mut stack = vec![std::path::PathBuf::from(root).join(dir)];
+        while let Some(p) = stack.pop() {
+            if p.is_dir() {
+                stack.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+            } else if p.extension().is_some_and(|e| e == "txt" || e == "log") {
+                inputs.push((p.display().to_string(), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    assert!(inputs.len() > 10, "fixtures found: {}", inputs.len());
+    // headers followed by rows after plain lines, iteration lines, `\r`, `@` and blank lines
+    inputs.push((
+        "synthetic".into(),
+        b"Some text here\n\ngen nevals avg min\nplain words only\ngen nevals avg min\n\n\
+          0 400 1.5 0.5\n1 400 1.4 0.4\nEpoch 3/10\nloss: 0.5\nEpoch 4/10\nstill plain\n\
+          loss: 0.4\nprogress\r50%\rstep=3 loss=0.2\n@perfmon progress iter=1 x=2\n\
+          @perfmon mark m\n  indented words\nstep 5 loss 1.0\nEpoch 5/10\n"
+            .to_vec(),
+    ));
+    for (what, data) in &inputs {
+        for auto in [true, false] {
+            let cfg = ParseConfig {
+                auto,
+                regexes: vec![],
+                explain: false,
+            };
+            same_by_blocks(&cfg, data, what);
+        }
+    }
+    let cfg = ParseConfig {
+        auto: true,
+        regexes: vec![r"step=(?P<iter>\d+) loss=(?P<loss>[0-9.]+)".into()],
+        explain: true,
+    };
+    same_by_blocks(
+        &cfg,
+        &inputs[inputs.len() - 1].1,
+        "synthetic with regex and explain",
+    );
+}

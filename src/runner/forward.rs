@@ -209,6 +209,16 @@ fn trim_eol(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
+/// What [`LineSplitter::for_each_block`] hands on.
+pub enum Lines<'a> {
+    /// One complete line without its `\n`, at most [`MAX_LINE`] bytes of it, and whether it was
+    /// longer.
+    One(&'a [u8], bool),
+    /// Complete lines, each ending in `\n` (a line here may exceed [`MAX_LINE`] only when the
+    /// chunk did).
+    Block(&'a [u8]),
+}
+
 /// Splits chunks into complete lines, carrying a partial line (at most [`MAX_LINE`] bytes of it)
 /// across chunks.
 #[derive(Default)]
@@ -236,6 +246,39 @@ impl LineSplitter {
         }
         if !rest.is_empty() {
             self.carry(rest);
+        }
+    }
+
+    /// Like [`LineSplitter::for_each_line`], but hands the complete lines that lie whole in
+    /// `chunk` to `f` as one [`Lines::Block`] instead of one call per line; only a line joined
+    /// with the partial line carried from earlier chunks comes as [`Lines::One`]. The parser
+    /// classifies a block's lines faster than it can take them one by one (see
+    /// `Parser::feed_lines`).
+    pub fn for_each_block(&mut self, chunk: &[u8], mut f: impl FnMut(Lines<'_>)) {
+        let mut rest = chunk;
+        if !self.partial.is_empty() || self.truncated {
+            let Some(i) = memchr::memchr(b'\n', rest) else {
+                self.carry(rest);
+                return;
+            };
+            self.carry(&rest[..i]);
+            f(Lines::One(&self.partial, self.truncated));
+            self.partial.clear();
+            self.truncated = false;
+            rest = &rest[i + 1..];
+        }
+        match memchr::memrchr(b'\n', rest) {
+            Some(i) => {
+                f(Lines::Block(&rest[..=i]));
+                if i + 1 < rest.len() {
+                    self.carry(&rest[i + 1..]);
+                }
+            }
+            None => {
+                if !rest.is_empty() {
+                    self.carry(rest);
+                }
+            }
         }
     }
 
@@ -347,6 +390,36 @@ mod tests {
         );
         assert_eq!(s.finish(), Some((b"e".to_vec(), false)));
         assert_eq!(s.finish(), None);
+    }
+
+    /// `for_each_block` yields the same lines as `for_each_line`, however the stream is cut.
+    #[test]
+    fn blocks_hold_the_same_lines() {
+        let mut data = Vec::new();
+        for k in 0..200 {
+            data.extend(std::iter::repeat_n(b'a' + (k % 26) as u8, k * 7 % 150));
+            data.push(b'\n');
+        }
+        data.extend_from_slice(b"tail");
+        for size in [1, 2, 5, 64, 100, 1000, data.len()] {
+            let mut a = LineSplitter::default();
+            let mut b = LineSplitter::default();
+            let (mut va, mut vb) = (Vec::new(), Vec::new());
+            for c in data.chunks(size) {
+                a.for_each_line(c, |l, t| va.push((l.to_vec(), t)));
+                b.for_each_block(c, |lines| match lines {
+                    Lines::One(l, t) => vb.push((l.to_vec(), t)),
+                    Lines::Block(blk) => {
+                        assert_eq!(blk.last(), Some(&b'\n'));
+                        for l in blk[..blk.len() - 1].split(|&c| c == b'\n') {
+                            vb.push((l.to_vec(), false));
+                        }
+                    }
+                });
+            }
+            assert_eq!(va, vb, "chunks of {size}");
+            assert_eq!(a.finish(), b.finish());
+        }
     }
 
     #[test]

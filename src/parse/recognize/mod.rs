@@ -20,7 +20,7 @@ pub mod kv;
 pub mod sentence;
 pub mod table;
 
-use super::lex::{iter_phrase, scan_pairs, Pair};
+use super::lex::{iter_phrase, scan_pairs, Pair, ITER_WORDS};
 use super::series::{Rec, Store, MAX_VALUES};
 
 /// What the recognizers made of a line.
@@ -108,23 +108,49 @@ impl Auto {
                 return out(source, store.add_record(source, &self.rec, t_s));
             }
         }
-        // `Epoch 3/10` alone on its line: the iteration of the value lines that follow
-        if c.is_ascii_alphabetic() && body.len() <= 64 {
-            let w = body
-                .iter()
-                .position(|c| !c.is_ascii_alphabetic())
-                .unwrap_or(body.len());
-            if (3..=10).contains(&w) {
-                if let Some((it, 0, end)) = iter_phrase(body) {
-                    if body[end..].iter().all(|c| !c.is_ascii_digit()) {
-                        self.ctx_iter = Some(it);
-                        self.table.other(s, line_no);
-                        return out("auto:iteration", None);
-                    }
-                }
-            }
+        if let Some(it) = iteration_line(body) {
+            self.ctx_iter = Some(it);
+            self.table.other(s, line_no);
+            return out("auto:iteration", None);
         }
         self.table.other(s, line_no);
         None
+    }
+
+    /// True when [`Auto::feed`] would take nothing from `s` and do no more than
+    /// [`Auto::skip`] does: a line that starts with a letter, holds no `=`, `:` or `\r`
+    /// (`special`, found by the caller's block scan) and is not an iteration line. Such a line
+    /// reaches none of the recognizers; only the table recognizer remembers it (as a possible
+    /// header), and of a run of such lines only the last one counts (see [`table::Table::other`]).
+    #[inline]
+    pub fn plain(s: &[u8], special: bool) -> bool {
+        !special && s.first().is_some_and(u8::is_ascii_alphabetic) && iteration_line(s).is_none()
+    }
+
+    /// What [`Auto::feed`] does with a [`Auto::plain`] line.
+    pub fn skip(&mut self, s: &[u8], line_no: u64) {
+        self.table.other(s, line_no);
+    }
+}
+
+/// `Epoch 3/10` alone on its line (`body` starts at its first non-blank byte): the iteration of
+/// the value lines that follow.
+#[inline]
+fn iteration_line(body: &[u8]) -> Option<i64> {
+    if !body.first().is_some_and(u8::is_ascii_alphabetic) || body.len() > 64 {
+        return None;
+    }
+    let w = body
+        .iter()
+        .position(|c| !c.is_ascii_alphabetic())
+        .unwrap_or(body.len());
+    // A phrase at the start needs an iteration word there; checking that first spares
+    // `iter_phrase` a scan of the whole line (most short log lines start with a word).
+    if !(3..=10).contains(&w) || !ITER_WORDS.iter().any(|k| body[..w].eq_ignore_ascii_case(k)) {
+        return None;
+    }
+    match iter_phrase(body) {
+        Some((it, 0, end)) if body[end..].iter().all(|c| !c.is_ascii_digit()) => Some(it),
+        _ => None,
     }
 }
