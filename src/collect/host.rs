@@ -85,20 +85,133 @@ fn mem_total_kib(text: &str) -> Option<u64> {
 /// that it never takes the index lock of a repository the user is working in.
 pub fn git_info(dir: &Path) -> Option<GitInfo> {
     let deadline = Instant::now() + GIT_TIMEOUT;
-    let commit = git(dir, &["rev-parse", "--verify", "-q", "HEAD"], deadline)?;
-    let commit = commit.trim().to_string();
+    // The dirty check (the slow one: it stats the tracked files) runs beside rev-parse.
+    let status = {
+        let dir = dir.to_path_buf();
+        std::thread::spawn(move || {
+            git(
+                &dir,
+                &["status", "--porcelain", "--untracked-files=no"],
+                deadline,
+            )
+        })
+    };
+    // One rev-parse prints the commit, then the branch (`HEAD` when detached).
+    let ids = git(
+        dir,
+        &["rev-parse", "HEAD", "--abbrev-ref", "HEAD"],
+        deadline,
+    );
+    let dirty = status.join().ok().flatten().map(|s| !s.trim().is_empty());
+    let ids = ids?;
+    let mut lines = ids.lines().map(str::trim);
+    let commit = lines.next().unwrap_or("").to_string();
     if commit.is_empty() {
         return None;
     }
-    let branch = git(dir, &["rev-parse", "--abbrev-ref", "HEAD"], deadline)
-        .map(|b| b.trim().to_string())
+    let branch = lines
+        .next()
+        .map(str::to_string)
         .filter(|b| !b.is_empty() && b != "HEAD");
-    let dirty = git(
-        dir,
-        &["status", "--porcelain", "--untracked-files=no"],
-        deadline,
-    )
-    .map(|s| !s.trim().is_empty());
+    Some(GitInfo {
+        commit,
+        branch,
+        dirty,
+    })
+}
+
+/// A git query running in the background, detached from perfmon (see [`GitProbe::start`]).
+pub struct GitProbe {
+    rx: mpsc::Receiver<String>,
+    started: Instant,
+}
+
+/// Both queries at once, each answering in one short line (written atomically to the pipe).
+const PROBE_SCRIPT: &str = "( r=$(git rev-parse HEAD --abbrev-ref HEAD 2>/dev/null); \
+    echo \"@rev $? $(echo $r)\" ) & \
+  ( s=$(git status --porcelain --untracked-files=no 2>/dev/null); rc=$?; \
+    [ -n \"$s\" ] && d=1 || d=0; echo \"@status $rc $d\" ) & wait";
+
+impl GitProbe {
+    /// Starts `git rev-parse` and `git status` for `dir` in a shell that is *not* a child of
+    /// perfmon: it is forked once more before it executes, and the middle process exits at
+    /// once, so the shell is re-parented before perfmon becomes a subreaper. perfmon can then
+    /// run the command, and reap every child it has, while git works: git costs the run about
+    /// a millisecond and its CPU is never counted in the tree. Call before the command starts.
+    pub fn start(dir: &Path) -> Option<GitProbe> {
+        use std::os::unix::process::CommandExt;
+        // Nothing to ask git outside a work tree: spare the processes.
+        if !dir.ancestors().any(|d| d.join(".git").exists()) {
+            return None;
+        }
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(PROBE_SCRIPT)
+            .current_dir(dir)
+            .env("GIT_OPTIONAL_LOCKS", "0")
+            .env("LC_ALL", "C")
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_WORK_TREE")
+            .env_remove("GIT_INDEX_FILE")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        // SAFETY: between fork and exec the closure only calls fork and _exit, which are
+        // async-signal-safe. The middle process exits with 0 without exec; std then sees its
+        // exec-error pipe close and takes the spawn as a success.
+        unsafe {
+            cmd.pre_exec(|| match libc::fork() {
+                -1 => Err(std::io::Error::last_os_error()),
+                0 => Ok(()),
+                _ => libc::_exit(0),
+            });
+        }
+        let mut child = cmd.spawn().ok()?;
+        let mut out = child.stdout.take()?;
+        child.wait().ok()?;
+        let (tx, rx) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("perfmon-git".into())
+            .spawn(move || {
+                let mut s = String::new();
+                let _ = out.read_to_string(&mut s);
+                let _ = tx.send(s);
+            })
+            .ok()?;
+        Some(GitProbe {
+            rx,
+            started: Instant::now(),
+        })
+    }
+
+    /// The answer, waiting at most until 2 s after the start.
+    pub fn finish(self) -> Option<GitInfo> {
+        let left = (self.started + GIT_TIMEOUT).saturating_duration_since(Instant::now());
+        parse_probe(&self.rx.recv_timeout(left).ok()?)
+    }
+}
+
+/// Parses the probe's output: `@rev RC COMMIT BRANCH` and `@status RC DIRTY`, in any order.
+fn parse_probe(out: &str) -> Option<GitInfo> {
+    let mut rev: Option<Vec<&str>> = None;
+    let mut dirty = None;
+    for line in out.lines() {
+        let mut w = line.split_whitespace();
+        match (w.next(), w.next()) {
+            (Some("@rev"), Some("0")) => rev = Some(w.collect()),
+            (Some("@status"), Some("0")) => dirty = w.next().map(|d| d == "1"),
+            _ => {}
+        }
+    }
+    let rev = rev?;
+    let commit = rev.first()?.to_string();
+    if commit.len() < 40 || !commit.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let branch = rev
+        .get(1)
+        .map(|b| b.to_string())
+        .filter(|b| !b.is_empty() && b != "HEAD");
     Some(GitInfo {
         commit,
         branch,
@@ -130,19 +243,17 @@ fn git(dir: &Path, args: &[&str], deadline: Instant) -> Option<String> {
         let _ = out.read_to_string(&mut s);
         let _ = tx.send(s);
     });
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => {
-                let left = deadline.saturating_duration_since(Instant::now());
-                let s = rx.recv_timeout(left.max(Duration::from_millis(50))).ok()?;
-                return status.success().then_some(s);
-            }
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(2)),
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return None;
-            }
+    // git closes its stdout when it exits: wait for that, then reap it (no polling delay).
+    let left = deadline.saturating_duration_since(Instant::now());
+    match rx.recv_timeout(left) {
+        Ok(s) => {
+            let status = child.wait().ok()?;
+            status.success().then_some(s)
+        }
+        Err(_) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            None
         }
     }
 }
@@ -191,6 +302,19 @@ mod tests {
     }
 
     #[test]
+    fn probe_output_is_parsed() {
+        let c = "0123456789abcdef0123456789abcdef01234567";
+        let g = parse_probe(&format!("@status 0 1\n@rev 0 {c} main\n")).unwrap();
+        assert_eq!((g.branch.as_deref(), g.dirty), (Some("main"), Some(true)));
+        let g = parse_probe(&format!("@rev 0 {c} HEAD\n@status 0 0\n")).unwrap();
+        assert_eq!((g.branch, g.dirty), (None, Some(false)));
+        let g = parse_probe(&format!("@rev 0 {c} main\n@status 128 0\n")).unwrap();
+        assert_eq!(g.dirty, None);
+        assert!(parse_probe("@rev 128 HEAD\n@status 128 0\n").is_none());
+        assert!(parse_probe("").is_none());
+    }
+
+    #[test]
     fn git_info_of_temp_repo() {
         if Command::new("git").arg("--version").output().is_err() {
             eprintln!("git not installed: skipped");
@@ -206,6 +330,8 @@ mod tests {
         sh_git(d, &["commit", "-q", "-m", "one"]);
         let g = git_info(d).unwrap();
         assert_eq!(g.commit.len(), 40);
+        // The detached probe agrees.
+        assert_eq!(GitProbe::start(d).unwrap().finish().as_ref(), Some(&g));
         assert_eq!(g.branch.as_deref(), Some("trunk"));
         assert_eq!(g.dirty, Some(false));
         std::fs::create_dir(d.join("sub")).unwrap();

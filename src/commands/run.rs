@@ -221,20 +221,13 @@ pub fn run_once(
         env: recorded_env(&opts.env),
         group_id,
     };
-    // Git is read before the command starts, on a thread beside the first database write:
-    // once the command runs, perfmon reaps every child it has (wait4(-1)), so it spawns none.
-    let git_thread = {
-        let cwd = std::path::PathBuf::from(&meta.cwd);
-        std::thread::Builder::new()
-            .name("perfmon-git".into())
-            .spawn(move || collect::host::git_info(&cwd))
-            .ok()
-    };
+    // Git is asked in the background, by processes that are not perfmon's children, so they
+    // cost the run no time and are never counted in the tree (see GitProbe::start).
+    let git_probe = collect::host::GitProbe::start(std::path::Path::new(&meta.cwd));
     let run_id = store
         .begin_run(&meta)
         .with_context(|| format!("cannot record the run in {}", opts.db.display()))?;
 
-    let git = git_thread.and_then(|t| t.join().ok()).flatten();
     let sink = Arc::new(ParserSink {
         parser: Mutex::new(parser),
     });
@@ -435,7 +428,7 @@ pub fn run_once(
             Exit::Signal(_) => RunStatus::Signaled,
         }
     };
-    m.git = git;
+    m.git = git_probe.and_then(|p| p.finish());
 
     let status = m.status;
     let status_str = status.as_str();
