@@ -62,7 +62,9 @@ pub enum CompareFormat {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TestArg {
-    /// Welch's unequal-variance t-test (default)
+    /// Mann-Whitney U with 4 or more runs a side, Welch's t-test below (default)
+    Auto,
+    /// Welch's unequal-variance t-test
     Welch,
     /// The Mann-Whitney U test (needs 4 or more runs a side to reach p < 0.05)
     MannWhitney,
@@ -90,7 +92,7 @@ pub struct CompareArgs {
     #[arg(long, value_name = "PCT")]
     pub min_effect: Option<f64>,
     /// The significance test
-    #[arg(long, value_enum, default_value_t = TestArg::Welch)]
+    #[arg(long, value_enum, default_value_t = TestArg::Auto)]
     pub test: TestArg,
     /// Relative tolerance for the convergence point
     #[arg(long, default_value_t = 0.01)]

@@ -3,9 +3,10 @@
 //!
 //! Method (documented in the README, a contract for CI users):
 //! - With at least [`MIN_RUNS_FOR_TEST`] runs a side, a two-sample test decides significance:
-//!   Welch's t-test by default (it reaches significance with 3 runs a side), or the
-//!   Mann-Whitney U test (robust to outliers and skew; exact for small groups, but with 3 runs
-//!   a side its smallest two-sided p is 0.1, so it needs 4 or more to ever say "regressed"). A change is a regression or an improvement only when it is significant
+//!   by default (`auto`) the Mann-Whitney U test when both sides have 4 runs or more (robust
+//!   to the outlier runs a shared machine produces; exact for small groups), else Welch's
+//!   t-test (with 3 runs a side U's smallest two-sided p is 0.1, so it could never say
+//!   "regressed"). Either test can be forced. A change is a regression or an improvement only when it is significant
 //!   (p < alpha, default 0.05) *and* the medians differ by at least `min_effect` % (default 1%).
 //! - With fewer runs no test is possible: the verdict is the plain ratio of the values against
 //!   `min_effect`, and the row says so (`test: "ratio"`).
@@ -21,13 +22,19 @@ pub const MIN_RUNS_FOR_TEST: usize = 3;
 /// Which test decides significance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TestKind {
+    /// Mann-Whitney U from 4 runs a side, Welch below.
+    Auto,
     MannWhitney,
     Welch,
 }
 
+/// Fewest runs a side for `auto` to pick the Mann-Whitney U test.
+pub const MIN_RUNS_FOR_U: usize = 4;
+
 impl TestKind {
     pub fn as_str(self) -> &'static str {
         match self {
+            TestKind::Auto => "auto",
             TestKind::MannWhitney => "mann-whitney",
             TestKind::Welch => "welch",
         }
@@ -48,7 +55,18 @@ impl Default for CompareOptions {
         CompareOptions {
             alpha: 0.05,
             min_effect_pct: 1.0,
-            test: TestKind::Welch,
+            test: TestKind::Auto,
+        }
+    }
+}
+
+impl TestKind {
+    /// The test used for sides of `n` and `m` runs.
+    pub fn resolve(self, n: usize, m: usize) -> TestKind {
+        match self {
+            TestKind::Auto if n.min(m) >= MIN_RUNS_FOR_U => TestKind::MannWhitney,
+            TestKind::Auto => TestKind::Welch,
+            t => t,
         }
     }
 }
@@ -102,11 +120,12 @@ pub fn compare_metric(
     let change_pct = (bs.median != 0.0).then(|| (cs.median - bs.median) / bs.median.abs() * 100.0);
     let tested = b.len() >= MIN_RUNS_FOR_TEST && c.len() >= MIN_RUNS_FOR_TEST;
     let (test, p) = if tested {
-        let r = match opts.test {
+        let kind = opts.test.resolve(b.len(), c.len());
+        let r = match kind {
             TestKind::MannWhitney => mann_whitney_u(&b, &c),
-            TestKind::Welch => welch_t_test(&b, &c),
+            TestKind::Welch | TestKind::Auto => welch_t_test(&b, &c),
         };
-        (opts.test.as_str(), r.map(|r| r.p))
+        (kind.as_str(), r.map(|r| r.p))
     } else {
         ("ratio", None)
     };
@@ -194,8 +213,8 @@ mod tests {
         let cand = [12.0, 12.1, 11.9, 12.2, 12.0];
         let r = compare_metric(Metric::Wall, &base, &cand, true, &opts()).unwrap();
         assert_eq!(r.verdict, Verdict::Regressed);
-        assert_eq!(r.test, "welch");
-        assert!(r.p.unwrap() < 0.01);
+        assert_eq!(r.test, "mann-whitney");
+        assert!(r.p.unwrap() < 0.02);
         assert!((r.change_pct.unwrap() - 20.0).abs() < 0.01);
         let f = gate(std::slice::from_ref(&r), &parse_fail_on("wall>5%").unwrap());
         assert_eq!(f.len(), 1);

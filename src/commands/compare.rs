@@ -112,6 +112,7 @@ pub fn compare(db: &Path, a: &CompareArgs) -> Result<i32> {
             .or(cfg.config.compare.min_effect)
             .unwrap_or(1.0),
         test: match a.test {
+            crate::cli::TestArg::Auto => TestKind::Auto,
             crate::cli::TestArg::Welch => TestKind::Welch,
             crate::cli::TestArg::MannWhitney => TestKind::MannWhitney,
         },
@@ -221,9 +222,13 @@ impl CompareDoc<'_> {
         if n(self.base) >= 3 && n(self.cand) >= 3 {
             format!(
                 "{} test, alpha {}, min effect {}% on the medians",
-                match self.opts.test {
-                    TestKind::Welch => "Welch's t",
+                match self
+                    .opts
+                    .test
+                    .resolve(self.base.sel.ids.len(), self.cand.sel.ids.len())
+                {
                     TestKind::MannWhitney => "Mann-Whitney U",
+                    _ => "Welch's t",
                 },
                 self.opts.alpha,
                 self.opts.min_effect_pct
@@ -363,7 +368,10 @@ impl CompareDoc<'_> {
             "candidate": side(self.cand),
             "method": {
                 "test": if self.base.sel.ids.len() >= 3 && self.cand.sel.ids.len() >= 3 {
-                    self.opts.test.as_str()
+                    self.opts
+                        .test
+                        .resolve(self.base.sel.ids.len(), self.cand.sel.ids.len())
+                        .as_str()
                 } else {
                     "ratio"
                 },
