@@ -40,7 +40,7 @@ bench: build
 	$(CARGO) run --release --quiet --example sample_bench
 	$(CARGO) run --release --quiet --example store_bench -- 36000
 	$(CARGO) run --release --quiet --example parse_bench
-	$(CARGO) run --release --quiet --example report_bench
+	scripts/bench-report
 
 clean:
 	$(CARGO) clean
