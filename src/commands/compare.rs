@@ -42,7 +42,56 @@ pub fn load_side(store: &Store, spec: &str, tol: f64) -> Result<Side> {
         main_series: None,
         order: Vec::new(),
     };
-    for id in side.sel.ids.clone() {
+    // Large sides are read on two threads, each with its own read-only connection: 10,000 runs
+    // must compare within a second.
+    let ids = side.sel.ids.clone();
+    let per_run: Vec<(Option<String>, Vec<crate::analyze::figures::Figure>)> = if ids.len() >= 200 {
+        let (a, b) = ids.split_at(ids.len() / 2);
+        let path = store.path().to_path_buf();
+        let other = std::thread::scope(|sc| {
+            let h = sc.spawn(|| -> Result<_> {
+                let s2 = Store::open_readonly(&path)?;
+                run_figures_of(&s2, b, tol)
+            });
+            let first = run_figures_of(store, a, tol);
+            let second = h
+                .join()
+                .map_err(|_| anyhow::anyhow!("a reading thread panicked"))?;
+            Ok::<_, anyhow::Error>((first?, second?))
+        })?;
+        let (mut first, second) = other;
+        first.extend(second);
+        first
+    } else {
+        run_figures_of(store, &ids, tol)?
+    };
+    for (main, figures) in per_run {
+        if side.main_series.is_none() {
+            side.main_series = main;
+        }
+        for f in figures {
+            if !side.values.contains_key(&f.metric) {
+                side.order.push(f.metric.clone());
+            }
+            side.values
+                .entry(f.metric.clone())
+                .or_default()
+                .push(f.value);
+            side.lower_is_better.insert(f.metric, f.lower_is_better);
+        }
+    }
+    Ok(side)
+}
+
+/// The main series key and the figures of each run, in order.
+#[allow(clippy::type_complexity)]
+fn run_figures_of(
+    store: &Store,
+    ids: &[i64],
+    tol: f64,
+) -> Result<Vec<(Option<String>, Vec<crate::analyze::figures::Figure>)>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for &id in ids {
         // Samples only matter for GPU figures: a side of thousands of runs stays fast.
         let mut rec = store
             .load_run_summary(id)
@@ -58,21 +107,9 @@ pub fn load_side(store: &Store, spec: &str, tol: f64) -> Result<Side> {
                 convergence_tol: tol,
             },
         );
-        if side.main_series.is_none() {
-            side.main_series = main_key(&an);
-        }
-        for f in run_figures(&rec, &an) {
-            if !side.values.contains_key(&f.metric) {
-                side.order.push(f.metric.clone());
-            }
-            side.values
-                .entry(f.metric.clone())
-                .or_default()
-                .push(f.value);
-            side.lower_is_better.insert(f.metric, f.lower_is_better);
-        }
+        out.push((main_key(&an), run_figures(&rec, &an)));
     }
-    Ok(side)
+    Ok(out)
 }
 
 /// The compared rows, in the base's metric order then the candidate's extra metrics.

@@ -12,7 +12,7 @@
 
 use anyhow::{bail, Context, Result};
 
-use crate::model::{RunMeta, RunStatus};
+use crate::model::RunStatus;
 use crate::store::{ListFilter, Store};
 
 /// A resolved selection.
@@ -29,11 +29,11 @@ pub struct Selection {
 /// Resolves a selection; an empty one is an error naming the selection.
 pub fn select(store: &Store, spec: &str) -> Result<Selection> {
     let s = spec.trim();
-    let ok_only = |v: Vec<RunMeta>| -> Vec<i64> {
+    let ok_only = |v: Vec<(i64, RunStatus)>| -> Vec<i64> {
         let mut ids: Vec<i64> = v
             .into_iter()
-            .filter(|m| m.status == RunStatus::Ok)
-            .map(|m| m.id)
+            .filter(|(_, st)| *st == RunStatus::Ok)
+            .map(|(id, _)| id)
             .collect();
         ids.reverse();
         ids
@@ -49,7 +49,7 @@ pub fn select(store: &Store, spec: &str) -> Result<Selection> {
             format!("bad selection {spec:?}: last:N needs a count of 1 or more")
         })?;
         // Read a few more than N so that failed runs do not shrink the selection.
-        let runs = store.list_runs(&ListFilter {
+        let runs = store.list_ids(&ListFilter {
             limit: Some(n.saturating_mul(4)),
             ..ListFilter::default()
         })?;
@@ -58,7 +58,7 @@ pub fn select(store: &Store, spec: &str) -> Result<Selection> {
         ids.drain(..skip);
         (format!("the {n} latest runs"), ids)
     } else if let Some(name) = s.strip_prefix("name=") {
-        let runs = store.list_runs(&ListFilter {
+        let runs = store.list_ids(&ListFilter {
             name: Some(name.to_string()),
             ..ListFilter::default()
         })?;
@@ -67,7 +67,7 @@ pub fn select(store: &Store, spec: &str) -> Result<Selection> {
         let (k, v) = tag
             .split_once('=')
             .with_context(|| format!("bad selection {spec:?}: tag:KEY=VALUE"))?;
-        let runs = store.list_runs(&ListFilter {
+        let runs = store.list_ids(&ListFilter {
             tags: vec![(k.to_string(), v.to_string())],
             ..ListFilter::default()
         })?;

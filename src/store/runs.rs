@@ -185,6 +185,34 @@ fn meta_from_raw(r: RawMeta, tags: Vec<(String, String)>) -> Result<RunMeta, Sto
     })
 }
 
+/// `SELECT ... FROM runs` with the filter's conditions, newest first, and its parameters.
+fn filtered_sql(select: &str, filter: &ListFilter) -> (String, Vec<Box<dyn rusqlite::ToSql>>) {
+    let mut sql = format!("{select} WHERE 1");
+    let mut args: Vec<Box<dyn rusqlite::ToSql>> = Vec::new();
+    if let Some(name) = &filter.name {
+        args.push(Box::new(name.clone()));
+        sql.push_str(&format!(" AND name = ?{}", args.len()));
+    }
+    for (k, v) in &filter.tags {
+        args.push(Box::new(k.clone()));
+        args.push(Box::new(v.clone()));
+        sql.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM run_tags t WHERE t.run_id = runs.id \
+             AND t.key = ?{} AND t.value = ?{})",
+            args.len() - 1,
+            args.len()
+        ));
+    }
+    args.push(Box::new(
+        filter
+            .limit
+            .map(|l| i64::try_from(l).unwrap_or(i64::MAX))
+            .unwrap_or(-1),
+    ));
+    sql.push_str(&format!(" ORDER BY id DESC LIMIT ?{}", args.len()));
+    (sql, args)
+}
+
 impl Store {
     /// Inserts a run with status `incomplete` (whatever `meta.status` says) and returns its id.
     pub fn begin_run(&mut self, meta: &RunMeta) -> Result<i64, StoreError> {
@@ -249,29 +277,7 @@ impl Store {
 
     /// Newest first.
     pub fn list_runs(&self, filter: &ListFilter) -> Result<Vec<RunMeta>, StoreError> {
-        let mut sql = format!("SELECT {META_COLUMNS} FROM runs WHERE 1");
-        let mut args: Vec<Box<dyn rusqlite::ToSql>> = Vec::new();
-        if let Some(name) = &filter.name {
-            args.push(Box::new(name.clone()));
-            sql.push_str(&format!(" AND name = ?{}", args.len()));
-        }
-        for (k, v) in &filter.tags {
-            args.push(Box::new(k.clone()));
-            args.push(Box::new(v.clone()));
-            sql.push_str(&format!(
-                " AND EXISTS (SELECT 1 FROM run_tags t WHERE t.run_id = runs.id \
-                 AND t.key = ?{} AND t.value = ?{})",
-                args.len() - 1,
-                args.len()
-            ));
-        }
-        args.push(Box::new(
-            filter
-                .limit
-                .map(|l| i64::try_from(l).unwrap_or(i64::MAX))
-                .unwrap_or(-1),
-        ));
-        sql.push_str(&format!(" ORDER BY id DESC LIMIT ?{}", args.len()));
+        let (sql, args) = filtered_sql(&format!("SELECT {META_COLUMNS} FROM runs"), filter);
         let raws: Vec<RawMeta> = {
             let mut st = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
             let rows = st
@@ -285,6 +291,27 @@ impl Store {
                 meta_from_raw(raw, tags)
             })
             .collect()
+    }
+
+    /// Ids and statuses of the runs `list_runs` would return, newest first, without reading
+    /// their metadata: selections over thousands of runs stay fast.
+    pub fn list_ids(&self, filter: &ListFilter) -> Result<Vec<(i64, RunStatus)>, StoreError> {
+        let (sql, args) = filtered_sql("SELECT id, status FROM runs", filter);
+        let mut st = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, status) = row.map_err(|e| self.err(e))?;
+            out.push((
+                id,
+                RunStatus::parse(&status).unwrap_or(RunStatus::Incomplete),
+            ));
+        }
+        Ok(out)
     }
 
     /// Deletes runs and all their data; returns how many existed.
