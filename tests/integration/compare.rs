@@ -36,6 +36,7 @@ fn compare_code(env: &Env, base: &str, cand: &str, fail_on: &str) -> i32 {
 /// slowdown from noise, and the test then rightly says "not significant": the 20% case is held
 /// to 12 of 20 here, the 50% case to 19 of 20. On a quiet machine the 20% case gives p < 0.001.
 #[test]
+#[ignore = "timing-sensitive: `make test` runs it alone, after the parallel suite"]
 fn the_gate_does_not_cry_wolf_and_catches_slowdowns() {
     let env = Env::new();
     let trials = 20;

@@ -297,19 +297,35 @@ fn command_calling_setsid_behaves_as_in_an_interactive_shell() {
     assert_eq!(env.report_json("last")["status"], "interrupted");
 }
 
-/// Reads lines until both the escaped child's pid and the parent's `ready` were seen.
-fn escaped_pid(r: &mut impl BufRead) -> i32 {
-    let (mut pid, mut ready) = (None, false);
+/// Reads until both the escaped child's `escaped PID` and the parent's `ready` were seen. The two
+/// processes write to one pipe and Python writes a line and its newline separately, so their
+/// lines may interleave ("readyescaped 12\n\n"): both are looked for anywhere in the output.
+/// When the output ends early, perfmon's status and stderr go into the panic.
+fn escaped_pid_or_explain(r: &mut impl BufRead, child: &mut std::process::Child) -> i32 {
+    let mut seen = String::new();
     let mut line = String::new();
-    while pid.is_none() || !ready {
-        line.clear();
-        assert!(r.read_line(&mut line).unwrap() > 0, "output ended early");
-        if let Some(p) = line.strip_prefix("escaped ") {
-            pid = Some(p.trim().parse().unwrap());
+    loop {
+        let pid = seen.split("escaped ").nth(1).and_then(|rest| {
+            let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+            let complete = rest.len() > digits.len();
+            (complete && !digits.is_empty())
+                .then(|| digits.parse::<i32>().ok())
+                .flatten()
+        });
+        if let (Some(pid), true) = (pid, seen.contains("ready")) {
+            return pid;
         }
-        ready |= line.contains("ready");
+        line.clear();
+        if r.read_line(&mut line).unwrap() == 0 {
+            let status = child.wait().unwrap();
+            let mut err = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                let _ = std::io::Read::read_to_string(&mut e, &mut err);
+            }
+            panic!("output ended early: perfmon {status:?}, stdout {seen:?}, stderr {err:?}");
+        }
+        seen.push_str(&line);
     }
-    pid.unwrap()
 }
 
 /// A descendant that moves itself to a new session leaves the command's process group: a
@@ -323,7 +339,7 @@ fn descendant_in_a_new_session_is_left_behind_or_killed_by_double_sigint() {
     let env = Env::new();
     let mut child = spawn_piped(&env, &[python(), "-c", child_prog]);
     let mut r = std::io::BufReader::new(child.stdout.take().unwrap());
-    let esc = escaped_pid(&mut r);
+    let esc = escaped_pid_or_explain(&mut r, &mut child);
     let t = Instant::now();
     kill(child.id() as i32, libc::SIGTERM);
     let status = child.wait().unwrap();
@@ -348,7 +364,7 @@ fn descendant_in_a_new_session_is_left_behind_or_killed_by_double_sigint() {
     );
     let mut child = spawn_piped(&env, &[python(), "-c", &prog]);
     let mut r = std::io::BufReader::new(child.stdout.take().unwrap());
-    let esc = escaped_pid(&mut r);
+    let esc = escaped_pid_or_explain(&mut r, &mut child);
     kill(child.id() as i32, libc::SIGINT);
     std::thread::sleep(Duration::from_millis(200));
     kill(child.id() as i32, libc::SIGINT);
