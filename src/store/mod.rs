@@ -122,10 +122,31 @@ impl Store {
             source: e,
         })?;
         let mut conn = open::connect(path, false).map_err(|e| sql_err(path, e))?;
-        // Refuse a newer schema before the journal pragma writes to the file header.
-        schema::check_not_newer(&conn).map_err(|e| migrate_err(path, e))?;
-        open::set_journal(&conn, journal).map_err(|e| sql_err(path, e))?;
-        schema::migrate(&mut conn).map_err(|e| migrate_err(path, e))?;
+        // Several perfmon runs may create the file at once: switching it to WAL and migrating
+        // need an exclusive lock, and SQLite answers "busy" there without calling the busy
+        // handler (to avoid a deadlock). Retry for as long as the busy timeout.
+        let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+        let mut attempt = 0u64;
+        loop {
+            // Refuse a newer schema before the journal pragma writes to the file header.
+            let step = schema::check_not_newer(&conn)
+                .and_then(|_| open::set_journal(&conn, journal).map_err(Into::into))
+                .and_then(|_| schema::migrate(&mut conn).map(|_| ()));
+            match step {
+                Err(schema::MigrateError::Sqlite(e))
+                    if is_busy(&e) && std::time::Instant::now() < deadline =>
+                {
+                    attempt += 1;
+                    // A little jitter (by pid) so racing processes do not retry in step.
+                    let ms = 5 + (u64::from(std::process::id()) + attempt * 7) % 20;
+                    std::thread::sleep(std::time::Duration::from_millis(ms));
+                }
+                r => {
+                    r.map_err(|e| migrate_err(path, e))?;
+                    break;
+                }
+            }
+        }
         Ok(Store {
             conn,
             path: path.to_path_buf(),
@@ -171,6 +192,14 @@ impl Store {
     fn err(&self, e: rusqlite::Error) -> StoreError {
         sql_err(&self.path, e)
     }
+}
+
+/// SQLITE_BUSY or SQLITE_LOCKED: another connection holds the lock.
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }
 
 fn sql_err(path: &Path, e: rusqlite::Error) -> StoreError {
