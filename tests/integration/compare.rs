@@ -318,7 +318,9 @@ fn the_ci_recipe_passes_on_the_same_code_and_fails_on_a_regression() {
             .env("PERFMON_DB", env.db())
             .env("GITHUB_STEP_SUMMARY", &summary)
             .env("ARTIFACT_DIR", env.dir.path())
-            .env("FAIL_ON", "cpu>5%")
+            // The recipe's plumbing is under test here, not the statistics (the gate test above
+            // does that, alone): a wide threshold and a 3x slowdown keep it clear of load noise.
+            .env("FAIL_ON", "cpu>50%")
             .current_dir(env.dir.path())
             .output()
             .unwrap()
@@ -335,7 +337,7 @@ fn the_ci_recipe_passes_on_the_same_code_and_fails_on_a_regression() {
         "{}",
         String::from_utf8_lossy(&same.stderr)
     );
-    let slow = run("slow", "2000");
+    let slow = run("slow", "4500");
     assert_eq!(
         slow.status.code(),
         Some(1),
