@@ -242,7 +242,7 @@ fn budgets_warn_kill_and_check() {
 #[test]
 fn history_finds_where_a_slowdown_began() {
     let env = Env::new();
-    for k in ["1000"; 8].iter().chain(["1300"; 8].iter()) {
+    for k in ["1000"; 8].iter().chain(["2000"; 8].iter()) {
         burn(&env, "ci", k, "1");
     }
     let out = env.run(&["history", "ci", "--metric", "cpu", "--format", "json"]);
@@ -257,7 +257,7 @@ fn history_finds_where_a_slowdown_began() {
     // The shift is found where it began; on a busy machine a stray run may add another.
     let at8 = cps.iter().find(|c| c["index"] == 8);
     assert!(at8.is_some(), "{cps:?}");
-    assert!(at8.unwrap()["change_pct"].as_f64().unwrap() > 20.0);
+    assert!(at8.unwrap()["change_pct"].as_f64().unwrap() > 50.0);
     assert!(cps.len() <= 2, "{cps:?}");
 }
 
