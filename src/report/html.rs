@@ -7,7 +7,7 @@ use std::fmt::Write;
 use super::png::{render_png, PngOptions};
 use super::text::{gpu_lines, io_source_text};
 use super::units::{fmt_bytes, fmt_num, fmt_secs, html_escape as e, opt, truncate};
-use super::{fmt_rfc3339, Renderer, ReportError};
+use super::{Renderer, ReportError};
 use crate::analyze::Analysis;
 use crate::model::RunRecord;
 
@@ -105,41 +105,8 @@ pub fn render_html(
         "command",
         format!("<code>{}</code>", e(&truncate(&m.command.join(" "), 500))),
     );
-    add("started", fmt_rfc3339(m.started_at_ms));
-    add(
-        "host",
-        format!(
-            "{} ({} cores, {})",
-            e(&m.host.hostname),
-            m.host.cores,
-            fmt_bytes(m.host.memory_bytes)
-        ),
-    );
-    if let Some(g) = &m.git {
-        add(
-            "git",
-            format!(
-                "{}{}{}",
-                e(&g.commit),
-                g.branch
-                    .as_deref()
-                    .map(|b| format!(" on {}", e(b)))
-                    .unwrap_or_default(),
-                if g.dirty == Some(true) {
-                    " (dirty)"
-                } else {
-                    ""
-                }
-            ),
-        );
-    }
-    if !m.tags.is_empty() {
-        let tags: Vec<String> = m
-            .tags
-            .iter()
-            .map(|(k, v)| format!("{}={}", e(k), e(v)))
-            .collect();
-        add("tags", tags.join(", "));
+    for (k, v) in crate::report::units::meta_rows(m, e) {
+        add(k, v);
     }
     add("wall", opt(m.wall_s, fmt_secs));
     add(

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use super::text::{gpu_lines, io_source_text};
 use super::units::{fmt_bytes, fmt_num, fmt_secs, md_escape as e, opt, truncate};
-use super::{fmt_rfc3339, Renderer, ReportError};
+use super::{Renderer, ReportError};
 use crate::analyze::Analysis;
 use crate::model::RunRecord;
 
@@ -89,43 +89,8 @@ pub fn render_markdown(rec: &RunRecord, an: &Analysis, png_dir: Option<&str>) ->
                 .replace('|', "\\|")
         ),
     );
-    kv("started", fmt_rfc3339(m.started_at_ms));
-    kv(
-        "host",
-        format!(
-            "{} ({} cores, {})",
-            e(&m.host.hostname),
-            m.host.cores,
-            fmt_bytes(m.host.memory_bytes)
-        ),
-    );
-    if let Some(g) = &m.git {
-        kv(
-            "git",
-            format!(
-                "{}{}{}",
-                e(&g.commit),
-                g.branch
-                    .as_deref()
-                    .map(|b| format!(" on {}", e(b)))
-                    .unwrap_or_default(),
-                if g.dirty == Some(true) {
-                    " (dirty)"
-                } else {
-                    ""
-                }
-            ),
-        );
-    }
-    if !m.tags.is_empty() {
-        kv(
-            "tags",
-            m.tags
-                .iter()
-                .map(|(k, v)| format!("{}={}", e(k), e(v)))
-                .collect::<Vec<_>>()
-                .join(", "),
-        );
+    for (k, v) in crate::report::units::meta_rows(m, e) {
+        kv(k, v);
     }
     kv("wall", opt(m.wall_s, fmt_secs));
     kv(

@@ -124,6 +124,46 @@ pub fn md_escape(s: &str) -> String {
     o
 }
 
+/// The run's `started`, `host`, `git` and `tags` rows as the HTML and Markdown headers show
+/// them, every workload-provided text passed through `esc`.
+pub fn meta_rows(
+    m: &crate::model::RunMeta,
+    esc: fn(&str) -> String,
+) -> Vec<(&'static str, String)> {
+    let mut rows = vec![("started", crate::report::fmt_rfc3339(m.started_at_ms))];
+    rows.push((
+        "host",
+        format!(
+            "{} ({} cores, {})",
+            esc(&m.host.hostname),
+            m.host.cores,
+            fmt_bytes(m.host.memory_bytes)
+        ),
+    ));
+    if let Some(g) = &m.git {
+        let branch = g
+            .branch
+            .as_deref()
+            .map(|b| format!(" on {}", esc(b)))
+            .unwrap_or_default();
+        let dirty = if g.dirty == Some(true) {
+            " (dirty)"
+        } else {
+            ""
+        };
+        rows.push(("git", format!("{}{branch}{dirty}", esc(&g.commit))));
+    }
+    if !m.tags.is_empty() {
+        let tags: Vec<String> = m
+            .tags
+            .iter()
+            .map(|(k, v)| format!("{}={}", esc(k), esc(v)))
+            .collect();
+        rows.push(("tags", tags.join(", ")));
+    }
+    rows
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
