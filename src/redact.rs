@@ -32,6 +32,16 @@ pub fn is_secret_name(name: &str) -> bool {
     SECRET_WORDS.iter().any(|w| n.contains(w))
 }
 
+/// The value of a named setting (a tag, an environment variable) as it may be stored: hidden
+/// whole when the name looks secret, else with secrets inside it redacted.
+pub fn redact_named(name: &str, value: &str) -> String {
+    if is_secret_name(name) {
+        REDACTED.to_string()
+    } else {
+        redact_text(value)
+    }
+}
+
 /// Redacts a command line: `--opt=SECRET`, `--opt SECRET`, `NAME=SECRET`, URL credentials.
 pub fn redact_args(args: &[String]) -> Vec<String> {
     let mut out = Vec::with_capacity(args.len());

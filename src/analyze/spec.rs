@@ -298,47 +298,6 @@ pub fn parse_value(metric: &Metric, v: &str) -> Result<f64, SpecError> {
     Ok(x * factor)
 }
 
-/// A value of the metric named `metric` in its unit, for people: `12.3 s`, `4.00 GiB`,
-/// `1.50 cores`, `80%`.
-pub fn format_value(metric: &str, v: f64) -> String {
-    match Metric::parse(metric).map(|m| m.unit()) {
-        Ok(Unit::Seconds) if v >= 120.0 => format!("{:.1} min", v / 60.0),
-        Ok(Unit::Seconds) if v < 1.0 => format!("{:.0} ms", v * 1000.0),
-        Ok(Unit::Seconds) => format!("{v:.2} s"),
-        Ok(Unit::Bytes) => {
-            let mib = v / (1024.0 * 1024.0);
-            if mib >= 1024.0 {
-                format!("{:.2} GiB", mib / 1024.0)
-            } else {
-                format!("{mib:.1} MiB")
-            }
-        }
-        Ok(Unit::Cores) => format!("{v:.2} cores"),
-        Ok(Unit::Percent) => format!("{v:.0}%"),
-        _ => {
-            // Up to 6 significant digits; float noise such as 8.7e-15 reads as 0.
-            if v.abs() < 1e-9 {
-                "0".into()
-            } else if !(1e-4..1e7).contains(&v.abs()) {
-                format!("{v:.4e}")
-            } else {
-                let digits = (5 - v.abs().log10().floor() as i32).clamp(0, 10) as usize;
-                let s = format!("{v:.digits$}");
-                let s = if s.contains('.') {
-                    s.trim_end_matches('0').trim_end_matches('.').to_string()
-                } else {
-                    s
-                };
-                if s == "-0" {
-                    "0".into()
-                } else {
-                    s
-                }
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,8 +7,8 @@ use std::path::Path;
 use anyhow::Result;
 
 use crate::analyze::budget::{check_all, Figures};
-use crate::analyze::spec::format_value;
 use crate::cli::CheckArgs;
+use crate::report::units::fmt_metric;
 use crate::store::Store;
 
 /// Exit status when a budget was broken.
@@ -42,13 +42,13 @@ pub fn check(db: &Path, a: &CheckArgs) -> Result<i32> {
         ) {
             (Some(v), _) => format!(
                 "BROKEN  {m}: {} > limit {}\n",
-                format_value(&m, v.value),
-                format_value(&m, v.limit)
+                fmt_metric(&m, v.value),
+                fmt_metric(&m, v.limit)
             ),
             (None, Some(x)) => format!(
                 "ok      {m}: {} <= limit {}\n",
-                format_value(&m, x),
-                format_value(&m, b.limit)
+                fmt_metric(&m, x),
+                fmt_metric(&m, b.limit)
             ),
             (None, None) => format!("n/a     {m}: not measured in run {id}\n"),
         };

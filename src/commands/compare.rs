@@ -11,9 +11,10 @@ use serde_json::json;
 use super::select::{select, Selection};
 use crate::analyze::compare::{compare_metric, gate, CompareOptions, GateFailure, Row, TestKind};
 use crate::analyze::figures::{main_key, normalize, run_figures};
-use crate::analyze::spec::{format_value, Metric, Threshold};
+use crate::analyze::spec::{Metric, Threshold};
 use crate::analyze::stats::Summary;
 use crate::cli::{CompareArgs, CompareFormat};
+use crate::report::units::fmt_metric;
 use crate::store::Store;
 
 /// Exit status when the gate fails.
@@ -230,11 +231,11 @@ fn fmt_summary(metric: &str, s: &Summary) -> String {
     if s.n > 1 {
         format!(
             "{} ± {}",
-            format_value(metric, s.median),
-            format_value(metric, s.stddev)
+            fmt_metric(metric, s.median),
+            fmt_metric(metric, s.stddev)
         )
     } else {
-        format_value(metric, s.median)
+        fmt_metric(metric, s.median)
     }
 }
 
@@ -316,41 +317,26 @@ impl CompareDoc<'_> {
             ids(&self.cand.sel.ids),
             self.method()
         );
-        let head = ["metric", "base", "candidate", "change", "p", "verdict"];
-        let mut table: Vec<[String; 6]> = vec![head.map(String::from)];
-        for r in self.rows {
-            let m = r.metric.to_string();
-            table.push([
-                m.clone(),
-                fmt_summary(&m, &r.base),
-                fmt_summary(&m, &r.cand),
-                fmt_change(r),
-                fmt_p(r),
-                r.verdict.as_str().to_string(),
-            ]);
-        }
-        let mut w = [0usize; 6];
-        for row in &table {
-            for (i, c) in row.iter().enumerate() {
-                w[i] = w[i].max(c.chars().count());
-            }
-        }
-        for row in &table {
-            let mut line = String::new();
-            for (i, c) in row.iter().enumerate() {
-                let pad = w[i] - c.chars().count();
-                if i == 0 || i == 5 {
-                    line.push_str(c);
-                    line.push_str(&" ".repeat(pad));
-                } else {
-                    line.push_str(&" ".repeat(pad));
-                    line.push_str(c);
-                }
-                line.push_str("  ");
-            }
-            o.push_str(line.trim_end());
-            o.push('\n');
-        }
+        let rows: Vec<Vec<String>> = self
+            .rows
+            .iter()
+            .map(|r| {
+                let m = r.metric.to_string();
+                vec![
+                    m.clone(),
+                    fmt_summary(&m, &r.base),
+                    fmt_summary(&m, &r.cand),
+                    fmt_change(r),
+                    fmt_p(r),
+                    r.verdict.as_str().to_string(),
+                ]
+            })
+            .collect();
+        o.push_str(&crate::report::text::table(
+            &["metric", "base", "candidate", "change", "p", "verdict"],
+            &rows,
+            1,
+        ));
         o.push('\n');
         o.push_str(&self.gate_line());
         o.push('\n');

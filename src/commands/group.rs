@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::select::{select, Selection};
 use crate::analyze::figures::{main_key, series_keys};
-use crate::analyze::spec::{format_value, Metric};
+use crate::analyze::spec::Metric;
 use crate::analyze::stats::{outliers, summarize, Summary};
 use crate::analyze::target::{
     attempt, ecdf_time_to_target, summarize as target_summary, TargetSummary,
@@ -20,6 +20,7 @@ use crate::analyze::target::{
 use crate::analyze::{analyze_with, AnalyzeOptions};
 use crate::cli::{ReportArgs, ReportFormat};
 use crate::model::{Direction, RunRecord};
+use crate::report::units::fmt_metric;
 use crate::store::Store;
 
 /// Version of the group JSON.
@@ -209,7 +210,7 @@ fn fmt_target(key: &str, t: &TargetSummary) -> String {
         Direction::Maximize => ">=",
     };
     let ert = match (t.ert_iters, t.ert_s) {
-        (Some(i), Some(s)) => format!("ERT {i:.1} iterations, {}", format_value("wall", s)),
+        (Some(i), Some(s)) => format!("ERT {i:.1} iterations, {}", fmt_metric("wall", s)),
         _ => "ERT infinite (no run reached the target)".into(),
     };
     format!(
@@ -234,51 +235,35 @@ fn text(g: &GroupReport) -> String {
             .join(" "),
         g.command
     );
-    let mut table: Vec<[String; 6]> =
-        vec![["metric", "mean ± σ", "median", "min", "max", "outliers"].map(String::from)];
-    for r in &g.rows {
-        let m = r.metric.to_string();
-        let s = &r.summary;
-        table.push([
-            m.clone(),
-            format!(
-                "{} ± {}",
-                format_value(&m, s.mean),
-                format_value(&m, s.stddev)
-            ),
-            format_value(&m, s.median),
-            format_value(&m, s.min),
-            format_value(&m, s.max),
-            if r.outlier_runs.is_empty() {
-                "-".into()
-            } else {
-                r.outlier_runs
-                    .iter()
-                    .map(|i| format!("run {i}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            },
-        ]);
-    }
-    let mut w = [0usize; 6];
-    for row in &table {
-        for (i, c) in row.iter().enumerate() {
-            w[i] = w[i].max(c.chars().count());
-        }
-    }
-    for row in &table {
-        let mut line = String::from("  ");
-        for (i, c) in row.iter().enumerate() {
-            let pad = " ".repeat(w[i] - c.chars().count());
-            if i == 0 || i == 5 {
-                line.push_str(&format!("{c}{pad}  "));
-            } else {
-                line.push_str(&format!("{pad}{c}  "));
-            }
-        }
-        o.push_str(line.trim_end());
-        o.push('\n');
-    }
+    let rows: Vec<Vec<String>> = g
+        .rows
+        .iter()
+        .map(|r| {
+            let m = r.metric.to_string();
+            let s = &r.summary;
+            vec![
+                m.clone(),
+                format!("{} ± {}", fmt_metric(&m, s.mean), fmt_metric(&m, s.stddev)),
+                fmt_metric(&m, s.median),
+                fmt_metric(&m, s.min),
+                fmt_metric(&m, s.max),
+                if r.outlier_runs.is_empty() {
+                    "-".into()
+                } else {
+                    r.outlier_runs
+                        .iter()
+                        .map(|i| format!("run {i}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
+            ]
+        })
+        .collect();
+    o.push_str(&crate::report::text::table(
+        &["metric", "mean ± σ", "median", "min", "max", "outliers"],
+        &rows,
+        1,
+    ));
     if g.rows.iter().any(|r| !r.outlier_runs.is_empty()) {
         o.push_str("\n  outliers: |x - median| > 14.826 × MAD (hyperfine's rule); rerun on a quiet machine\n");
     }
@@ -307,11 +292,11 @@ fn markdown(g: &GroupReport) -> String {
         o.push_str(&format!(
             "| {} | {} ± {} | {} | {} | {} | {} |\n",
             esc(&m),
-            format_value(&m, s.mean),
-            format_value(&m, s.stddev),
-            format_value(&m, s.median),
-            format_value(&m, s.min),
-            format_value(&m, s.max),
+            fmt_metric(&m, s.mean),
+            fmt_metric(&m, s.stddev),
+            fmt_metric(&m, s.median),
+            fmt_metric(&m, s.min),
+            fmt_metric(&m, s.max),
             r.outlier_runs
                 .iter()
                 .map(|i| i.to_string())

@@ -11,10 +11,11 @@ use serde_json::json;
 
 use crate::analyze::changepoint::{e_divisive, ChangePoint, ChangePointOptions};
 use crate::analyze::figures::{main_key, normalize, run_figures};
-use crate::analyze::spec::{format_value, Metric};
+use crate::analyze::spec::Metric;
 use crate::analyze::stats::median;
 use crate::cli::{HistoryArgs, HistoryFormat};
 use crate::model::{RunMeta, RunStatus};
+use crate::report::units::fmt_metric;
 use crate::store::{ListFilter, LoadParts, Store};
 
 /// Version of the history JSON.
@@ -196,7 +197,7 @@ fn text(metric: &str, sel: Option<&str>, points: &[Point], cps: &[ChangePoint]) 
             who(p),
             started.get(..19).unwrap_or(&started).replace('T', " "),
             short(&p.commit),
-            format_value(metric, p.value)
+            fmt_metric(metric, p.value)
         ));
     }
     o.push('\n');
@@ -211,8 +212,8 @@ fn text(metric: &str, sel: Option<&str>, points: &[Point], cps: &[ChangePoint]) 
                 c.index + 1,
                 who(p),
                 short(&p.commit),
-                format_value(metric, c.mean_before),
-                format_value(metric, c.mean_after),
+                fmt_metric(metric, c.mean_before),
+                fmt_metric(metric, c.mean_after),
                 c.relative_change()
                     .map(|r| format!("{:+.1}%", r * 100.0))
                     .unwrap_or_else(|| "n/a".into()),
@@ -255,14 +256,14 @@ fn to_json(
 /// The metric in display units: (scale divisor, unit label).
 pub fn display_unit(metric: &str, max: f64) -> (f64, &'static str) {
     use crate::analyze::spec::{Metric, Unit};
+    use crate::report::png::style::{byte_unit, time_unit};
     match Metric::parse(metric).map(|m| m.unit()) {
-        Ok(Unit::Seconds) if max >= 7200.0 => (3600.0, "h"),
-        Ok(Unit::Seconds) if max >= 120.0 => (60.0, "min"),
         Ok(Unit::Seconds) if max < 1.0 => (1e-3, "ms"),
-        Ok(Unit::Seconds) => (1.0, "s"),
-        Ok(Unit::Bytes) if max >= 1024.0 * 1024.0 * 1024.0 => (1024.0 * 1024.0 * 1024.0, "GiB"),
-        Ok(Unit::Bytes) if max >= 1024.0 * 1024.0 => (1024.0 * 1024.0, "MiB"),
-        Ok(Unit::Bytes) => (1024.0, "KiB"),
+        Ok(Unit::Seconds) => {
+            let u = time_unit(max);
+            (u.div, u.name)
+        }
+        Ok(Unit::Bytes) => byte_unit(max),
         Ok(Unit::Cores) => (1.0, "cores"),
         Ok(Unit::Percent) => (1.0, "%"),
         _ => (1.0, ""),

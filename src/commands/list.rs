@@ -53,7 +53,7 @@ pub fn list(db: &Path, a: &ListArgs) -> Result<i32> {
                 started.get(..19).unwrap_or(&started).replace('T', " "),
                 m.status.as_str(),
                 m.wall_s
-                    .map(super::status::fmt_secs)
+                    .map(crate::report::units::fmt_secs)
                     .unwrap_or_else(|| "-".into()),
                 m.name.as_deref().unwrap_or("-"),
                 truncate(&m.command.join(" "), 60)

@@ -199,11 +199,7 @@ pub fn run_once(
             .tags
             .iter()
             .map(|(k, v)| {
-                let v = if crate::redact::is_secret_name(k) {
-                    crate::redact::REDACTED.to_string()
-                } else {
-                    crate::redact::redact_text(v)
-                };
+                let v = crate::redact::redact_named(k, v);
                 (k.clone(), v)
             })
             .collect(),
@@ -309,10 +305,10 @@ pub fn run_once(
         sampler.on_violation = Some(Box::new(move |v| {
             let msg = format!(
                 "perfmon: warning: budget crossed at {}: {} = {} > {}{}",
-                super::status::fmt_secs(v.t_s),
+                crate::report::units::fmt_secs(v.t_s),
                 v.metric,
-                crate::analyze::spec::format_value(&v.metric, v.value),
-                crate::analyze::spec::format_value(&v.metric, v.limit),
+                crate::report::units::fmt_metric(&v.metric, v.value),
+                crate::report::units::fmt_metric(&v.metric, v.limit),
                 if kill {
                     "; stopping the command (--budget-kill)"
                 } else {
@@ -455,7 +451,7 @@ pub fn run_once(
             if !opts.quiet {
                 eprintln!(
                     "perfmon: run {run_id} stored ({status_str}, {}): perfmon report {run_id}",
-                    super::status::fmt_secs(wall)
+                    crate::report::units::fmt_secs(wall)
                 );
             }
         }
@@ -492,12 +488,7 @@ fn recorded_env(extra: &[String]) -> Vec<(String, String)> {
             continue;
         }
         if let Some(v) = std::env::var_os(name) {
-            let v = v.to_string_lossy();
-            let v = if crate::redact::is_secret_name(name) {
-                crate::redact::REDACTED.to_string()
-            } else {
-                crate::redact::redact_text(&v)
-            };
+            let v = crate::redact::redact_named(name, &v.to_string_lossy());
             out.push((name.to_string(), v));
         }
     }

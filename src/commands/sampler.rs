@@ -255,8 +255,7 @@ impl Sampler {
                 live.gpu_util_pct = Some(util_sum / util_n as f64);
             }
         }
-        let refs: Vec<(&str, i64)> = values.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-        self.rec.samples.push(t_us, &refs);
+        self.rec.samples.push(t_us, &values);
 
         self.peak_tree_rss_kib = self.peak_tree_rss_kib.max(tot.rss_kib);
         let idx = self.samples_taken;

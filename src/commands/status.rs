@@ -8,6 +8,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::sampler::Live;
+use crate::report::units::{fmt_bytes, fmt_secs};
 use crate::runner::OutputGuard;
 
 #[derive(Clone)]
@@ -32,7 +33,7 @@ impl StatusLine {
             "{}  CPU {:.0}%  RSS {}",
             fmt_secs(elapsed.as_secs_f64()),
             live.cpu_pct,
-            fmt_kib(live.rss_kib)
+            fmt_bytes(live.rss_kib.max(0) as u64 * 1024)
         );
         if let Some(g) = live.gpu_util_pct {
             msg.push_str(&format!("  GPU {g:.0}%"));
@@ -51,31 +52,5 @@ impl StatusLine {
 impl OutputGuard for StatusLine {
     fn with_output(&self, f: &mut dyn FnMut()) {
         self.bar.suspend(f);
-    }
-}
-
-/// Seconds for people: `850 ms`, `12.3 s`, `4 min 05 s`, `2 h 03 min`.
-pub fn fmt_secs(s: f64) -> String {
-    if s < 1.0 {
-        format!("{:.0} ms", s * 1000.0)
-    } else if s < 60.0 {
-        format!("{s:.2} s")
-    } else if s < 3600.0 {
-        format!("{} min {:02.0} s", (s / 60.0) as u64, s % 60.0)
-    } else {
-        format!(
-            "{} h {:02} min",
-            (s / 3600.0) as u64,
-            ((s % 3600.0) / 60.0) as u64
-        )
-    }
-}
-
-fn fmt_kib(kib: i64) -> String {
-    let b = kib.max(0) as f64 * 1024.0;
-    if b >= 1024.0 * 1024.0 * 1024.0 {
-        format!("{:.2} GiB", b / (1024.0 * 1024.0 * 1024.0))
-    } else {
-        format!("{:.1} MiB", b / (1024.0 * 1024.0))
     }
 }

@@ -71,15 +71,20 @@ impl SampleSet {
 
     /// Appends one sample. Columns absent from `values` get [`MISSING`]; a column seen for the
     /// first time is back-filled with [`MISSING`].
-    pub fn push(&mut self, t_us: i64, values: &[(&str, i64)]) {
+    pub fn push<K: AsRef<str>>(&mut self, t_us: i64, values: &[(K, i64)]) {
         let n = self.t_us.len();
         self.t_us.push(t_us);
         for (name, v) in values {
-            let col = self
-                .columns
-                .entry((*name).to_string())
-                .or_insert_with(|| vec![MISSING; n]);
-            col.push(*v);
+            // Look the column up by &str: only a column seen for the first time allocates its
+            // name (this runs for every value of every sample).
+            match self.columns.get_mut(name.as_ref()) {
+                Some(col) => col.push(*v),
+                None => {
+                    let mut col = vec![MISSING; n];
+                    col.push(*v);
+                    self.columns.insert(name.as_ref().to_string(), col);
+                }
+            }
         }
         for col in self.columns.values_mut() {
             if col.len() < n + 1 {

@@ -302,8 +302,8 @@ pub fn render_markdown(rec: &RunRecord, an: &Analysis, png_dir: Option<&str>) ->
                 o,
                 "- **{}** = {} > {} at {:.1} s",
                 e(&v.metric),
-                crate::analyze::spec::format_value(&v.metric, v.value),
-                crate::analyze::spec::format_value(&v.metric, v.limit),
+                crate::report::units::fmt_metric(&v.metric, v.value),
+                crate::report::units::fmt_metric(&v.metric, v.limit),
                 v.t_s
             );
         }

@@ -17,7 +17,7 @@ impl Renderer for TextRenderer {
 }
 
 /// Columns: the first `left` are left-aligned, the others right-aligned.
-pub(crate) fn table(head: &[&str], rows: &[Vec<String>], left: usize) -> String {
+pub fn table(head: &[&str], rows: &[Vec<String>], left: usize) -> String {
     let mut w: Vec<usize> = head.iter().map(|h| h.chars().count()).collect();
     for r in rows {
         for (i, c) in r.iter().enumerate() {
@@ -386,8 +386,8 @@ pub fn render_text(rec: &RunRecord, an: &Analysis) -> String {
                 o,
                 "  - {} = {} > {} at {}",
                 printable(&v.metric),
-                crate::analyze::spec::format_value(&v.metric, v.value),
-                crate::analyze::spec::format_value(&v.metric, v.limit),
+                crate::report::units::fmt_metric(&v.metric, v.value),
+                crate::report::units::fmt_metric(&v.metric, v.limit),
                 fmt_secs(v.t_s)
             );
         }

@@ -164,6 +164,41 @@ pub fn meta_rows(
     rows
 }
 
+/// A value of the metric named `metric` (as `--fail-on` and `--budget` name them) in its unit,
+/// for people: `12.3 s`, `4.00 GiB`, `1.50 cores`, `80%`, or up to 6 significant digits.
+pub fn fmt_metric(metric: &str, v: f64) -> String {
+    use crate::analyze::spec::{Metric, Unit};
+    match Metric::parse(metric).map(|m| m.unit()) {
+        Ok(Unit::Seconds) => fmt_secs(v),
+        Ok(Unit::Bytes) => fmt_bytes(v.max(0.0).round() as u64),
+        Ok(Unit::Cores) => format!("{v:.2} cores"),
+        Ok(Unit::Percent) => format!("{v:.0}%"),
+        _ => fmt_significant(v),
+    }
+}
+
+/// Up to 6 significant digits; float noise such as 8.7e-15 reads as 0.
+pub fn fmt_significant(v: f64) -> String {
+    if v.abs() < 1e-9 {
+        return "0".into();
+    }
+    if !(1e-4..1e7).contains(&v.abs()) {
+        return format!("{v:.4e}");
+    }
+    let digits = (5 - v.abs().log10().floor() as i32).clamp(0, 10) as usize;
+    let s = format!("{v:.digits$}");
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    };
+    if s == "-0" {
+        "0".into()
+    } else {
+        s
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
