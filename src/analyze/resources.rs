@@ -48,13 +48,9 @@ pub struct Resources {
 pub(crate) fn counter_mean_peak(s: &SampleSet, name: &str) -> Option<(f64, f64)> {
     let col = s.column(name)?;
     let (mut sum, mut dt_sum, mut peak) = (0.0, 0.0, f64::NEG_INFINITY);
-    for i in 1..col.len() {
-        let (a, b) = (col[i - 1], col[i]);
-        let dt = (s.t_us[i] - s.t_us[i - 1]) as f64 / 1e6;
-        if a == MISSING || b == MISSING || dt <= 0.0 || b < a {
-            continue;
-        }
-        let d = (b - a) as f64;
+    for (a, i) in s.rate_intervals(&[col]) {
+        let dt = (s.t_us[i] - s.t_us[a]) as f64 / 1e6;
+        let d = (col[i] - col[a]) as f64;
         sum += d;
         dt_sum += dt;
         peak = peak.max(d / dt);
@@ -83,35 +79,17 @@ pub fn cpu_percent_series(s: &SampleSet) -> Vec<CpuPoint> {
     ) else {
         return Vec::new();
     };
-    // An interval much shorter than the sampling interval (the last sample, taken the moment
-    // the command exits) turns a few ms of CPU into an absurd rate: such intervals are merged
-    // into the next one, and a short one at the end is left out (the totals still count it).
-    let mut dts: Vec<i64> = s.t_us.windows(2).map(|w| w[1] - w[0]).collect();
-    dts.sort_unstable();
-    let min_dt_us = dts
-        .get(dts.len() / 2)
-        .map(|m| *m as f64 * 0.5)
-        .unwrap_or(0.0);
-    let mut out = Vec::with_capacity(s.len());
-    let mut a = 0;
-    for i in 1..s.len() {
-        let dt_us = (s.t_us[i] - s.t_us[a]) as f64;
-        let valid = |c: &[i64]| c[i] != MISSING && c[a] != MISSING;
-        if !valid(u) || !valid(y) {
-            a = i;
-            continue;
-        }
-        if dt_us <= 0.0 || dt_us < min_dt_us || u[i] < u[a] || y[i] < y[a] {
-            continue;
-        }
-        out.push(CpuPoint {
-            t_s: s.t_us[i] as f64 / 1e6,
-            user_pct: (u[i] - u[a]) as f64 / dt_us * 100.0,
-            system_pct: (y[i] - y[a]) as f64 / dt_us * 100.0,
-        });
-        a = i;
-    }
-    out
+    s.rate_intervals(&[u, y])
+        .into_iter()
+        .map(|(a, i)| {
+            let dt_us = (s.t_us[i] - s.t_us[a]) as f64;
+            CpuPoint {
+                t_s: s.t_us[i] as f64 / 1e6,
+                user_pct: (u[i] - u[a]) as f64 / dt_us * 100.0,
+                system_pct: (y[i] - y[a]) as f64 / dt_us * 100.0,
+            }
+        })
+        .collect()
 }
 
 /// Number of `sys.cpuN.busy` columns.

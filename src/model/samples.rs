@@ -102,22 +102,49 @@ impl SampleSet {
         self.t_us.len() * (1 + self.columns.len())
     }
 
-    /// Per-second rate of a cumulative counter between consecutive samples, as (t_s, rate)
-    /// pairs; pairs with a missing value or a counter that went backwards yield no point.
+    /// The intervals `(from, to)` over which the cumulative counters `cols` can be turned into
+    /// rates: every column present at both ends and not gone backwards (a missing value or a
+    /// step back starts afresh). An interval shorter than half the median sampling interval is
+    /// merged into the next one: the last sample is taken the moment the command exits, and a
+    /// few ms of CPU over that sliver would read as an absurd rate (the totals still count it).
+    pub fn rate_intervals(&self, cols: &[&[i64]]) -> Vec<(usize, usize)> {
+        let mut dts: Vec<i64> = self.t_us.windows(2).map(|w| w[1] - w[0]).collect();
+        dts.sort_unstable();
+        let min_dt = dts.get(dts.len() / 2).map(|m| m / 2).unwrap_or(0).max(1);
+        let mut out = Vec::new();
+        let mut a = 0;
+        for i in 1..self.t_us.len() {
+            let ok = cols.iter().all(|c| {
+                c.get(a).is_some_and(|v| *v != MISSING)
+                    && c.get(i).is_some_and(|v| *v != MISSING)
+                    && c[i] >= c[a]
+            });
+            if !ok {
+                a = i;
+                continue;
+            }
+            if self.t_us[i] - self.t_us[a] < min_dt {
+                continue;
+            }
+            out.push((a, i));
+            a = i;
+        }
+        out
+    }
+
+    /// Per-second rate of a cumulative counter over [`SampleSet::rate_intervals`], as
+    /// (t_s, rate) pairs.
     pub fn rate(&self, name: &str) -> Vec<(f64, f64)> {
         let Some(col) = self.column(name) else {
             return Vec::new();
         };
-        let mut out = Vec::with_capacity(col.len());
-        for i in 1..col.len() {
-            let (a, b) = (col[i - 1], col[i]);
-            let dt = (self.t_us[i] - self.t_us[i - 1]) as f64 / 1e6;
-            if a == MISSING || b == MISSING || dt <= 0.0 || b < a {
-                continue;
-            }
-            out.push((self.t_us[i] as f64 / 1e6, (b - a) as f64 / dt));
-        }
-        out
+        self.rate_intervals(&[col])
+            .into_iter()
+            .map(|(a, i)| {
+                let dt = (self.t_us[i] - self.t_us[a]) as f64 / 1e6;
+                (self.t_us[i] as f64 / 1e6, (col[i] - col[a]) as f64 / dt)
+            })
+            .collect()
     }
 
     /// Gauge values with their times, skipping missing ones.
@@ -160,5 +187,22 @@ mod tests {
             s.push(t, &[("c", v)]);
         }
         assert_eq!(s.rate("c"), vec![(0.5, 2000.0)]);
+    }
+
+    #[test]
+    fn a_sliver_interval_is_merged_not_turned_into_a_spike() {
+        let mut s = SampleSet::default();
+        // 100 ms sampling, then a last sample 2 ms after the previous one.
+        for (t, v) in [(0, 0), (100_000, 100), (200_000, 200), (202_000, 210)] {
+            s.push(t, &[("c", v)]);
+        }
+        // 100 units/100 ms = 1000/s; the 10 units of the 2 ms sliver would read 5000/s.
+        assert_eq!(s.rate("c"), vec![(0.1, 1000.0), (0.2, 1000.0)]);
+        // A counter that starts afresh (a step back) is measured again from there.
+        let mut s = SampleSet::default();
+        for (t, v) in [(0, 0), (100_000, 100), (200_000, 5), (300_000, 105)] {
+            s.push(t, &[("c", v)]);
+        }
+        assert_eq!(s.rate("c"), vec![(0.1, 1000.0), (0.3, 1000.0)]);
     }
 }
