@@ -5,6 +5,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 
 use super::{ListFilter, Store, StoreError};
 use crate::model::{RunMeta, RunRecord, RunStatus};
+use rusqlite::types::Value;
 
 /// The columns [`meta_from_row`] reads, in order.
 pub const META_COLUMNS: &str = "id, name, status, started_at_ms, wall_s, exit_code, signal, \
@@ -27,27 +28,54 @@ fn json<T: serde::Serialize>(v: &T) -> String {
 }
 
 /// Inserts the run row of a new run; returns its id.
+/// The run row's metadata columns, in the order of [`META_SET`] (placeholders ?1 to ?14).
+fn meta_params(m: &RunMeta) -> Vec<Value> {
+    vec![
+        m.name.clone().into(),
+        m.status.as_str().to_string().into(),
+        m.started_at_ms.into(),
+        m.wall_s.into(),
+        m.exit_code.into(),
+        m.signal.into(),
+        json(&m.command).into(),
+        m.cwd.clone().into(),
+        json(&m.host).into(),
+        m.git.as_ref().map(json).into(),
+        m.perfmon_version.clone().into(),
+        (m.interval_ms as i64).into(),
+        json(&m.env).into(),
+        m.group_id.into(),
+    ]
+}
+
+/// Column names of [`meta_params`], in order.
+const META_SET: [&str; 14] = [
+    "name",
+    "status",
+    "started_at_ms",
+    "wall_s",
+    "exit_code",
+    "signal",
+    "command",
+    "cwd",
+    "host",
+    "git",
+    "perfmon_version",
+    "interval_ms",
+    "env",
+    "group_id",
+];
+
 fn insert_meta(conn: &Connection, m: &RunMeta) -> rusqlite::Result<i64> {
+    let marks: Vec<String> = (1..=META_SET.len()).map(|i| format!("?{i}")).collect();
+    // Column names are our own constants; every value is a parameter.
     conn.execute(
-        "INSERT INTO runs (name, status, started_at_ms, wall_s, exit_code, signal, command, cwd,
-                           host, git, perfmon_version, interval_ms, env, group_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-        params![
-            m.name,
-            m.status.as_str(),
-            m.started_at_ms,
-            m.wall_s,
-            m.exit_code,
-            m.signal,
-            json(&m.command),
-            m.cwd,
-            json(&m.host),
-            m.git.as_ref().map(json),
-            m.perfmon_version,
-            m.interval_ms as i64,
-            json(&m.env),
-            m.group_id,
-        ],
+        &format!(
+            "INSERT INTO runs ({}) VALUES ({})",
+            META_SET.join(", "),
+            marks.join(", ")
+        ),
+        rusqlite::params_from_iter(meta_params(m)),
     )?;
     let id = conn.last_insert_rowid();
     write_tags(conn, id, &m.tags)?;
@@ -71,38 +99,40 @@ pub fn update_run_row(
     rec: &RunRecord,
     n_samples: usize,
 ) -> rusqlite::Result<()> {
-    let m = &rec.meta;
+    const REST: [&str; 6] = [
+        "totals",
+        "gpus",
+        "gpu_status",
+        "diagnostics",
+        "n_samples",
+        "violations",
+    ];
+    let sets: Vec<String> = META_SET
+        .iter()
+        .chain(REST.iter())
+        .enumerate()
+        .map(|(i, c)| format!("{c} = ?{}", i + 1))
+        .collect();
+    let mut values = meta_params(&rec.meta);
+    values.extend([
+        json(&rec.totals).into(),
+        json(&rec.gpus).into(),
+        rec.gpu_status.clone().into(),
+        json(&rec.diagnostics).into(),
+        (n_samples as i64).into(),
+        json(&rec.violations).into(),
+        id.into(),
+    ]);
+    // Column names are our own constants; every value is a parameter.
     conn.execute(
-        "UPDATE runs SET name = ?2, status = ?3, started_at_ms = ?4, wall_s = ?5, exit_code = ?6,
-                signal = ?7, command = ?8, cwd = ?9, host = ?10, git = ?11, perfmon_version = ?12,
-                interval_ms = ?13, env = ?14, group_id = ?15, totals = ?16, gpus = ?17,
-                gpu_status = ?18, diagnostics = ?19, n_samples = ?20, violations = ?21
-         WHERE id = ?1",
-        params![
-            id,
-            m.name,
-            m.status.as_str(),
-            m.started_at_ms,
-            m.wall_s,
-            m.exit_code,
-            m.signal,
-            json(&m.command),
-            m.cwd,
-            json(&m.host),
-            m.git.as_ref().map(json),
-            m.perfmon_version,
-            m.interval_ms as i64,
-            json(&m.env),
-            m.group_id,
-            json(&rec.totals),
-            json(&rec.gpus),
-            rec.gpu_status,
-            json(&rec.diagnostics),
-            n_samples as i64,
-            json(&rec.violations),
-        ],
+        &format!(
+            "UPDATE runs SET {} WHERE id = ?{}",
+            sets.join(", "),
+            values.len()
+        ),
+        rusqlite::params_from_iter(values),
     )?;
-    write_tags(conn, id, &m.tags)
+    write_tags(conn, id, &rec.meta.tags)
 }
 
 /// A JSON column that failed to parse: the message names it.
