@@ -46,6 +46,8 @@ pub fn history(db: &Path, a: &HistoryArgs) -> Result<i32> {
     // Values per run (oldest first), then one point per group.
     let mut by_key: BTreeMap<(i64, i64), Point> = BTreeMap::new();
     let mut values: BTreeMap<(i64, i64), Vec<f64>> = BTreeMap::new();
+    // The first run id of each group seen (metas come oldest first).
+    let mut group_first: std::collections::HashMap<i64, i64> = std::collections::HashMap::new();
     for m in &metas {
         let rec = store
             .load_run_with(m.id, &parts)
@@ -61,14 +63,7 @@ pub fn history(db: &Path, a: &HistoryArgs) -> Result<i32> {
         };
         // Key: the group's first run id, so a group sorts where it started.
         let key = match m.group_id {
-            Some(g) => (
-                by_key
-                    .keys()
-                    .find(|k| k.1 == g)
-                    .map(|k| k.0)
-                    .unwrap_or(m.id),
-                g,
-            ),
+            Some(g) => (*group_first.entry(g).or_insert(m.id), g),
             None => (m.id, -m.id),
         };
         let p = by_key.entry(key).or_insert_with(|| Point {
