@@ -40,6 +40,7 @@ fmt:
 bench: build
 	scripts/bench
 	scripts/bench-history
+	scripts/bench-gate
 	$(CARGO) run --release --quiet --example sample_bench
 	$(CARGO) run --release --quiet --example store_bench -- 36000
 	$(CARGO) run --release --quiet --example parse_bench
