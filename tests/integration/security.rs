@@ -101,6 +101,7 @@ fn secrets_never_reach_the_database_or_any_report() {
         .env("SECRET_TOKEN", "s3cretEnv7")
         .env("DB_PASSWORD", "s3cretEnv8")
         .env("MY_SETTING", "visible-env")
+        .env("CI", "yes")
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -118,7 +119,7 @@ fn secrets_never_reach_the_database_or_any_report() {
     let recorded = &doc["runs"][0]["meta"]["env"];
     assert_eq!(
         recorded.to_string(),
-        r#"[["MY_SETTING","visible-env"],["DB_PASSWORD","***"]]"#
+        r#"[["CI","yes"],["MY_SETTING","visible-env"],["DB_PASSWORD","***"]]"#
     );
     let mut outputs = vec![export.stdout];
     for fmt in ["text", "json", "markdown", "html", "trace"] {
