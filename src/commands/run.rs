@@ -175,6 +175,7 @@ pub fn run_once(
         .unwrap_or(0);
     let cwd = std::env::current_dir()
         .map(|p| p.display().to_string())
+    store.defer_checkpoint()?;
         .unwrap_or_default();
     let (gpu, gpu_status) = if opts.gpu {
         collect::gpu::open_gpu()
