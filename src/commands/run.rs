@@ -167,16 +167,19 @@ pub fn run_once(
     keep: bool,
     repeat_index: Option<String>,
 ) -> Result<Outcome> {
+    let cwd = std::env::current_dir()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    // Git is asked first, on a thread in the background, so it costs the run no time and is
+    // never counted in the tree (see GitProbe::start).
+    let git_probe = collect::host::GitProbe::start(std::path::Path::new(&cwd));
     let parser = Parser::new(&opts.parse)?;
     let mut store = Store::open(&opts.db)?;
+    store.defer_checkpoint()?;
     let started_at_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0);
-    let cwd = std::env::current_dir()
-        .map(|p| p.display().to_string())
-    store.defer_checkpoint()?;
-        .unwrap_or_default();
     let (gpu, gpu_status) = if opts.gpu {
         collect::gpu::open_gpu()
     } else {
@@ -218,9 +221,6 @@ pub fn run_once(
         env: recorded_env(&opts.env),
         group_id,
     };
-    // Git is asked in the background, by processes that are not perfmon's children, so they
-    // cost the run no time and are never counted in the tree (see GitProbe::start).
-    let git_probe = collect::host::GitProbe::start(std::path::Path::new(&meta.cwd));
     let run_id = store
         .begin_run(&meta)
         .with_context(|| format!("cannot record the run in {}", opts.db.display()))?;
