@@ -95,7 +95,9 @@ pub fn forward(
     ctl: Arc<ForwardCtl>,
 ) -> ForwardStats {
     let mut stats = ForwardStats::default();
-    let mut buf = vec![0u8; CHUNK];
+    // One page to start with: most commands print little, and zeroing (and faulting in) 64 KiB
+    // per stream was a measurable part of `run -- true`. A read that fills it grows it.
+    let mut buf = vec![0u8; 4096];
     let mut splitter = LineSplitter::default();
     let mut held: Vec<u8> = Vec::new(); // --strip only: a partial line not yet written
     let fd = src.as_raw_fd();
@@ -133,6 +135,7 @@ pub fn forward(
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
             Err(_) => break, // EIO from a pty master once the slave side is closed: EOF
         };
+        let grow = n == buf.len() && buf.len() < CHUNK;
         let chunk = &buf[..n];
         stats.bytes += n as u64;
         let t_s = cfg.start.elapsed().as_secs_f64();
@@ -146,6 +149,9 @@ pub fn forward(
             break;
         }
         sink.chunk(cfg.stream, t_s, chunk, &mut splitter);
+        if grow {
+            buf.resize(CHUNK, 0);
+        }
         // A leftover process that keeps writing cannot hold perfmon forever.
         if draining && ctl.drain_expired() {
             stats.cut_off = true;

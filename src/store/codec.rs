@@ -285,12 +285,27 @@ pub fn raw_bound(n: usize, cols: usize) -> usize {
     16usize.saturating_add(cols.saturating_add(1).saturating_mul(per_col))
 }
 
+thread_local! {
+    /// One zstd context per thread, reused: a run compresses one chunk per metric at each
+    /// flush, and making a context each time (allocating and clearing its tables) was a fifth
+    /// of the final save's instructions.
+    static COMPRESSOR: std::cell::RefCell<Option<(i32, zstd::bulk::Compressor<'static>)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 /// zstd-compresses `raw`.
 pub fn compress(raw: &[u8], level: i32) -> Vec<u8> {
+    let reused = COMPRESSOR.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.as_ref().map(|(l, _)| *l) != Some(level) {
+            *c = zstd::bulk::Compressor::new(level).ok().map(|z| (level, z));
+        }
+        c.as_mut().and_then(|(_, z)| z.compress(raw).ok())
+    });
     // Compressing an in-memory buffer cannot fail short of allocation failure; fall back to
     // level 1 and then to storing nothing compressible rather than panicking.
-    zstd::bulk::compress(raw, level)
-        .or_else(|_| zstd::bulk::compress(raw, 1))
+    reused
+        .or_else(|| zstd::bulk::compress(raw, 1).ok())
         .unwrap_or_default()
 }
 
