@@ -8,6 +8,13 @@
 //! was not seen in a pass is dropped after it. The number of cached fds is bounded by a budget
 //! derived from `RLIMIT_NOFILE`; beyond it files are opened, read and closed each time.
 //!
+//! Threads: children hang off the thread that forked them, so each thread's `children` file is
+//! read. The thread list of a process (a `getdents` of `task/`, among the costliest reads of a
+//! sample) is kept and listed again only when `stat` shows a different thread count, and at
+//! least every [`RELIST_PASSES`] passes; perfmon's own threads (the root's) are listed again every
+//! [`RELIST_PASSES`] passes. A child forked by a thread that replaced another between two
+//! listings (same count) is therefore found up to that many passes late.
+//!
 //! Races: a process that vanishes at any point is skipped, never an error. Processes are visited
 //! parents before children, so a child reaped between the two reads is missed once (its CPU is
 //! then in the parent's `cutime`, or in perfmon's rusage, at the next sample), never counted
@@ -20,6 +27,9 @@ use std::time::Instant;
 
 use super::procfs::{self, PathBuf32, Stat};
 use super::ProcSample;
+
+/// Passes after which a kept thread list is listed again even if the thread count is the same.
+pub const RELIST_PASSES: u64 = 10;
 
 /// Where the time of the last sample went (for benchmarks and self-monitoring).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -64,16 +74,21 @@ struct ProcState {
     clock: Option<libc::clockid_t>,
     /// Pass in which the pid was last seen.
     pass: u64,
+    /// Threads of the process as last listed, the pass of that listing and the count then.
+    tids: Vec<u32>,
+    listed_pass: u64,
+    listed_threads: i64,
 }
 
 pub struct TreeSampler {
     root: u32,
     root_task: Option<File>,
     root_children: Vec<(u32, File)>,
+    root_tids: Vec<u32>,
+    root_listed_pass: u64,
     states: HashMap<u32, ProcState>,
     pass: u64,
     buf: Vec<u8>,
-    tids: Vec<u32>,
     kids: Vec<u32>,
     queue: VecDeque<u32>,
     visited: HashSet<u32>,
@@ -102,10 +117,11 @@ impl TreeSampler {
             root,
             root_task: None,
             root_children: Vec::new(),
+            root_tids: Vec::new(),
+            root_listed_pass: 0,
             states: HashMap::new(),
             pass: 0,
             buf: vec![0; 8192],
-            tids: Vec::new(),
             kids: Vec::new(),
             queue: VecDeque::new(),
             visited: HashSet::new(),
@@ -183,14 +199,17 @@ impl TreeSampler {
         let Some(task) = self.root_task.as_ref() else {
             return;
         };
-        if procfs::list_numeric_dir(task, &mut self.buf, &mut self.tids).is_err() {
-            return;
+        if self.root_tids.is_empty() || self.pass >= self.root_listed_pass + RELIST_PASSES {
+            if procfs::list_numeric_dir(task, &mut self.buf, &mut self.root_tids).is_err() {
+                return;
+            }
+            self.root_listed_pass = self.pass;
         }
         let before = self.root_children.len();
         let budget = self.fd_budget.saturating_sub(self.cached_fds);
         read_thread_children(
             task,
-            &self.tids,
+            &self.root_tids,
             &mut self.root_children,
             budget,
             &mut self.buf,
@@ -214,13 +233,21 @@ impl TreeSampler {
         let Some(task) = st.h.task.as_ref() else {
             return;
         };
-        self.tids.clear();
         if nthreads == 1 {
             // A single thread is the leader itself: no need to list the task directory.
-            self.tids.push(pid);
-        } else if procfs::list_numeric_dir(task, &mut self.buf, &mut self.tids).is_err() {
-            return;
+            st.tids.clear();
+            st.tids.push(pid);
+            st.listed_pass = self.pass;
+        } else if st.tids.is_empty()
+            || st.listed_threads != nthreads
+            || self.pass >= st.listed_pass + RELIST_PASSES
+        {
+            if procfs::list_numeric_dir(task, &mut self.buf, &mut st.tids).is_err() {
+                return;
+            }
+            st.listed_pass = self.pass;
         }
+        st.listed_threads = nthreads;
         let budget = if st.cached {
             self.fd_budget.saturating_sub(self.cached_fds)
         } else {
@@ -228,7 +255,7 @@ impl TreeSampler {
         };
         read_thread_children(
             task,
-            &self.tids,
+            &st.tids,
             &mut st.h.children,
             budget,
             &mut self.buf,
@@ -292,6 +319,9 @@ impl TreeSampler {
             cached,
             clock,
             pass: 0,
+            tids: Vec::new(),
+            listed_pass: 0,
+            listed_threads: 0,
         })
     }
 

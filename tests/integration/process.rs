@@ -154,3 +154,36 @@ fn orphans_left_behind_are_noted_and_the_run_ends_with_the_command() {
         .expect("left behind list");
     assert!(left.iter().any(|p| p["name"] == "sleep"), "{left:?}");
 }
+
+/// A child forked by a worker thread hangs off that thread, not the main one: the sampler finds
+/// it from the first sample after the thread appeared (the thread count changed, so the thread
+/// list is read again), and samples it for its whole 0.8 s life.
+#[test]
+fn children_of_a_worker_thread_are_sampled_from_the_start() {
+    let env = Env::new();
+    let script = "import threading, subprocess, time\n\
+                  time.sleep(0.3)\n\
+                  t = threading.Thread(target=lambda: subprocess.run(['sleep', '0.8']))\n\
+                  t.start(); t.join()";
+    let out = env.run(&[
+        "run",
+        "--quiet",
+        "--interval",
+        "50ms",
+        "--",
+        "python3",
+        "-c",
+        script,
+    ]);
+    assert!(out.status.success());
+    let export = env.run(&["export", "last"]);
+    let doc: serde_json::Value = serde_json::from_slice(&export.stdout).unwrap();
+    let procs = doc["runs"][0]["processes"].as_array().unwrap();
+    let sleep = procs
+        .iter()
+        .find(|p| p["name"] == "sleep")
+        .unwrap_or_else(|| panic!("no sleep among {procs:?}"));
+    let samples = sleep["cpu_us"].as_array().unwrap().len();
+    // 16 samples at 50 ms; a thread list read only every 10 passes would miss up to 10.
+    assert!(samples >= 12, "sleep sampled {samples} times");
+}
