@@ -11,9 +11,13 @@
 //! Threads: children hang off the thread that forked them, so each thread's `children` file is
 //! read. The thread list of a process (a `getdents` of `task/`, among the costliest reads of a
 //! sample) is kept and listed again only when `stat` shows a different thread count, and at
-//! least every [`RELIST_PASSES`] passes; perfmon's own threads (the root's) are listed again every
-//! [`RELIST_PASSES`] passes. A child forked by a thread that replaced another between two
-//! listings (same count) is therefore found up to that many passes late.
+//! least every [`RELIST_PASSES`] passes. A child forked by a thread that replaced another between
+//! two listings (same count) is therefore found up to that many passes late. The root's threads
+//! are listed every [`RELIST_PASSES`] passes; where only its main thread starts processes
+//! ([`TreeSampler::main_thread_forks`]) only that thread is read in between.
+//!
+//! A process whose nanosecond CPU clock has not moved since the last pass has not run, so its
+//! `io` and `status` (IO bytes, context switches) cannot have changed: they are not read again.
 //!
 //! Races: a process that vanishes at any point is skipped, never an error. Processes are visited
 //! parents before children, so a child reaped between the two reads is missed once (its CPU is
@@ -74,6 +78,12 @@ struct ProcState {
     clock: Option<libc::clockid_t>,
     /// Pass in which the pid was last seen.
     pass: u64,
+    /// The CPU clock (ns) at the last read, with what `io` and `status` gave then: a process
+    /// whose clock has not moved has not run, so it did no IO and no context switch since, and
+    /// those two files (a third of a process's read cost) are not read again.
+    last_cpu_ns: Option<i128>,
+    last_io: Option<(i64, i64)>,
+    last_ctx: Option<(i64, i64)>,
     /// Threads of the process as last listed, the pass of that listing and the count then.
     tids: Vec<u32>,
     listed_pass: u64,
@@ -86,6 +96,8 @@ pub struct TreeSampler {
     root_children: Vec<(u32, File)>,
     root_tids: Vec<u32>,
     root_listed_pass: u64,
+    /// See [`TreeSampler::main_thread_forks`].
+    main_thread_forks: bool,
     states: HashMap<u32, ProcState>,
     pass: u64,
     buf: Vec<u8>,
@@ -119,6 +131,7 @@ impl TreeSampler {
             root_children: Vec::new(),
             root_tids: Vec::new(),
             root_listed_pass: 0,
+            main_thread_forks: false,
             states: HashMap::new(),
             pass: 0,
             buf: vec![0; 8192],
@@ -131,6 +144,15 @@ impl TreeSampler {
             cached_fds: 0,
             cost: SampleCost::default(),
         }
+    }
+
+    /// Declares that only the root's main thread starts processes, as in perfmon: it starts
+    /// the command, and a subreaper's orphans are handed to its main thread. Between
+    /// relistings, only that thread's `children` is then read (the root's other threads are
+    /// still read every [`RELIST_PASSES`] passes, as a safeguard).
+    pub fn main_thread_forks(mut self) -> TreeSampler {
+        self.main_thread_forks = true;
+        self
     }
 
     /// The cost of the last [`TreeSampler::sample`].
@@ -199,17 +221,26 @@ impl TreeSampler {
         let Some(task) = self.root_task.as_ref() else {
             return;
         };
-        if self.root_tids.is_empty() || self.pass >= self.root_listed_pass + RELIST_PASSES {
+        let relist =
+            self.root_tids.is_empty() || self.pass >= self.root_listed_pass + RELIST_PASSES;
+        if relist {
             if procfs::list_numeric_dir(task, &mut self.buf, &mut self.root_tids).is_err() {
                 return;
             }
             self.root_listed_pass = self.pass;
         }
+        let main = [self.root];
+        let tids: &[u32] = if relist || !self.main_thread_forks {
+            &self.root_tids
+        } else {
+            &main
+        };
         let before = self.root_children.len();
         let budget = self.fd_budget.saturating_sub(self.cached_fds);
         read_thread_children(
             task,
-            &self.root_tids,
+            tids,
+            relist || !self.main_thread_forks,
             &mut self.root_children,
             budget,
             &mut self.buf,
@@ -256,6 +287,7 @@ impl TreeSampler {
         read_thread_children(
             task,
             &st.tids,
+            true,
             &mut st.h.children,
             budget,
             &mut self.buf,
@@ -319,6 +351,9 @@ impl TreeSampler {
             cached,
             clock,
             pass: 0,
+            last_cpu_ns: None,
+            last_io: None,
+            last_ctx: None,
             tids: Vec::new(),
             listed_pass: 0,
             listed_threads: 0,
@@ -343,20 +378,31 @@ impl TreeSampler {
         };
         st.pass = pass;
         let ticks_us = |t: i64| t * 1_000_000 / clk_tck;
-        let (cpu_user_us, cpu_system_us) = match st.clock.and_then(clock_ns) {
+        let cpu_ns = st.clock.and_then(clock_ns);
+        let (cpu_user_us, cpu_system_us) = match cpu_ns {
             Some(ns) => split_cpu(ns, stat.utime, stat.stime),
             None => (ticks_us(stat.utime), ticks_us(stat.stime)),
         };
-        let io =
-            st.h.io
-                .as_ref()
-                .and_then(|f| procfs::pread_all(f, buf).ok())
-                .and_then(|n| procfs::parse_io(&buf[..n]));
-        let ctx =
-            st.h.status
-                .as_ref()
-                .and_then(|f| procfs::pread_all(f, buf).ok())
-                .and_then(|n| procfs::parse_status_ctxsw(&buf[..n]));
+        // Only a nanosecond clock proves the process did not run: ticks can miss a short run.
+        let idle = cpu_ns.is_some() && cpu_ns == st.last_cpu_ns;
+        let (io, ctx) = if idle {
+            (st.last_io, st.last_ctx)
+        } else {
+            let io =
+                st.h.io
+                    .as_ref()
+                    .and_then(|f| procfs::pread_all(f, buf).ok())
+                    .and_then(|n| procfs::parse_io(&buf[..n]));
+            let ctx =
+                st.h.status
+                    .as_ref()
+                    .and_then(|f| procfs::pread_all(f, buf).ok())
+                    .and_then(|n| procfs::parse_status_ctxsw(&buf[..n]));
+            (io, ctx)
+        };
+        st.last_cpu_ns = cpu_ns;
+        st.last_io = io;
+        st.last_ctx = ctx;
         if !st.cached {
             // Over the fd budget: keep nothing open between samples.
             st.h.stat = None;
@@ -404,16 +450,20 @@ impl TreeSampler {
 }
 
 /// Reads `task/<tid>/children` for each of `tids` into `kids`, reusing the fds in `cache`
-/// (opening new ones while `budget` allows) and dropping those of threads no longer listed.
+/// (opening new ones while `budget` allows). With `prune` (`tids` is the whole thread list),
+/// the fds of threads no longer listed are dropped.
 fn read_thread_children(
     task: &File,
     tids: &[u32],
+    prune: bool,
     cache: &mut Vec<(u32, File)>,
     budget: usize,
     buf: &mut Vec<u8>,
     kids: &mut Vec<u32>,
 ) {
-    cache.retain(|(t, _)| tids.contains(t));
+    if prune {
+        cache.retain(|(t, _)| tids.contains(t));
+    }
     let mut budget = budget;
     for &tid in tids {
         let n = match cache.iter().find(|(t, _)| *t == tid) {

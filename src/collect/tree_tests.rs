@@ -251,3 +251,41 @@ fn totals_sum_own_and_reaped() {
     assert_eq!((t.read_bytes, t.write_bytes), (2000, 0));
     assert_eq!((t.minflt, t.majflt, t.vctxsw, t.ivctxsw), (14, 4, 22, 0));
 }
+
+/// A process that has not run keeps its IO and context-switch counts without their files being
+/// read again; once it runs, the next sample has its new counts (compared with what its own
+/// `status` file says once it blocks again).
+#[test]
+fn idle_process_keeps_its_counts_and_a_running_one_updates_them() {
+    let child = spawn(1, || {
+        let nap = |ns| {
+            let ts = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: ns,
+            };
+            // SAFETY: ts is a valid timespec; a null remainder is allowed.
+            unsafe { libc::nanosleep(&ts, std::ptr::null_mut()) };
+        };
+        // SAFETY: plain syscall on fd 1.
+        unsafe { libc::write(1, b"r".as_ptr().cast(), 1) };
+        nap(300_000_000);
+        for _ in 0..20 {
+            nap(1_000_000);
+        }
+        ready_and_block();
+    });
+    let mut s = TreeSampler::new(std::process::id());
+    let a = find(&s.sample(), child.pid);
+    let b = find(&s.sample(), child.pid);
+    assert_eq!((a.vctxsw, a.read_bytes), (b.vctxsw, b.read_bytes));
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let c = find(&s.sample(), child.pid);
+    let status = std::fs::read(format!("/proc/{}/status", child.pid)).unwrap();
+    let truth = super::procfs::parse_status_ctxsw(&status).unwrap();
+    child.finish();
+    assert!(
+        c.vctxsw.unwrap() >= a.vctxsw.unwrap() + 20,
+        "{a:?} then {c:?}"
+    );
+    assert_eq!((c.vctxsw.unwrap(), c.ivctxsw.unwrap()), truth);
+}

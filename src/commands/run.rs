@@ -278,7 +278,8 @@ pub fn run_once(
     };
     rec.meta.id = run_id;
     let mut sampler = Sampler::new(
-        TreeSampler::new(std::process::id()),
+        // This (main) thread starts the command below; no other perfmon thread forks.
+        TreeSampler::new(std::process::id()).main_thread_forks(),
         collect::system::SystemSampler::new(),
         gpu,
         running.reaped.clone(),
