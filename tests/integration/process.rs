@@ -187,3 +187,44 @@ fn children_of_a_worker_thread_are_sampled_from_the_start() {
     // 16 samples at 50 ms; a thread list read only every 10 passes would miss up to 10.
     assert!(samples >= 12, "sleep sampled {samples} times");
 }
+
+/// An orphan (its parent exits at once) is adopted by perfmon, the subreaper, and stays in the
+/// tree: it is sampled for its whole 1.2 s life, not only when perfmon's threads are listed.
+#[test]
+fn orphan_adopted_by_perfmon_is_sampled_throughout() {
+    let env = Env::new();
+    let out = env.run(&[
+        "run",
+        "--quiet",
+        "--interval",
+        "50ms",
+        "--",
+        "sh",
+        "-c",
+        "(sleep 1.2 &) ; sleep 1.5",
+    ]);
+    assert!(out.status.success());
+    let export = env.run(&["export", "last"]);
+    let doc: serde_json::Value = serde_json::from_slice(&export.stdout).unwrap();
+    let procs = doc["runs"][0]["processes"].as_array().unwrap();
+    let root_sh = procs.iter().find(|p| p["name"] == "sh").unwrap();
+    // The orphan's parent is perfmon (the shell's parent), not the shell.
+    let orphan = procs
+        .iter()
+        .find(|p| p["name"] == "sleep" && p["ppid"] == root_sh["ppid"])
+        .unwrap_or_else(|| panic!("no adopted sleep among {procs:?}"));
+    // A track spans its first to last sighting; that it was seen in every sample in between
+    // shows in the tree's process count: sh, its sleep and the orphan, from 0.2 s to 1 s.
+    let samples = doc["runs"][0]["samples"].clone();
+    let t_us = samples["t_us"].as_array().unwrap();
+    let procs = samples["columns"]["tree.procs"].as_array().unwrap();
+    let during: Vec<i64> = t_us
+        .iter()
+        .zip(procs)
+        .filter(|(t, _)| (200_000..=1_000_000).contains(&t.as_i64().unwrap()))
+        .map(|(_, n)| n.as_i64().unwrap())
+        .collect();
+    assert!(during.len() >= 12, "{during:?}");
+    assert!(during.iter().all(|&n| n == 3), "process counts {during:?}");
+    assert!(orphan["cpu_us"].as_array().unwrap().len() >= 18);
+}
