@@ -121,7 +121,7 @@ impl GitProbe {
 
     /// The commit, branch and dirty flag, waiting at most until 2 s after the start. When
     /// libgit2 cannot read the repository (a format it does not know, such as reftable), the
-    /// `git` program is asked instead. None when `dir` is not in a work tree, HEAD has no
+    /// `git` program is asked instead (for at most 2 s more). None when `dir` is not in a work tree, HEAD has no
     /// commit yet, or no answer came in time.
     pub fn finish(self) -> Option<GitInfo> {
         let deadline = self.started + GIT_TIMEOUT;
@@ -130,7 +130,8 @@ impl GitProbe {
             .recv_timeout(deadline.saturating_duration_since(Instant::now()))
         {
             Ok(Ok(info)) => info,
-            Ok(Err(_)) => git_program(&self.dir, deadline),
+            // A deadline of its own: the command may have run for longer than GIT_TIMEOUT.
+            Ok(Err(_)) => git_program(&self.dir, Instant::now() + GIT_TIMEOUT),
             Err(_) => None,
         }
     }
@@ -306,6 +307,32 @@ mod tests {
             d.display()
         );
         probed
+    }
+
+    /// libgit2 cannot open a SHA-256 repository; the `git` program, asked instead, can.
+    #[test]
+    fn sha256_repository_is_read_through_the_git_program() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        let init = Command::new("git")
+            .arg("-C")
+            .arg(d)
+            .args(["init", "-q", "--object-format=sha256"])
+            .status();
+        if !init.is_ok_and(|s| s.success()) {
+            eprintln!("git without SHA-256 support: skipped");
+            return;
+        }
+        std::fs::write(d.join("a.txt"), "1").unwrap();
+        sh_git(d, &["add", "a.txt"]);
+        sh_git(d, &["commit", "-q", "-m", "one"]);
+        assert!(
+            read_repo(d).is_err(),
+            "libgit2 learnt SHA-256: this test needs another format"
+        );
+        let g = GitProbe::start(d).unwrap().finish().unwrap();
+        assert_eq!(g.commit.len(), 64);
+        assert_eq!(g.dirty, Some(false));
     }
 
     #[test]
