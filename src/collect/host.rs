@@ -77,14 +77,25 @@ fn mem_total_kib(text: &str) -> Option<u64> {
     v.trim().trim_end_matches("kB").trim().parse().ok()
 }
 
+/// HEAD's commit and branch (None when detached).
+type Head = (String, Option<String>);
+
 /// A git query running in the background (see [`GitProbe::start`]).
 pub struct GitProbe {
-    rx: mpsc::Receiver<Result<Option<GitInfo>, git2::Error>>,
+    /// The commit and branch (`Ok(None)`: no commit yet), or why libgit2 could not read them.
+    head: mpsc::Receiver<Result<Option<Head>, git2::Error>>,
+    /// The dirty flag, sent after the head (None: libgit2 could not tell).
+    dirty: mpsc::Receiver<Option<bool>>,
     /// Dropped by [`GitProbe::finish`]; until then the thread stays alive (see there).
     _release: mpsc::Sender<()>,
     dir: PathBuf,
     started: Instant,
 }
+
+/// How long [`GitProbe::finish`] waits for the dirty flag once the head is known: the status
+/// of a very large repository can take longer than a short command, and perfmon must not keep a
+/// short command's caller waiting for it. The flag is then recorded as unknown.
+pub const DIRTY_GRACE: Duration = Duration::from_millis(100);
 
 impl GitProbe {
     /// Starts reading the commit, branch and dirty flag of the work tree containing `dir` on a
@@ -101,45 +112,66 @@ impl GitProbe {
         if !dir.ancestors().any(|d| d.join(".git").exists()) {
             return None;
         }
-        let (tx, rx) = mpsc::channel();
+        let (head_tx, head) = mpsc::channel();
+        let (dirty_tx, dirty) = mpsc::channel();
         let (release, released) = mpsc::channel::<()>();
         let d = dir.to_path_buf();
         std::thread::Builder::new()
             .name("perfmon-git".into())
             .spawn(move || {
-                let _ = tx.send(read_repo(&d));
+                match git2::Repository::discover(&d).and_then(|r| read_head(&r).map(|h| (r, h))) {
+                    Ok((repo, h)) => {
+                        let known = h.is_some();
+                        let _ = head_tx.send(Ok(h));
+                        if known {
+                            let _ = dirty_tx.send(read_dirty(&repo).ok());
+                        }
+                    }
+                    Err(e) => {
+                        let _ = head_tx.send(Err(e));
+                    }
+                }
                 let _ = released.recv();
             })
             .ok()?;
         Some(GitProbe {
-            rx,
+            head,
+            dirty,
             _release: release,
             dir: dir.to_path_buf(),
             started: Instant::now(),
         })
     }
 
-    /// The commit, branch and dirty flag, waiting at most until 2 s after the start. When
-    /// libgit2 cannot read the repository (a format it does not know, such as reftable), the
-    /// `git` program is asked instead (for at most 2 s more). None when `dir` is not in a work tree, HEAD has no
-    /// commit yet, or no answer came in time.
+    /// The commit, branch and dirty flag: the commit and branch waiting at most until 2 s after
+    /// the start, then the dirty flag at most [`DIRTY_GRACE`] (None, unknown, after that). When
+    /// libgit2 cannot read the repository (a format it does not know, such as SHA-256), the
+    /// `git` program is asked instead (for at most 2 s more). None when `dir` is not in a work
+    /// tree, HEAD has no commit yet, or no answer came in time.
     pub fn finish(self) -> Option<GitInfo> {
+        self.finish_within(DIRTY_GRACE)
+    }
+
+    fn finish_within(self, grace: Duration) -> Option<GitInfo> {
         let deadline = self.started + GIT_TIMEOUT;
-        match self
-            .rx
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-        {
-            Ok(Ok(info)) => info,
+        let left = |until: Instant| until.saturating_duration_since(Instant::now());
+        let (commit, branch) = match self.head.recv_timeout(left(deadline)) {
+            Ok(Ok(Some(h))) => h,
+            Ok(Ok(None)) | Err(_) => return None,
             // A deadline of its own: the command may have run for longer than GIT_TIMEOUT.
-            Ok(Err(_)) => git_program(&self.dir, Instant::now() + GIT_TIMEOUT),
-            Err(_) => None,
-        }
+            Ok(Err(_)) => return git_program(&self.dir, Instant::now() + GIT_TIMEOUT),
+        };
+        let dirty = self.dirty.recv_timeout(grace).ok().flatten();
+        Some(GitInfo {
+            commit,
+            branch,
+            dirty,
+        })
     }
 }
 
-/// The commit, branch and dirty flag through libgit2. `Ok(None)`: no commit yet.
-fn read_repo(dir: &Path) -> Result<Option<GitInfo>, git2::Error> {
-    let repo = git2::Repository::discover(dir)?;
+/// The commit and branch (None when detached) of HEAD; `Ok(None)`: no commit yet.
+fn read_head(repo: &git2::Repository) -> Result<Option<Head>, git2::Error> {
     let head = match repo.head() {
         Ok(h) => h,
         Err(e) if e.code() == git2::ErrorCode::UnbornBranch => return Ok(None),
@@ -151,17 +183,17 @@ fn read_repo(dir: &Path) -> Result<Option<GitInfo>, git2::Error> {
     } else {
         None
     };
+    Ok(Some((commit, branch)))
+}
+
+/// Whether a tracked file is changed or staged (untracked files do not count).
+fn read_dirty(repo: &git2::Repository) -> Result<bool, git2::Error> {
     let mut opts = git2::StatusOptions::new();
     opts.include_untracked(false).include_ignored(false);
-    let dirty = repo
+    Ok(repo
         .statuses(Some(&mut opts))?
         .iter()
-        .any(|e| e.status() != git2::Status::CURRENT);
-    Ok(Some(GitInfo {
-        commit,
-        branch,
-        dirty: Some(dirty),
-    }))
+        .any(|e| e.status() != git2::Status::CURRENT))
 }
 
 /// The same facts from the `git` program (`status --porcelain=v2 --branch`), run as a plain
@@ -298,7 +330,8 @@ mod tests {
 
     /// The probe's answer, checked against the `git` program's (the fallback) on the way.
     fn git_info(d: &Path) -> Option<GitInfo> {
-        let probed = GitProbe::start(d)?.finish();
+        // A loaded machine may take longer than DIRTY_GRACE even in a tiny repository.
+        let probed = GitProbe::start(d)?.finish_within(GIT_TIMEOUT);
         let program = git_program(d, Instant::now() + GIT_TIMEOUT);
         assert_eq!(
             probed,
@@ -327,7 +360,7 @@ mod tests {
         sh_git(d, &["add", "a.txt"]);
         sh_git(d, &["commit", "-q", "-m", "one"]);
         assert!(
-            read_repo(d).is_err(),
+            git2::Repository::open(d).is_err(),
             "libgit2 learnt SHA-256: this test needs another format"
         );
         let g = GitProbe::start(d).unwrap().finish().unwrap();

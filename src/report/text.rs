@@ -132,14 +132,7 @@ pub fn render_text(rec: &RunRecord, an: &Analysis) -> String {
         ),
     );
     if let Some(g) = &m.git {
-        let mut v = printable(&g.commit);
-        if let Some(b) = &g.branch {
-            v.push_str(&format!(" on {}", printable(b)));
-        }
-        if g.dirty == Some(true) {
-            v.push_str(" (dirty)");
-        }
-        kv(&mut o, "git", v);
+        kv(&mut o, "git", super::units::git_summary(g, printable));
     }
     if !m.tags.is_empty() {
         let tags: Vec<String> = m.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();

@@ -124,6 +124,22 @@ pub fn md_escape(s: &str) -> String {
     o
 }
 
+/// `COMMIT on BRANCH`, then ` (dirty)`, or ` (dirty: unknown)` when git did not tell in time
+/// (see `collect::host::DIRTY_GRACE`); every text from the repository passed through `esc`.
+pub fn git_summary(g: &crate::model::GitInfo, esc: fn(&str) -> String) -> String {
+    let mut v = esc(&g.commit);
+    if let Some(b) = &g.branch {
+        v.push_str(" on ");
+        v.push_str(&esc(b));
+    }
+    match g.dirty {
+        Some(true) => v.push_str(" (dirty)"),
+        Some(false) => {}
+        None => v.push_str(" (dirty: unknown)"),
+    }
+    v
+}
+
 /// The run's `started`, `host`, `git` and `tags` rows as the HTML and Markdown headers show
 /// them, every workload-provided text passed through `esc`.
 pub fn meta_rows(
@@ -141,17 +157,7 @@ pub fn meta_rows(
         ),
     ));
     if let Some(g) = &m.git {
-        let branch = g
-            .branch
-            .as_deref()
-            .map(|b| format!(" on {}", esc(b)))
-            .unwrap_or_default();
-        let dirty = if g.dirty == Some(true) {
-            " (dirty)"
-        } else {
-            ""
-        };
-        rows.push(("git", format!("{}{branch}{dirty}", esc(&g.commit))));
+        rows.push(("git", git_summary(g, esc)));
     }
     if !m.tags.is_empty() {
         let tags: Vec<String> = m
@@ -202,6 +208,22 @@ pub fn fmt_significant(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn git_summary_says_dirty_clean_or_unknown() {
+        let g = |branch: Option<&str>, dirty| crate::model::GitInfo {
+            commit: "abc".into(),
+            branch: branch.map(str::to_string),
+            dirty,
+        };
+        let p = |s: &str| s.to_string();
+        assert_eq!(
+            git_summary(&g(Some("main"), Some(true)), p),
+            "abc on main (dirty)"
+        );
+        assert_eq!(git_summary(&g(Some("main"), Some(false)), p), "abc on main");
+        assert_eq!(git_summary(&g(None, None), p), "abc (dirty: unknown)");
+    }
 
     #[test]
     fn units() {
