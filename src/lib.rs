@@ -10,6 +10,7 @@ pub mod cli;
 pub mod collect;
 pub mod commands;
 pub mod config;
+pub mod fuzzing;
 pub mod model;
 pub mod parse;
 pub mod redact;

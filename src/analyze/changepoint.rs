@@ -155,11 +155,12 @@ fn best_split(x: &[f64], min: usize) -> Option<(usize, f64)> {
     best
 }
 
-/// A small deterministic generator for the permutation test.
-struct XorShift(u64);
+/// A small deterministic generator (xorshift64) for the permutation test, and for the
+/// randomized fuzz twins in the test suite.
+pub(crate) struct XorShift(pub(crate) u64);
 
 impl XorShift {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x << 13;
         x ^= x >> 7;

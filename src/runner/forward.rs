@@ -259,7 +259,10 @@ pub struct LineSplitter {
 
 impl LineSplitter {
     /// Calls `f(line, truncated)` for each complete line of `chunk` (the first one joined with
-    /// the partial line carried from earlier chunks); keeps the unterminated rest.
+    /// the partial line carried from earlier chunks); keeps the unterminated rest. The
+    /// line-at-a-time reference that [`LineSplitter::for_each_block`], which forwarding uses, is
+    /// tested against.
+    #[cfg(test)]
     pub fn for_each_line(&mut self, chunk: &[u8], mut f: impl FnMut(&[u8], bool)) {
         let mut rest = chunk;
         while let Some(i) = memchr::memchr(b'\n', rest) {

@@ -155,6 +155,17 @@ fn orphans_left_behind_are_noted_and_the_run_ends_with_the_command() {
     assert!(left.iter().any(|p| p["name"] == "sleep"), "{left:?}");
 }
 
+/// Runs `argv` sampled every 50 ms; the run as `perfmon export` writes it (every process's
+/// track and every sample).
+fn run_every_50ms(env: &Env, argv: &[&str]) -> serde_json::Value {
+    let mut args = vec!["run", "--quiet", "--interval", "50ms", "--"];
+    args.extend_from_slice(argv);
+    assert!(env.run(&args).status.success());
+    let export = env.run(&["export", "last"]);
+    let mut doc: serde_json::Value = serde_json::from_slice(&export.stdout).unwrap();
+    doc["runs"][0].take()
+}
+
 /// A child forked by a worker thread hangs off that thread, not the main one: the sampler finds
 /// it from the first sample after the thread appeared (the thread count changed, so the thread
 /// list is read again), and samples it for its whole 0.8 s life.
@@ -165,20 +176,8 @@ fn children_of_a_worker_thread_are_sampled_from_the_start() {
                   time.sleep(0.3)\n\
                   t = threading.Thread(target=lambda: subprocess.run(['sleep', '0.8']))\n\
                   t.start(); t.join()";
-    let out = env.run(&[
-        "run",
-        "--quiet",
-        "--interval",
-        "50ms",
-        "--",
-        "python3",
-        "-c",
-        script,
-    ]);
-    assert!(out.status.success());
-    let export = env.run(&["export", "last"]);
-    let doc: serde_json::Value = serde_json::from_slice(&export.stdout).unwrap();
-    let procs = doc["runs"][0]["processes"].as_array().unwrap();
+    let run = run_every_50ms(&env, &["python3", "-c", script]);
+    let procs = run["processes"].as_array().unwrap();
     let sleep = procs
         .iter()
         .find(|p| p["name"] == "sleep")
@@ -193,20 +192,8 @@ fn children_of_a_worker_thread_are_sampled_from_the_start() {
 #[test]
 fn orphan_adopted_by_perfmon_is_sampled_throughout() {
     let env = Env::new();
-    let out = env.run(&[
-        "run",
-        "--quiet",
-        "--interval",
-        "50ms",
-        "--",
-        "sh",
-        "-c",
-        "(sleep 1.2 &) ; sleep 1.5",
-    ]);
-    assert!(out.status.success());
-    let export = env.run(&["export", "last"]);
-    let doc: serde_json::Value = serde_json::from_slice(&export.stdout).unwrap();
-    let procs = doc["runs"][0]["processes"].as_array().unwrap();
+    let run = run_every_50ms(&env, &["sh", "-c", "(sleep 1.2 &) ; sleep 1.5"]);
+    let procs = run["processes"].as_array().unwrap();
     let root_sh = procs.iter().find(|p| p["name"] == "sh").unwrap();
     // The orphan's parent is perfmon (the shell's parent), not the shell.
     let orphan = procs
@@ -215,7 +202,7 @@ fn orphan_adopted_by_perfmon_is_sampled_throughout() {
         .unwrap_or_else(|| panic!("no adopted sleep among {procs:?}"));
     // A track spans its first to last sighting; that it was seen in every sample in between
     // shows in the tree's process count: sh, its sleep and the orphan, from 0.2 s to 1 s.
-    let samples = doc["runs"][0]["samples"].clone();
+    let samples = &run["samples"];
     let t_us = samples["t_us"].as_array().unwrap();
     let procs = samples["columns"]["tree.procs"].as_array().unwrap();
     let during: Vec<i64> = t_us
