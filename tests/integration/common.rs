@@ -108,3 +108,17 @@ pub fn gnu_time() -> Option<&'static str> {
             .unwrap_or(false)
     })
 }
+
+/// SIGKILLs a spawned `perfmon run`, as a crash would, then the command it started, which would
+/// otherwise outlive it as an orphan.
+pub fn kill9_perfmon_and_command(child: &mut std::process::Child) {
+    let kids = std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", child.id()))
+        .unwrap_or_default();
+    // SAFETY: kill(2) of the perfmon this test spawned, then of the processes it started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    let _ = child.wait();
+    for k in kids.split_whitespace() {
+        // SAFETY: as above.
+        unsafe { libc::kill(k.parse::<i32>().unwrap(), libc::SIGKILL) };
+    }
+}

@@ -136,15 +136,7 @@ fn run_without_any_flush_reads_as_incomplete() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let kids = std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", child.id()))
-        .unwrap_or_default();
-    // SAFETY: killing the perfmon we spawned, then its orphaned sleep.
-    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
-    let _ = child.wait();
-    for k in kids.split_whitespace() {
-        // SAFETY: as above.
-        unsafe { libc::kill(k.parse::<i32>().unwrap(), libc::SIGKILL) };
-    }
+    kill9_perfmon_and_command(&mut child);
     let rep = env.report_json("last");
     assert_eq!(rep["status"], "incomplete");
     assert_eq!(run_bt(&env, &["doctor"]).status.code(), Some(0));

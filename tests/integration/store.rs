@@ -14,15 +14,7 @@ fn sigkill_of_perfmon_leaves_an_incomplete_run_with_samples() {
         .unwrap();
     // Past the first flush (every 5 s).
     std::thread::sleep(Duration::from_millis(6500));
-    let kids = std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", child.id()))
-        .unwrap_or_default();
-    // SAFETY: killing the perfmon we spawned.
-    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
-    let _ = child.wait();
-    for k in kids.split_whitespace() {
-        // SAFETY: killing the orphaned sleep.
-        unsafe { libc::kill(k.parse::<i32>().unwrap(), libc::SIGKILL) };
-    }
+    kill9_perfmon_and_command(&mut child);
     let rep = env.report_json("last");
     assert_eq!(rep["status"], "incomplete");
     let n = rep["samples"].as_u64().unwrap();
