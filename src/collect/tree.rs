@@ -84,9 +84,8 @@ struct ProcState {
     last_cpu_ns: Option<i128>,
     last_io: Option<(i64, i64)>,
     last_ctx: Option<(i64, i64)>,
-    /// Threads of the process as last listed, the pass of that listing and the count then.
-    tids: Vec<u32>,
-    listed_pass: u64,
+    /// Threads of the process as last listed, and the count `stat` gave then.
+    threads: ThreadList,
     listed_threads: i64,
 }
 
@@ -94,8 +93,7 @@ pub struct TreeSampler {
     root: u32,
     root_task: Option<File>,
     root_children: Vec<(u32, File)>,
-    root_tids: Vec<u32>,
-    root_listed_pass: u64,
+    root_threads: ThreadList,
     /// See [`TreeSampler::main_thread_forks`].
     main_thread_forks: bool,
     states: HashMap<u32, ProcState>,
@@ -129,8 +127,7 @@ impl TreeSampler {
             root,
             root_task: None,
             root_children: Vec::new(),
-            root_tids: Vec::new(),
-            root_listed_pass: 0,
+            root_threads: ThreadList::default(),
             main_thread_forks: false,
             states: HashMap::new(),
             pass: 0,
@@ -221,17 +218,18 @@ impl TreeSampler {
         let Some(task) = self.root_task.as_ref() else {
             return;
         };
-        let relist =
-            self.root_tids.is_empty() || self.pass >= self.root_listed_pass + RELIST_PASSES;
-        if relist {
-            if procfs::list_numeric_dir(task, &mut self.buf, &mut self.root_tids).is_err() {
-                return;
-            }
-            self.root_listed_pass = self.pass;
+        let relist = self.root_threads.stale(self.pass);
+        if relist
+            && self
+                .root_threads
+                .list(task, &mut self.buf, self.pass)
+                .is_err()
+        {
+            return;
         }
         let main = [self.root];
         let tids: &[u32] = if relist || !self.main_thread_forks {
-            &self.root_tids
+            &self.root_threads.tids
         } else {
             &main
         };
@@ -266,17 +264,11 @@ impl TreeSampler {
         };
         if nthreads == 1 {
             // A single thread is the leader itself: no need to list the task directory.
-            st.tids.clear();
-            st.tids.push(pid);
-            st.listed_pass = self.pass;
-        } else if st.tids.is_empty()
-            || st.listed_threads != nthreads
-            || self.pass >= st.listed_pass + RELIST_PASSES
+            st.threads.set_single(pid, self.pass);
+        } else if (st.listed_threads != nthreads || st.threads.stale(self.pass))
+            && st.threads.list(task, &mut self.buf, self.pass).is_err()
         {
-            if procfs::list_numeric_dir(task, &mut self.buf, &mut st.tids).is_err() {
-                return;
-            }
-            st.listed_pass = self.pass;
+            return;
         }
         st.listed_threads = nthreads;
         let budget = if st.cached {
@@ -286,7 +278,7 @@ impl TreeSampler {
         };
         read_thread_children(
             task,
-            &st.tids,
+            &st.threads.tids,
             true,
             &mut st.h.children,
             budget,
@@ -354,8 +346,7 @@ impl TreeSampler {
             last_cpu_ns: None,
             last_io: None,
             last_ctx: None,
-            tids: Vec::new(),
-            listed_pass: 0,
+            threads: ThreadList::default(),
             listed_threads: 0,
         })
     }
@@ -446,6 +437,34 @@ impl TreeSampler {
     #[cfg(test)]
     pub(crate) fn known_pids(&self) -> Vec<u32> {
         self.states.keys().copied().collect()
+    }
+}
+
+/// The threads of a process as last listed from its `task/` directory, and when.
+#[derive(Default)]
+struct ThreadList {
+    tids: Vec<u32>,
+    listed_pass: u64,
+}
+
+impl ThreadList {
+    /// Never listed, or listed [`RELIST_PASSES`] passes ago or more.
+    fn stale(&self, pass: u64) -> bool {
+        self.tids.is_empty() || pass >= self.listed_pass + RELIST_PASSES
+    }
+
+    /// Lists the threads of `task` afresh in pass `pass`.
+    fn list(&mut self, task: &File, buf: &mut Vec<u8>, pass: u64) -> std::io::Result<()> {
+        procfs::list_numeric_dir(task, buf, &mut self.tids)?;
+        self.listed_pass = pass;
+        Ok(())
+    }
+
+    /// A single-threaded process: its one thread is the leader `pid`.
+    fn set_single(&mut self, pid: u32, pass: u64) {
+        self.tids.clear();
+        self.tids.push(pid);
+        self.listed_pass = pass;
     }
 }
 
