@@ -27,6 +27,40 @@ fn compare_code(env: &Env, base: &str, cand: &str, fail_on: &str) -> i32 {
     out.status.code().unwrap_or(-1)
 }
 
+/// 20 trials of the gate at default settings with `--fail-on fail_on`: in each, 5 interleaved
+/// runs of every side (`run(name, side)` for sides 0, 1 and 2; 0 and 1 the same workload, 2
+/// the slower one), then base (0) against the same (1) and against the slower (2). Asserts at
+/// most 1 false alarm and at least 19 slowdowns caught.
+fn assert_gate_trials(env: &Env, fail_on: &str, slower: &str, run: impl Fn(&str, usize)) {
+    let trials = 20;
+    let (mut false_alarms, mut caught) = (0, 0);
+    for t in 0..trials {
+        let names = [0, 1, 2].map(|k| format!("t{t}-{k}"));
+        // The sides' runs interleave, as a careful benchmark does, so a burst of load falls
+        // on all sides alike.
+        for _ in 0..5 {
+            for (side, name) in names.iter().enumerate() {
+                run(name, side);
+            }
+        }
+        let sel = |i: usize| format!("name={}", names[i]);
+        if compare_code(env, &sel(0), &sel(1), fail_on) != 0 {
+            false_alarms += 1;
+        }
+        if compare_code(env, &sel(0), &sel(2), fail_on) == 1 {
+            caught += 1;
+        }
+    }
+    assert!(
+        false_alarms <= 1,
+        "{false_alarms} false alarms in {trials} trials"
+    );
+    assert!(
+        caught >= trials - 1,
+        "caught {caught} of {trials} {slower} slowdowns"
+    );
+}
+
 /// 20 compares of two groups of the same workload (5 interleaved runs each) must not fail, and
 /// the same workload made 50% slower must fail. The gate is on CPU time: the loop spends a known
 /// amount of CPU, while wall time on a CI machine also measures whatever runs beside it.
@@ -39,33 +73,9 @@ fn compare_code(env: &Env, base: &str, cand: &str, fail_on: &str) -> i32 {
 #[ignore = "timing-sensitive: `make test` runs it alone, after the parallel suite"]
 fn the_gate_does_not_cry_wolf_and_catches_slowdowns() {
     let env = Env::new();
-    let trials = 20;
-    let (mut false_alarms, mut caught50) = (0, 0);
-    for t in 0..trials {
-        let names = [0, 1, 50].map(|k| format!("t{t}-{k}"));
-        // The sides' runs interleave, as a careful benchmark does, so a burst of load falls
-        // on all sides alike.
-        for _ in 0..5 {
-            for (name, kilo) in names.iter().zip(["1500", "1500", "2250"]) {
-                burn(&env, name, kilo, "1");
-            }
-        }
-        let sel = |i: usize| format!("name={}", names[i]);
-        if compare_code(&env, &sel(0), &sel(1), "cpu>5%") != 0 {
-            false_alarms += 1;
-        }
-        if compare_code(&env, &sel(0), &sel(2), "cpu>5%") == 1 {
-            caught50 += 1;
-        }
-    }
-    assert!(
-        false_alarms <= 1,
-        "{false_alarms} false alarms in {trials} trials"
-    );
-    assert!(
-        caught50 >= trials - 1,
-        "caught {caught50} of {trials} 50% slowdowns"
-    );
+    assert_gate_trials(&env, "cpu>5%", "50%", |name, side| {
+        burn(&env, name, ["1500", "1500", "2250"][side], "1")
+    });
 }
 
 /// The gate's sensitivity where the workload's own noise is small: a job that waits (sleep
@@ -77,32 +87,11 @@ fn the_gate_does_not_cry_wolf_and_catches_slowdowns() {
 #[ignore = "timing-sensitive: `make test` runs it alone, after the parallel suite"]
 fn the_gate_catches_a_20_percent_slowdown_of_a_steady_workload() {
     let env = Env::new();
-    let trials = 20;
-    let (mut false_alarms, mut caught20) = (0, 0);
-    for t in 0..trials {
-        let names = [0, 1, 20].map(|k| format!("s{t}-{k}"));
-        for _ in 0..5 {
-            for (name, secs) in names.iter().zip(["0.1", "0.1", "0.12"]) {
-                let out = env.run(&["run", "--quiet", "--name", name, "--", "sleep", secs]);
-                assert!(out.status.success());
-            }
-        }
-        let sel = |i: usize| format!("name={}", names[i]);
-        if compare_code(&env, &sel(0), &sel(1), "wall>5%") != 0 {
-            false_alarms += 1;
-        }
-        if compare_code(&env, &sel(0), &sel(2), "wall>5%") == 1 {
-            caught20 += 1;
-        }
-    }
-    assert!(
-        false_alarms <= 1,
-        "{false_alarms} false alarms in {trials} trials"
-    );
-    assert!(
-        caught20 >= trials - 1,
-        "caught {caught20} of {trials} 20% slowdowns"
-    );
+    assert_gate_trials(&env, "wall>5%", "20%", |name, side| {
+        let secs = ["0.1", "0.1", "0.12"][side];
+        let out = env.run(&["run", "--quiet", "--name", name, "--", "sleep", secs]);
+        assert!(out.status.success());
+    });
 }
 
 #[test]
