@@ -230,34 +230,46 @@ pub(crate) fn parse_io(buf: &[u8]) -> Option<(i64, i64)> {
 }
 
 /// Voluntary and involuntary context switches of `/proc/PID/status` (summed over the threads).
+/// They are its last two lines, so the lines are scanned from the end.
 pub(crate) fn parse_status_ctxsw(buf: &[u8]) -> Option<(i64, i64)> {
-    Some((
-        field_after(buf, b"\nvoluntary_ctxt_switches:")?,
-        field_after(buf, b"\nnonvoluntary_ctxt_switches:")?,
-    ))
+    let (mut vol, mut invol) = (None, None);
+    for line in buf.rsplit(|&b| b == b'\n') {
+        if let Some(rest) = line.strip_prefix(b"voluntary_ctxt_switches:") {
+            vol = leading_number(rest);
+        } else if let Some(rest) = line.strip_prefix(b"nonvoluntary_ctxt_switches:") {
+            invol = leading_number(rest);
+        }
+        if vol.is_some() && invol.is_some() {
+            break;
+        }
+    }
+    Some((vol?, invol?))
 }
 
-/// A value of a `key: value` line. `key` must be unambiguous (e.g. `\nname:`), or the first
-/// line of the file; for `read_bytes:` the match is anchored at a line start below.
+/// The value of the first line that starts with `key`, as in `MemAvailable:   8000 kB` or
+/// `read_bytes: 4096`: a line-by-line prefix test (these files are a few dozen short lines).
 pub(crate) fn field_after(buf: &[u8], key: &[u8]) -> Option<i64> {
-    let mut from = 0;
+    let mut rest = buf;
     loop {
-        let at = from + memchr::memmem::find(&buf[from..], key)?;
-        let line_start = at == 0 || buf[at - 1] == b'\n' || key[0] == b'\n';
-        if line_start {
-            let rest = &buf[at + key.len()..];
-            let rest = &rest[rest
-                .iter()
-                .position(|b| !b.is_ascii_whitespace())
-                .unwrap_or(rest.len())..];
-            let end = rest
-                .iter()
-                .position(|b| !(b.is_ascii_digit() || *b == b'-'))
-                .unwrap_or(rest.len());
-            return parse_i64(&rest[..end]);
+        let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+        if let Some(value) = rest[..end].strip_prefix(key) {
+            return leading_number(value);
         }
-        from = at + key.len();
+        rest = rest.get(end + 1..).filter(|r| !r.is_empty())?;
     }
+}
+
+/// The number after optional blanks at the start of `s` (`\t  1024 kB` gives 1024).
+fn leading_number(s: &[u8]) -> Option<i64> {
+    let s = &s[s
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(s.len())..];
+    let end = s
+        .iter()
+        .position(|b| !(b.is_ascii_digit() || *b == b'-'))
+        .unwrap_or(s.len());
+    parse_i64(&s[..end])
 }
 
 /// Appends the pids listed in a `children` file (space-separated) to `out`.
@@ -329,6 +341,11 @@ mod tests {
         assert_eq!(parse_status_ctxsw(status), Some((17, 3)));
         assert_eq!(field_after(status, b"VmRSS:"), Some(1024));
         assert_eq!(parse_status_ctxsw(b"Name:\tx\n"), None);
+        // Only whole keys at a line start count, wherever the line is.
+        assert_eq!(field_after(status, b"ctxt_switches:"), None);
+        assert_eq!(field_after(status, b"State:"), None);
+        assert_eq!(field_after(b"a: 1\nb: 2", b"b:"), Some(2));
+        assert_eq!(field_after(b"", b"b:"), None);
     }
 
     #[test]

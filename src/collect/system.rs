@@ -19,6 +19,8 @@ pub struct SystemSampler {
     meminfo: Option<File>,
     netdev: Option<File>,
     buf: Vec<u8>,
+    /// `sys.cpuN.busy` and `sys.cpuN.total` by core, built once.
+    core_names: Vec<(&'static str, &'static str)>,
 }
 
 impl SystemSampler {
@@ -30,31 +32,44 @@ impl SystemSampler {
             meminfo: open("/proc/meminfo"),
             netdev: open("/proc/net/dev"),
             buf: vec![0; 16384],
+            core_names: Vec::new(),
         }
     }
 
     /// Appends this sample's raw system counters (names from [`crate::model::metric`]:
     /// `sys.cpuN.busy`/`sys.cpuN.total` jiffies, `sys.load1_x100`, `sys.mem_available_kib`,
-    /// `sys.net_rx_bytes`, `sys.net_tx_bytes`).
-    pub fn sample_into(&mut self, out: &mut Vec<(String, i64)>) {
+    /// `sys.net_rx_bytes`, `sys.net_tx_bytes`). This runs at every sample: it allocates nothing
+    /// once every core has been seen.
+    pub fn sample_into(&mut self, out: &mut Vec<(&'static str, i64)>) {
         if let Some(n) = self
             .stat
             .as_ref()
             .and_then(|f| pread_all(f, &mut self.buf).ok())
         {
-            parse_cpu_lines(&self.buf[..n], out);
+            let names = &mut self.core_names;
+            parse_cpu_lines(&self.buf[..n], |core, busy, total| {
+                while names.len() <= core {
+                    let c = names.len();
+                    names.push((
+                        metric::interned(metric::core_busy(c)),
+                        metric::interned(metric::core_total(c)),
+                    ));
+                }
+                out.push((names[core].0, busy));
+                out.push((names[core].1, total));
+            });
         }
         if let Some(v) = read_with(&self.loadavg, &mut self.buf, parse_load1_x100) {
-            out.push((metric::LOAD1_X100.to_string(), v));
+            out.push((metric::LOAD1_X100, v));
         }
         if let Some(v) = read_with(&self.meminfo, &mut self.buf, |b| {
             field_after(b, b"MemAvailable:")
         }) {
-            out.push((metric::MEM_AVAILABLE_KIB.to_string(), v));
+            out.push((metric::MEM_AVAILABLE_KIB, v));
         }
         if let Some((rx, tx)) = read_with(&self.netdev, &mut self.buf, parse_net_dev) {
-            out.push((metric::NET_RX_BYTES.to_string(), rx));
-            out.push((metric::NET_TX_BYTES.to_string(), tx));
+            out.push((metric::NET_RX_BYTES, rx));
+            out.push((metric::NET_TX_BYTES, tx));
         }
     }
 }
@@ -68,14 +83,16 @@ fn read_with<T>(
     parse(&buf[..n])
 }
 
-/// `cpuN user nice system idle iowait irq softirq steal guest guest_nice` lines of /proc/stat:
-/// total = user..steal (guest time is already inside user/nice), busy = total - idle - iowait.
-fn parse_cpu_lines(buf: &[u8], out: &mut Vec<(String, i64)>) {
+/// The `cpuN user nice system idle iowait irq softirq steal guest guest_nice` lines at the top
+/// of /proc/stat, as `each(N, busy, total)`: total = user..steal (guest time is already inside
+/// user/nice), busy = total - idle - iowait. Stops at the first line after them (the long
+/// `intr` line is never scanned).
+fn parse_cpu_lines(buf: &[u8], mut each: impl FnMut(usize, i64, i64)) {
     for line in buf.split(|&b| b == b'\n') {
-        // The aggregate `cpu ` line has no number: skip it.
         let Some(rest) = line.strip_prefix(b"cpu") else {
-            continue;
+            break;
         };
+        // The aggregate `cpu ` line has no number: skip it.
         if !rest.first().is_some_and(u8::is_ascii_digit) {
             continue;
         }
@@ -83,14 +100,17 @@ fn parse_cpu_lines(buf: &[u8], out: &mut Vec<(String, i64)>) {
         let Some(n) = it.next().and_then(parse_i64) else {
             continue;
         };
-        let f: Vec<i64> = it.take(8).map_while(parse_i64).collect();
-        if f.len() < 4 {
+        let mut f = [0i64; 8];
+        let mut got = 0;
+        for (slot, v) in f.iter_mut().zip(it.map_while(parse_i64)) {
+            *slot = v;
+            got += 1;
+        }
+        if got < 4 || n < 0 {
             continue;
         }
         let total: i64 = f.iter().sum();
-        let idle = f[3] + f.get(4).copied().unwrap_or(0);
-        out.push((metric::core_busy(n as usize), total - idle));
-        out.push((metric::core_total(n as usize), total));
+        each(n as usize, total - f[3] - f[4], total);
     }
 }
 
@@ -120,15 +140,14 @@ fn parse_net_dev(buf: &[u8]) -> Option<(i64, i64)> {
             any = true;
             continue;
         }
-        let f: Vec<i64> = line[colon + 1..]
+        let mut fields = line[colon + 1..]
             .split(|&b| b == b' ')
             .filter(|t| !t.is_empty())
-            .take(9)
-            .map_while(parse_i64)
-            .collect();
-        if f.len() == 9 {
-            rx += f[0];
-            tx += f[8];
+            .map_while(parse_i64);
+        // Field 0 is received bytes, field 8 transmitted bytes.
+        if let (Some(r), Some(t)) = (fields.next(), fields.nth(7)) {
+            rx += r;
+            tx += t;
             any = true;
         }
     }
@@ -154,16 +173,14 @@ wlan0: 1000      10    0    0    0     0          0         0      500       5  
     #[test]
     fn per_core_busy_and_total() {
         let mut out = vec![];
-        parse_cpu_lines(STAT, &mut out);
-        assert_eq!(
-            out,
-            vec![
-                ("sys.cpu0.busy".to_string(), 210),
-                ("sys.cpu0.total".to_string(), 2730),
-                ("sys.cpu1.busy".to_string(), 310),
-                ("sys.cpu1.total".to_string(), 2830),
-            ]
-        );
+        parse_cpu_lines(STAT, |n, busy, total| out.push((n, busy, total)));
+        assert_eq!(out, vec![(0, 210, 2730), (1, 310, 2830)]);
+        // Lines after the cpu block are not read: a cpu-like line there is ignored.
+        let mut late = vec![];
+        parse_cpu_lines(b"cpu  1 1 1 1\nintr 5\ncpu7 1 2 3 4\n", |n, b, t| {
+            late.push((n, b, t))
+        });
+        assert!(late.is_empty());
     }
 
     #[test]
@@ -183,7 +200,7 @@ wlan0: 1000      10    0    0    0     0          0         0      500       5  
         let mut out = vec![];
         s.sample_into(&mut out);
         s.sample_into(&mut out);
-        let get = |k: &str| out.iter().find(|(n, _)| n == k).map(|v| v.1);
+        let get = |k: &str| out.iter().find(|(n, _)| *n == k).map(|v| v.1);
         assert!(get("sys.cpu0.total").unwrap() > 0);
         assert!(get(metric::MEM_AVAILABLE_KIB).unwrap() > 0);
         assert!(get(metric::LOAD1_X100).is_some());

@@ -23,6 +23,16 @@ use crate::store::{RunWriter, Store, StoreError};
 /// Longest time between two flushes to the database.
 pub const FLUSH_EVERY: Duration = Duration::from_secs(5);
 
+/// The per-GPU figures, as `gpuN.<figure>` metric names.
+const GPU_FIGURES: [&str; 6] = [
+    "util_pct",
+    "mem_used_bytes",
+    "power_mw",
+    "temp_c",
+    "sm_clock_mhz",
+    "tree_mem_bytes",
+];
+
 /// A live view for the status line.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Live {
@@ -63,6 +73,10 @@ pub struct Sampler {
     samples_taken: usize,
     reaped_io_cache: (u64, (i64, i64)),
     last_cpu: Option<(i64, i64)>,
+    /// The row being built, kept between samples so a sample allocates nothing.
+    values: Vec<(&'static str, i64)>,
+    /// The metric names of each GPU, in the order of [`GPU_FIGURES`], built once.
+    gpu_names: Vec<[&'static str; GPU_FIGURES.len()]>,
     pub peak_tree_rss_kib: i64,
     pub peak_proc_rss_kib: i64,
     pub flush_errors: Vec<String>,
@@ -109,6 +123,8 @@ impl Sampler {
             samples_taken: 0,
             reaped_io_cache: (u64::MAX, (0, 0)),
             last_cpu: None,
+            values: Vec::new(),
+            gpu_names: Vec::new(),
             peak_tree_rss_kib: 0,
             peak_proc_rss_kib: 0,
             flush_errors: Vec::new(),
@@ -205,20 +221,22 @@ impl Sampler {
 
         let cpu_user = tot.cpu_user_us + reaped_user;
         let cpu_sys = tot.cpu_system_us + reaped_sys;
-        let mut values: Vec<(String, i64)> = vec![
-            (metric::CPU_USER_US.into(), cpu_user),
-            (metric::CPU_SYSTEM_US.into(), cpu_sys),
-            (metric::RSS_KIB.into(), tot.rss_kib),
-            (metric::VSIZE_KIB.into(), tot.vsize_kib),
-            (metric::PROCS.into(), tot.procs),
-            (metric::THREADS.into(), tot.threads),
-            (metric::READ_BYTES.into(), tot.read_bytes + reaped_rd),
-            (metric::WRITE_BYTES.into(), tot.write_bytes + reaped_wr),
-            (metric::MINFLT.into(), tot.minflt + reaped_minflt),
-            (metric::MAJFLT.into(), tot.majflt + reaped_majflt),
-            (metric::VCTXSW.into(), tot.vctxsw + reaped_v),
-            (metric::IVCTXSW.into(), tot.ivctxsw + reaped_iv),
-        ];
+        let mut values = std::mem::take(&mut self.values);
+        values.clear();
+        values.extend_from_slice(&[
+            (metric::CPU_USER_US, cpu_user),
+            (metric::CPU_SYSTEM_US, cpu_sys),
+            (metric::RSS_KIB, tot.rss_kib),
+            (metric::VSIZE_KIB, tot.vsize_kib),
+            (metric::PROCS, tot.procs),
+            (metric::THREADS, tot.threads),
+            (metric::READ_BYTES, tot.read_bytes + reaped_rd),
+            (metric::WRITE_BYTES, tot.write_bytes + reaped_wr),
+            (metric::MINFLT, tot.minflt + reaped_minflt),
+            (metric::MAJFLT, tot.majflt + reaped_majflt),
+            (metric::VCTXSW, tot.vctxsw + reaped_v),
+            (metric::IVCTXSW, tot.ivctxsw + reaped_iv),
+        ]);
         self.system.sample_into(&mut values);
         let mut live = Live {
             rss_kib: tot.rss_kib,
@@ -230,18 +248,23 @@ impl Sampler {
             let mut util_sum = 0.0;
             let mut util_n = 0;
             for g in gpu.sample(&pids) {
-                let mut put = |what: &str, v: Option<i64>| {
-                    values.push((
-                        metric::gpu(g.index, what),
-                        v.unwrap_or(crate::model::MISSING),
-                    ))
-                };
-                put("util_pct", g.util_pct.map(i64::from));
-                put("mem_used_bytes", g.mem_used_bytes.map(|v| v as i64));
-                put("power_mw", g.power_mw.map(i64::from));
-                put("temp_c", g.temp_c.map(i64::from));
-                put("sm_clock_mhz", g.sm_clock_mhz.map(i64::from));
-                put("tree_mem_bytes", g.tree_mem_bytes.map(|v| v as i64));
+                let at = g.index as usize;
+                while self.gpu_names.len() <= at {
+                    let n = self.gpu_names.len() as u32;
+                    self.gpu_names
+                        .push(GPU_FIGURES.map(|what| metric::interned(metric::gpu(n, what))));
+                }
+                let figures = [
+                    g.util_pct.map(i64::from),
+                    g.mem_used_bytes.map(|v| v as i64),
+                    g.power_mw.map(i64::from),
+                    g.temp_c.map(i64::from),
+                    g.sm_clock_mhz.map(i64::from),
+                    g.tree_mem_bytes.map(|v| v as i64),
+                ];
+                for (name, v) in self.gpu_names[at].iter().zip(figures) {
+                    values.push((name, v.unwrap_or(crate::model::MISSING)));
+                }
                 // The tree's own GPU memory where the driver tells it, else the device's.
                 if let Some(m) = g.tree_mem_bytes.or(g.mem_used_bytes) {
                     gpu_mem = Some(gpu_mem.unwrap_or(0.0) + m as f64);
@@ -256,6 +279,7 @@ impl Sampler {
             }
         }
         self.rec.samples.push(t_us, &values);
+        self.values = values;
 
         self.peak_tree_rss_kib = self.peak_tree_rss_kib.max(tot.rss_kib);
         let idx = self.samples_taken;

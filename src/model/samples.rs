@@ -45,6 +45,22 @@ pub mod metric {
         format!("sys.cpu{n}.total")
     }
 
+    /// `name` as a `&'static str` kept for the rest of the process, each distinct name once: the
+    /// sampler builds every per-core and per-GPU name once and reuses it at each sample instead
+    /// of formatting a String there. A run has a few dozen names; `--repeat` reuses them.
+    pub fn interned(name: String) -> &'static str {
+        use std::collections::BTreeSet;
+        use std::sync::Mutex;
+        static NAMES: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+        let mut names = NAMES.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = names.get(name.as_str()) {
+            return n;
+        }
+        let n: &'static str = Box::leak(name.into_boxed_str());
+        names.insert(n);
+        n
+    }
+
     /// Per-GPU metrics: `gpuN.util_pct`, `gpuN.mem_used_bytes`, `gpuN.power_mw`, `gpuN.temp_c`,
     /// `gpuN.sm_clock_mhz`, `gpuN.tree_mem_bytes` (memory used by processes of the tree).
     pub fn gpu(n: u32, what: &str) -> String {
