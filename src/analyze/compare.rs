@@ -197,6 +197,53 @@ pub fn gate(rows: &[Row], thresholds: &[Threshold]) -> Vec<GateFailure> {
     out
 }
 
+/// A gated metric whose median got worse by more than its threshold while the test did not call
+/// the change significant: the runs were too noisy to decide. The gate passes (it must not cry
+/// wolf on noise) and says so, so that a real slowdown hidden by a noisy runner is not silent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inconclusive {
+    pub threshold: Threshold,
+    /// How much worse the candidate's median is, in % (positive).
+    pub worse_by_pct: f64,
+    pub p: Option<f64>,
+    /// The larger of the two sides' spread, max/min - 1, in %.
+    pub spread_pct: f64,
+}
+
+/// The thresholds that an unchanged verdict left undecided (see [`Inconclusive`]). Only rows
+/// that had a significance test: the plain ratio of single runs decides by itself.
+pub fn inconclusive(rows: &[Row], thresholds: &[Threshold]) -> Vec<Inconclusive> {
+    let spread = |s: &Summary| {
+        if s.min > 0.0 {
+            (s.max / s.min - 1.0) * 100.0
+        } else {
+            f64::INFINITY
+        }
+    };
+    let mut out = Vec::new();
+    for t in thresholds {
+        for r in rows.iter().filter(|r| r.metric == t.metric) {
+            let worse = if r.lower_is_better {
+                r.cand.median > r.base.median
+            } else {
+                r.cand.median < r.base.median
+            };
+            let Some(change) = r.change_pct else {
+                continue;
+            };
+            if r.verdict == Verdict::Unchanged && r.p.is_some() && worse && change.abs() > t.pct {
+                out.push(Inconclusive {
+                    threshold: t.clone(),
+                    worse_by_pct: change.abs(),
+                    p: r.p,
+                    spread_pct: spread(&r.base).max(spread(&r.cand)),
+                });
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -207,11 +254,16 @@ mod tests {
         CompareOptions::default()
     }
 
-    #[test]
-    fn a_clear_slowdown_regresses_and_fails_the_gate() {
+    /// A 20% slowdown with 1% noise: significant by any test.
+    fn clear_slowdown(metric: Metric) -> Row {
         let base = [10.0, 10.2, 9.9, 10.1, 10.0];
         let cand = [12.0, 12.1, 11.9, 12.2, 12.0];
-        let r = compare_metric(Metric::Wall, &base, &cand, true, &opts()).unwrap();
+        compare_metric(metric, &base, &cand, true, &opts()).unwrap()
+    }
+
+    #[test]
+    fn a_clear_slowdown_regresses_and_fails_the_gate() {
+        let r = clear_slowdown(Metric::Wall);
         assert_eq!(r.verdict, Verdict::Regressed);
         assert_eq!(r.test, "mann-whitney");
         assert!(r.p.unwrap() < 0.02);
@@ -228,6 +280,32 @@ mod tests {
         let r = compare_metric(Metric::Wall, &base, &cand, true, &opts()).unwrap();
         assert_eq!(r.verdict, Verdict::Unchanged);
         assert!(gate(&[r], &parse_fail_on("wall>0%").unwrap()).is_empty());
+    }
+
+    #[test]
+    fn a_worse_median_in_noise_is_inconclusive_not_a_failure() {
+        // CPU seconds of an awk loop in a trial of scripts/bench-gate caught in a burst of load:
+        // the candidate does 19% more work, the runs of both sides spread by 32-37%, and the
+        // medians differ by 5%.
+        let base = [0.0607, 0.0575, 0.0616, 0.0452, 0.0621];
+        let cand = [0.0548, 0.0639, 0.0566, 0.0721, 0.0644];
+        let r = compare_metric(Metric::Cpu, &base, &cand, true, &opts()).unwrap();
+        assert_eq!(r.verdict, Verdict::Unchanged);
+        let t = parse_fail_on("cpu>3%").unwrap();
+        assert!(gate(std::slice::from_ref(&r), &t).is_empty());
+        let i = inconclusive(std::slice::from_ref(&r), &t);
+        assert_eq!(i.len(), 1);
+        assert!((i[0].worse_by_pct - 5.27).abs() < 0.01, "{i:?}");
+        assert!((i[0].spread_pct - 37.4).abs() < 0.5, "{i:?}");
+        // Within the threshold, or better, or decided: nothing to say.
+        assert!(
+            inconclusive(std::slice::from_ref(&r), &parse_fail_on("cpu>10%").unwrap()).is_empty()
+        );
+        let better = compare_metric(Metric::Cpu, &cand, &base, true, &opts()).unwrap();
+        assert!(inconclusive(&[better], &t).is_empty());
+        assert!(inconclusive(&[clear_slowdown(Metric::Cpu)], &t).is_empty());
+        let single = compare_metric(Metric::Cpu, &[1.0], &[1.5], true, &opts()).unwrap();
+        assert!(inconclusive(&[single], &t).is_empty());
     }
 
     #[test]

@@ -9,7 +9,9 @@ use anyhow::{Context, Result};
 use serde_json::json;
 
 use super::select::{select, Selection};
-use crate::analyze::compare::{compare_metric, gate, CompareOptions, GateFailure, Row, TestKind};
+use crate::analyze::compare::{
+    compare_metric, gate, inconclusive, CompareOptions, GateFailure, Inconclusive, Row, TestKind,
+};
 use crate::analyze::figures::{main_key, normalize, run_figures};
 use crate::analyze::spec::{Metric, Threshold};
 use crate::analyze::stats::Summary;
@@ -173,6 +175,7 @@ pub fn compare(db: &Path, a: &CompareArgs) -> Result<i32> {
         .map(|t| t.metric.to_string())
         .collect();
     let failures = gate(&rows, &thresholds);
+    let undecided = inconclusive(&rows, &thresholds);
     let doc = CompareDoc {
         base: &base,
         cand: &cand,
@@ -180,6 +183,7 @@ pub fn compare(db: &Path, a: &CompareArgs) -> Result<i32> {
         opts: &opts,
         thresholds: &thresholds,
         failures: &failures,
+        undecided: &undecided,
         missing: &missing,
     };
     let out = match a.format {
@@ -191,6 +195,7 @@ pub fn compare(db: &Path, a: &CompareArgs) -> Result<i32> {
             std::fs::write(path, png)
                 .with_context(|| format!("cannot write {}", path.display()))?;
             eprintln!("perfmon: wrote {}", path.display());
+            warn_undecided(&undecided);
             return Ok(if failures.is_empty() {
                 0
             } else {
@@ -210,11 +215,31 @@ pub fn compare(db: &Path, a: &CompareArgs) -> Result<i32> {
     for m in &missing {
         eprintln!("perfmon: warning: --fail-on names {m}, which neither side measured");
     }
+    warn_undecided(&undecided);
     Ok(if failures.is_empty() {
         0
     } else {
         EXIT_REGRESSION
     })
+}
+
+/// One line per gated metric the runs were too noisy to decide (CI logs show it whatever the
+/// format; the gate still passes).
+fn warn_undecided(undecided: &[Inconclusive]) {
+    for u in undecided {
+        eprintln!("perfmon: warning: {}", undecided_text(u));
+    }
+}
+
+fn undecided_text(u: &Inconclusive) -> String {
+    format!(
+        "{} is {:.1}% worse (> {}%) but not significantly (p {}; runs spread by up to {:.0}%): too noisy to decide; add runs a side or use a quieter machine",
+        u.threshold.metric,
+        u.worse_by_pct,
+        u.threshold.pct,
+        u.p.map_or("-".to_string(), |p| format!("{p:.2}")),
+        u.spread_pct
+    )
 }
 
 struct CompareDoc<'a> {
@@ -224,6 +249,7 @@ struct CompareDoc<'a> {
     opts: &'a CompareOptions,
     thresholds: &'a [Threshold],
     failures: &'a [GateFailure],
+    undecided: &'a [Inconclusive],
     missing: &'a [String],
 }
 
@@ -284,7 +310,7 @@ impl CompareDoc<'_> {
             return "gate: no --fail-on thresholds (exit 0)".into();
         }
         if self.failures.is_empty() {
-            return format!(
+            let mut line = format!(
                 "gate: passed ({})",
                 self.thresholds
                     .iter()
@@ -292,6 +318,11 @@ impl CompareDoc<'_> {
                     .collect::<Vec<_>>()
                     .join(", ")
             );
+            for u in self.undecided {
+                line.push_str("; inconclusive: ");
+                line.push_str(&undecided_text(u));
+            }
+            return line;
         }
         format!(
             "gate: FAILED: {}",
@@ -417,6 +448,13 @@ impl CompareDoc<'_> {
                     "metric": f.threshold.metric.to_string(),
                     "threshold_pct": f.threshold.pct,
                     "worse_by_pct": if f.worse_by_pct.is_finite() { json!(f.worse_by_pct) } else { json!(null) },
+                })).collect::<Vec<_>>(),
+                "inconclusive": self.undecided.iter().map(|u| json!({
+                    "metric": u.threshold.metric.to_string(),
+                    "threshold_pct": u.threshold.pct,
+                    "worse_by_pct": u.worse_by_pct,
+                    "p": u.p,
+                    "spread_pct": if u.spread_pct.is_finite() { json!(u.spread_pct) } else { json!(null) },
                 })).collect::<Vec<_>>(),
                 "not_measured": self.missing,
                 "passed": self.failures.is_empty(),

@@ -94,6 +94,65 @@ fn the_gate_catches_a_20_percent_slowdown_of_a_steady_workload() {
     });
 }
 
+/// A slowdown the runs are too noisy to decide passes the gate (no crying wolf) but is said:
+/// one warning line on stderr, `inconclusive` in the gate line and the JSON. The sides are
+/// waits of known length, so the test knows the medians (0.10 s and 0.12 s: 20% worse) and
+/// the spread (0.10 to 0.16 s) whatever the machine.
+#[test]
+fn a_worse_median_in_noisy_runs_is_flagged_inconclusive() {
+    let env = Env::new();
+    let sides = [
+        ("base", ["0.10", "0.10", "0.10", "0.14", "0.14"]),
+        ("cand", ["0.12", "0.12", "0.12", "0.10", "0.16"]),
+    ];
+    for (name, waits) in sides {
+        for w in waits {
+            let out = env.run(&["run", "--quiet", "--name", name, "--", "sleep", w]);
+            assert!(out.status.success());
+        }
+    }
+    let out = env.run(&["compare", "name=base", "name=cand", "--fail-on", "wall>5%"]);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let warnings: Vec<&str> = stderr.lines().filter(|l| l.contains("too noisy")).collect();
+    assert_eq!(warnings.len(), 1, "{stderr}");
+    assert!(
+        warnings[0].starts_with("perfmon: warning: wall is ")
+            && warnings[0].contains("% worse (> 5%) but not significantly"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("gate: passed (wall>5%); inconclusive: wall is"),
+        "{stdout}"
+    );
+
+    let out = env.run(&[
+        "compare",
+        "name=base",
+        "name=cand",
+        "--fail-on",
+        "wall>5%",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let i = &v["gate"]["inconclusive"][0];
+    assert_eq!(i["metric"], "wall");
+    let worse = i["worse_by_pct"].as_f64().unwrap();
+    assert!((15.0..25.0).contains(&worse), "{i}");
+    let spread = i["spread_pct"].as_f64().unwrap();
+    assert!((40.0..70.0).contains(&spread), "{i}");
+    assert!(i["p"].as_f64().unwrap() >= 0.05, "{i}");
+    assert_eq!(v["gate"]["passed"], true);
+
+    // A threshold above the change leaves nothing undecided.
+    let out = env.run(&["compare", "name=base", "name=cand", "--fail-on", "wall>30%"]);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("too noisy"));
+}
+
 #[test]
 fn compare_json_has_its_documented_keys_and_verdicts() {
     let env = Env::new();
