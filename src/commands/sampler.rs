@@ -73,6 +73,8 @@ pub struct Sampler {
     samples_taken: usize,
     reaped_io_cache: (u64, (i64, i64)),
     last_cpu: Option<(i64, i64)>,
+    /// The tree's user and system CPU of the last sample, which the next cannot go below.
+    cpu_floor: (i64, i64),
     /// The row being built, kept between samples so a sample allocates nothing.
     values: Vec<(&'static str, i64)>,
     /// The metric names of each GPU, in the order of [`GPU_FIGURES`], built once.
@@ -123,6 +125,7 @@ impl Sampler {
             samples_taken: 0,
             reaped_io_cache: (u64::MAX, (0, 0)),
             last_cpu: None,
+            cpu_floor: (0, 0),
             values: Vec::new(),
             gpu_names: Vec::new(),
             peak_tree_rss_kib: 0,
@@ -219,8 +222,13 @@ impl Sampler {
         let snap = self.tree.sample();
         let tot = snap.totals();
 
-        let cpu_user = tot.cpu_user_us + reaped_user;
-        let cpu_sys = tot.cpu_system_us + reaped_sys;
+        // Counters never drop. A live process's user/system split is estimated from its ns CPU
+        // clock and tick counts; once it is reaped, the kernel's exact rusage replaces the
+        // estimate, which can put one part a few ms lower than the last sample said. The sample
+        // then keeps the higher figure; the run's totals come from rusage alone.
+        let cpu_user = (tot.cpu_user_us + reaped_user).max(self.cpu_floor.0);
+        let cpu_sys = (tot.cpu_system_us + reaped_sys).max(self.cpu_floor.1);
+        self.cpu_floor = (cpu_user, cpu_sys);
         let mut values = std::mem::take(&mut self.values);
         values.clear();
         values.extend_from_slice(&[

@@ -215,3 +215,45 @@ fn orphan_adopted_by_perfmon_is_sampled_throughout() {
     assert!(during.iter().all(|&n| n == 3), "process counts {during:?}");
     assert!(orphan["cpu_us"].as_array().unwrap().len() >= 18);
 }
+
+/// The tree's user and system CPU are counters: they never drop from one sample to the next,
+/// even when a process moves from system-heavy work (reading a file in 1-byte reads) to pure
+/// computing and back, which shifts the ratio its nanosecond CPU clock is split by. Each sample
+/// must also add up: user + system is the CPU clock's total, which only grows.
+#[test]
+fn user_and_system_cpu_never_drop_between_samples() {
+    let env = Env::new();
+    let script = "import os, time\n\
+                  def syscalls(s):\n\
+                  \x20   fd = os.open('/proc/self/stat', os.O_RDONLY); end = time.time() + s\n\
+                  \x20   while time.time() < end: os.pread(fd, 1, 0)\n\
+                  def compute(s):\n\
+                  \x20   end = time.time() + s; x = 0\n\
+                  \x20   while time.time() < end: x += sum(range(500))\n\
+                  for _ in range(3): syscalls(0.25); compute(0.25)";
+    let run = run_every_50ms(&env, &["python3", "-c", script]);
+    let columns = &run["samples"]["columns"];
+    let col = |name: &str| -> Vec<i64> {
+        columns[name]
+            .as_array()
+            .unwrap_or_else(|| panic!("no {name}"))
+            .iter()
+            .map(|v| v.as_i64().unwrap())
+            .collect()
+    };
+    let (user, system) = (col("tree.cpu_user_us"), col("tree.cpu_system_us"));
+    assert!(user.len() >= 25, "{} samples", user.len());
+    for (name, c) in [("user", &user), ("system", &system)] {
+        for (i, w) in c.windows(2).enumerate() {
+            assert!(
+                w[1] >= w[0],
+                "{name} CPU dropped at sample {}: {c:?}",
+                i + 1
+            );
+        }
+    }
+    // Both phases show: system time in the syscall phases, user time in the computing ones.
+    let last = user.len() - 1;
+    assert!(system[last] > 200_000, "system {:?}", system[last]);
+    assert!(user[last] > 200_000, "user {:?}", user[last]);
+}
