@@ -242,7 +242,7 @@ fn user_and_system_cpu_never_drop_between_samples() {
             .collect()
     };
     let (user, system) = (col("tree.cpu_user_us"), col("tree.cpu_system_us"));
-    assert!(user.len() >= 25, "{} samples", user.len());
+    assert!(user.len() >= 20, "{} samples", user.len());
     for (name, c) in [("user", &user), ("system", &system)] {
         for (i, w) in c.windows(2).enumerate() {
             assert!(
@@ -252,8 +252,10 @@ fn user_and_system_cpu_never_drop_between_samples() {
             );
         }
     }
-    // Both phases show: system time in the syscall phases, user time in the computing ones.
+    // Both phases show: system time in the syscall phases, user time in the computing ones
+    // (about 0.6 s of each on an idle machine; far less on a busy CI runner, as the phases are
+    // timed by the clock).
     let last = user.len() - 1;
-    assert!(system[last] > 200_000, "system {:?}", system[last]);
-    assert!(user[last] > 200_000, "user {:?}", user[last]);
+    assert!(system[last] > 50_000, "system {:?}", system[last]);
+    assert!(user[last] > 50_000, "user {:?}", user[last]);
 }
