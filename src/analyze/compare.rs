@@ -139,11 +139,7 @@ pub fn compare_metric(
         // From exactly 0 to something else is as big as a change gets.
         None => cs.median != bs.median,
     };
-    let worse = if lower_is_better {
-        cs.median > bs.median
-    } else {
-        cs.median < bs.median
-    };
+    let worse = worse(lower_is_better, bs.median, cs.median);
     let verdict = if significant && big {
         if worse {
             Verdict::Regressed
@@ -163,6 +159,15 @@ pub fn compare_metric(
         lower_is_better,
         verdict,
     })
+}
+
+/// Whether the candidate's median is worse than the base's, given the metric's direction.
+fn worse(lower_is_better: bool, base: f64, cand: f64) -> bool {
+    if lower_is_better {
+        cand > base
+    } else {
+        cand < base
+    }
 }
 
 /// A threshold the candidate broke.
@@ -223,14 +228,10 @@ pub fn inconclusive(rows: &[Row], thresholds: &[Threshold]) -> Vec<Inconclusive>
     let mut out = Vec::new();
     for t in thresholds {
         for r in rows.iter().filter(|r| r.metric == t.metric) {
-            let worse = if r.lower_is_better {
-                r.cand.median > r.base.median
-            } else {
-                r.cand.median < r.base.median
-            };
             let Some(change) = r.change_pct else {
                 continue;
             };
+            let worse = worse(r.lower_is_better, r.base.median, r.cand.median);
             if r.verdict == Verdict::Unchanged && r.p.is_some() && worse && change.abs() > t.pct {
                 out.push(Inconclusive {
                     threshold: t.clone(),

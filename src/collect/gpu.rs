@@ -17,7 +17,7 @@ use nvml_wrapper::struct_wrappers::device::ProcessInfo;
 use nvml_wrapper::{Device, Nvml};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{metric, GpuDevice};
+use crate::model::GpuDevice;
 
 /// One device at one sample. `None` where the device does not report the figure.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -34,21 +34,28 @@ pub struct GpuSample {
 }
 
 impl GpuSample {
-    /// The sample as metric values (`gpuN.util_pct`, ...); figures that are `None` are skipped.
-    pub fn metric_values(&self) -> Vec<(String, i64)> {
-        let n = self.index;
+    /// The figures of [`GpuSample::figures`], as `gpuN.<figure>` metric names.
+    pub const FIGURES: [&'static str; 6] = [
+        "util_pct",
+        "mem_used_bytes",
+        "power_mw",
+        "temp_c",
+        "sm_clock_mhz",
+        "tree_mem_bytes",
+    ];
+
+    /// The sample's figures as integers, in the order of [`GpuSample::FIGURES`]; `None` where
+    /// the device does not report one.
+    pub fn figures(&self) -> [Option<i64>; 6] {
         let i = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
         [
-            ("util_pct", self.util_pct.map(i64::from)),
-            ("mem_used_bytes", self.mem_used_bytes.map(i)),
-            ("power_mw", self.power_mw.map(i64::from)),
-            ("temp_c", self.temp_c.map(i64::from)),
-            ("sm_clock_mhz", self.sm_clock_mhz.map(i64::from)),
-            ("tree_mem_bytes", self.tree_mem_bytes.map(i)),
+            self.util_pct.map(i64::from),
+            self.mem_used_bytes.map(i),
+            self.power_mw.map(i64::from),
+            self.temp_c.map(i64::from),
+            self.sm_clock_mhz.map(i64::from),
+            self.tree_mem_bytes.map(i),
         ]
-        .into_iter()
-        .filter_map(|(what, v)| Some((metric::gpu(n, what), v?)))
-        .collect()
     }
 }
 
@@ -301,14 +308,21 @@ mod tests {
         }
         assert_eq!(all[10], all[11], "the last sample repeats");
         assert!(all.iter().all(|s| s.len() == 1 && s[0].index == 0));
-        // A NotSupported power figure is null in the recording and skipped in the metrics.
+        // A NotSupported power figure is null in the recording and absent from the figures.
+        let power = GpuSample::FIGURES
+            .iter()
+            .position(|f| *f == "power_mw")
+            .unwrap();
+        let util = GpuSample::FIGURES
+            .iter()
+            .position(|f| *f == "util_pct")
+            .unwrap();
         let no_power = all.iter().find(|s| s[0].power_mw.is_none()).unwrap();
-        let m = no_power[0].metric_values();
-        assert!(m.iter().all(|(k, _)| k != "gpu0.power_mw"));
-        assert!(m.iter().any(|(k, _)| k == "gpu0.util_pct"));
-        let full = all[0][0].metric_values();
-        assert_eq!(full.len(), 6);
-        assert!(full.iter().all(|(k, _)| k.starts_with("gpu0.")));
+        let m = no_power[0].figures();
+        assert!(m[power].is_none());
+        assert!(m[util].is_some());
+        let full = all[0][0].figures();
+        assert!(full.iter().all(Option::is_some), "{full:?}");
         // Memory of the tree never exceeds the device's used memory.
         for s in &all {
             assert!(s[0].tree_mem_bytes <= s[0].mem_used_bytes);

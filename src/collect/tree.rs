@@ -78,11 +78,10 @@ struct ProcState {
     clock: Option<libc::clockid_t>,
     /// Pass in which the pid was last seen.
     pass: u64,
-    /// The CPU clock (ns) at the last read, with what `io` and `status` gave then: a process
-    /// whose clock has not moved has not run, so it did no IO and no context switch since, and
-    /// those two files (a third of a process's read cost) are not read again.
-    last_cpu_ns: Option<i128>,
-    /// The user/system split given at the last read (see [`split_cpu`]).
+    /// The CPU clock and its user/system split at the last read (see [`split_cpu`]), with what
+    /// `io` and `status` gave then: a process whose clock has not moved has not run, so it did
+    /// no IO and no context switch since, and those two files (a third of a process's read
+    /// cost) are not read again.
     last_split: Option<CpuSplit>,
     last_io: Option<(i64, i64)>,
     last_ctx: Option<(i64, i64)>,
@@ -230,7 +229,8 @@ impl TreeSampler {
             return;
         }
         let main = [self.root];
-        let tids: &[u32] = if relist || !self.main_thread_forks {
+        let all_threads = relist || !self.main_thread_forks;
+        let tids: &[u32] = if all_threads {
             &self.root_threads.tids
         } else {
             &main
@@ -240,7 +240,7 @@ impl TreeSampler {
         read_thread_children(
             task,
             tids,
-            relist || !self.main_thread_forks,
+            all_threads,
             &mut self.root_children,
             budget,
             &mut self.buf,
@@ -345,7 +345,6 @@ impl TreeSampler {
             cached,
             clock,
             pass: 0,
-            last_cpu_ns: None,
             last_split: None,
             last_io: None,
             last_ctx: None,
@@ -372,18 +371,20 @@ impl TreeSampler {
         };
         st.pass = pass;
         let ticks_us = |t: i64| t * 1_000_000 / clk_tck;
-        let cpu_ns = st.clock.and_then(clock_ns);
-        let (cpu_user_us, cpu_system_us) = match cpu_ns {
-            Some(ns) => {
-                let split = split_cpu(st.last_split.as_ref(), ns, stat.utime, stat.stime);
-                let parts = (split.user_us, split.system_us);
-                st.last_split = Some(split);
-                parts
-            }
-            None => (ticks_us(stat.utime), ticks_us(stat.stime)),
-        };
         // Only a nanosecond clock proves the process did not run: ticks can miss a short run.
-        let idle = cpu_ns.is_some() && cpu_ns == st.last_cpu_ns;
+        let mut idle = false;
+        let (cpu_user_us, cpu_system_us) = match st.clock.and_then(clock_ns) {
+            Some(ns) => {
+                idle = st.last_split.is_some_and(|p| p.ns == ns);
+                let split = split_cpu(st.last_split.as_ref(), ns, stat.utime, stat.stime);
+                st.last_split = Some(split);
+                (split.user_us, split.system_us)
+            }
+            None => {
+                st.last_split = None;
+                (ticks_us(stat.utime), ticks_us(stat.stime))
+            }
+        };
         let (io, ctx) = if idle {
             (st.last_io, st.last_ctx)
         } else {
@@ -399,7 +400,6 @@ impl TreeSampler {
                     .and_then(|n| procfs::parse_status_ctxsw(&buf[..n]));
             (io, ctx)
         };
-        st.last_cpu_ns = cpu_ns;
         st.last_io = io;
         st.last_ctx = ctx;
         if !st.cached {
@@ -529,10 +529,11 @@ fn clock_ns(clock: libc::clockid_t) -> Option<i128> {
     Some(i128::from(ts.tv_sec) * 1_000_000_000 + i128::from(ts.tv_nsec))
 }
 
-/// A process's CPU time split into user and system µs, with the tick counts it was split by.
+/// A process's CPU clock (ns, never lower than an earlier reading) split into user and system
+/// µs, with the tick counts it was split by.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct CpuSplit {
-    total_us: i128,
+    ns: i128,
     uticks: i64,
     sticks: i64,
     user_us: i64,
@@ -547,6 +548,7 @@ struct CpuSplit {
 /// the demo when its workload went from reading data to computing).
 fn split_cpu(prev: Option<&CpuSplit>, ns: i128, uticks: i64, sticks: i64) -> CpuSplit {
     let (uticks, sticks) = (uticks.max(0), sticks.max(0));
+    let ns = ns.max(prev.map_or(0, |p| p.ns));
     let total_us = ns / 1000;
     let share = |amount: i128, u: i64, s: i64| -> i128 {
         let ticks = i128::from(u) + i128::from(s);
@@ -562,7 +564,7 @@ fn split_cpu(prev: Option<&CpuSplit>, ns: i128, uticks: i64, sticks: i64) -> Cpu
             (user, total_us - user)
         }
         Some(p) => {
-            let more = (total_us - p.total_us).max(0);
+            let more = total_us - p.ns / 1000;
             let (du, ds) = ((uticks - p.uticks).max(0), (sticks - p.sticks).max(0));
             let user_more = if du + ds > 0 {
                 share(more, du, ds)
@@ -576,7 +578,7 @@ fn split_cpu(prev: Option<&CpuSplit>, ns: i128, uticks: i64, sticks: i64) -> Cpu
         }
     };
     CpuSplit {
-        total_us: total_us.max(prev.map_or(0, |p| p.total_us)),
+        ns,
         uticks,
         sticks,
         user_us: user as i64,

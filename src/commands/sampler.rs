@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::analyze::budget::{BudgetWatch, Figures};
-use crate::collect::gpu::GpuSource;
+use crate::collect::gpu::{GpuSample, GpuSource};
 use crate::collect::system::SystemSampler;
 use crate::collect::{TreeSampler, TreeSnapshot};
 use crate::model::{metric, BudgetViolation, ProcessTrack, RunRecord};
@@ -22,16 +22,6 @@ use crate::store::{RunWriter, Store, StoreError};
 
 /// Longest time between two flushes to the database.
 pub const FLUSH_EVERY: Duration = Duration::from_secs(5);
-
-/// The per-GPU figures, as `gpuN.<figure>` metric names.
-const GPU_FIGURES: [&str; 6] = [
-    "util_pct",
-    "mem_used_bytes",
-    "power_mw",
-    "temp_c",
-    "sm_clock_mhz",
-    "tree_mem_bytes",
-];
 
 /// A live view for the status line.
 #[derive(Debug, Clone, Copy, Default)]
@@ -77,8 +67,8 @@ pub struct Sampler {
     cpu_floor: (i64, i64),
     /// The row being built, kept between samples so a sample allocates nothing.
     values: Vec<(&'static str, i64)>,
-    /// The metric names of each GPU, in the order of [`GPU_FIGURES`], built once.
-    gpu_names: Vec<[&'static str; GPU_FIGURES.len()]>,
+    /// The metric names of each GPU, in the order of [`GpuSample::FIGURES`], built once.
+    gpu_names: Vec<[&'static str; GpuSample::FIGURES.len()]>,
     pub peak_tree_rss_kib: i64,
     pub peak_proc_rss_kib: i64,
     pub flush_errors: Vec<String>,
@@ -259,18 +249,11 @@ impl Sampler {
                 let at = g.index as usize;
                 while self.gpu_names.len() <= at {
                     let n = self.gpu_names.len() as u32;
-                    self.gpu_names
-                        .push(GPU_FIGURES.map(|what| metric::interned(metric::gpu(n, what))));
+                    self.gpu_names.push(
+                        GpuSample::FIGURES.map(|what| metric::interned(metric::gpu(n, what))),
+                    );
                 }
-                let figures = [
-                    g.util_pct.map(i64::from),
-                    g.mem_used_bytes.map(|v| v as i64),
-                    g.power_mw.map(i64::from),
-                    g.temp_c.map(i64::from),
-                    g.sm_clock_mhz.map(i64::from),
-                    g.tree_mem_bytes.map(|v| v as i64),
-                ];
-                for (name, v) in self.gpu_names[at].iter().zip(figures) {
+                for (name, v) in self.gpu_names[at].iter().zip(g.figures()) {
                     values.push((name, v.unwrap_or(crate::model::MISSING)));
                 }
                 // The tree's own GPU memory where the driver tells it, else the device's.
@@ -363,5 +346,55 @@ impl Sampler {
     /// Number of distinct pids seen in samples.
     pub fn processes_seen(&self) -> u64 {
         self.seen.len() as u64
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::collect::gpu::RecordedGpu;
+    use crate::model::MISSING;
+
+    /// Each GPU figure reaches the samples under its metric name, sample by sample as the
+    /// recording (an H100) has it, and a figure the device does not report is MISSING, never 0.
+    #[test]
+    fn gpu_figures_are_stored_per_sample_and_missing_ones_marked() {
+        let recording =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/gpu/h100-recorded.json");
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Sampler::new(
+            TreeSampler::new(std::process::id()),
+            SystemSampler::new(),
+            Some(Box::new(RecordedGpu::load(&recording).unwrap())),
+            Arc::new(ReapTotals::default()),
+            (0, 0),
+            Instant::now(),
+            Duration::from_millis(100),
+            crate::analyze::testutil::empty_record(),
+            Store::open(&dir.path().join("runs.db")).unwrap(),
+            RunWriter::new(1),
+        );
+        let n = 12;
+        for _ in 0..n {
+            s.sample_once();
+        }
+        let mut expected = RecordedGpu::load(&recording).unwrap();
+        let mut missing = 0;
+        for i in 0..n {
+            let want = expected.sample(&[]);
+            assert_eq!(want.len(), 1);
+            for (what, v) in GpuSample::FIGURES.iter().zip(want[0].figures()) {
+                let col = s.rec.samples.column(&metric::gpu(0, what)).unwrap();
+                assert_eq!(col[i], v.unwrap_or(MISSING), "gpu0.{what} at sample {i}");
+                missing += usize::from(v.is_none());
+            }
+        }
+        assert!(
+            missing > 0,
+            "the recording has no unreported figure to check"
+        );
     }
 }
