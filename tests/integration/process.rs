@@ -258,4 +258,19 @@ fn user_and_system_cpu_never_drop_between_samples() {
     let last = user.len() - 1;
     assert!(system[last] > 50_000, "system {:?}", system[last]);
     assert!(user[last] > 50_000, "user {:?}", user[last]);
+    // The last sample, taken after the process was reaped, agrees with the kernel's rusage (the
+    // run's totals) in each part, within 2% or 10 ms: the split follows the kernel's, and the
+    // floor that keeps a part from dropping at the exit lifts it by little.
+    let totals = &run["totals"];
+    for (name, sampled, key) in [
+        ("user", user[last], "cpu_user_us"),
+        ("system", system[last], "cpu_system_us"),
+    ] {
+        let kernel = totals[key].as_i64().unwrap();
+        let slack = (kernel / 50).max(10_000);
+        assert!(
+            (sampled - kernel).abs() <= slack,
+            "{name}: last sample {sampled} us, rusage {kernel} us"
+        );
+    }
 }
