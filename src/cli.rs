@@ -238,9 +238,14 @@ pub struct RunArgs {
     #[arg(long)]
     pub strip: bool,
 
-    /// Run the command's stdout on a pseudo-terminal (for programs that block-buffer when piped)
-    #[arg(long)]
+    /// Give the command terminals for stdout and stderr even when perfmon's output is not one
+    /// (for programs that block-buffer or hide progress when piped)
+    #[arg(long, conflicts_with = "no_pty")]
     pub pty: bool,
+
+    /// Give the command pipes for stdout and stderr even when perfmon's output is a terminal
+    #[arg(long)]
+    pub no_pty: bool,
 
     /// A regex with named captures `iter` and value names, for progress lines (repeatable)
     #[arg(long = "progress", value_name = "REGEX")]

@@ -1,7 +1,8 @@
 //! perfmon: a transparent profiler for optimization workloads.
 //!
 //! Data flows one way: `runner` spawns the command and forwards its output, `collect` samples the
-//! process tree, system and GPUs, `parse` reads timers and progress from the output, `store`
+//! process tree, system and GPUs, `parse` reads timers and progress from the output, `record`
+//! owns what is read and sampled while the command runs, `store`
 //! writes the run to SQLite, `analyze` derives statistics, `report` renders them. `commands`
 //! wires these together for each subcommand; `cli` holds the clap definitions.
 
@@ -13,6 +14,7 @@ pub mod config;
 pub mod fuzzing;
 pub mod model;
 pub mod parse;
+pub mod record;
 pub mod redact;
 pub mod report;
 pub mod runner;

@@ -13,7 +13,6 @@ pub mod report;
 pub mod run;
 pub mod sampler;
 pub mod select;
-pub mod status;
 
 use std::path::PathBuf;
 
@@ -43,7 +42,11 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
                 tags: a.tags,
                 quiet: a.quiet,
                 strip: a.strip,
-                pty: a.pty,
+                pty: match (a.pty, a.no_pty) {
+                    (true, _) => crate::runner::PtyMode::Always,
+                    (_, true) => crate::runner::PtyMode::Never,
+                    _ => crate::runner::PtyMode::Auto,
+                },
                 parse: crate::parse::ParseConfig {
                     auto: !a.no_auto_progress,
                     regexes: a.progress,

@@ -13,12 +13,12 @@ use crate::analyze::budget::BudgetWatch;
 use crate::analyze::spec::Budget;
 
 use super::sampler::{Live, Sampler};
-use super::status::StatusLine;
 use crate::collect::{self, TreeSampler};
 use crate::model::{ParseDiagnostics, RunMeta, RunRecord, RunStatus, TotalSource, Totals};
-use crate::parse::{ParseConfig, Parser, Stream};
-use crate::runner::forward::Lines;
-use crate::runner::{Exit, LineSink, LineSplitter, OutputGuard, RunnerConfig, Running};
+use crate::parse::{ParseConfig, ParseResult, Parser, Snapshot};
+use crate::record::ParseThread;
+use crate::report::status::{Figures, StatusLine};
+use crate::runner::{Exit, OutputGuard, PtyMode, RunnerConfig, Running};
 use crate::store::{RunWriter, Store};
 
 /// Environment variables recorded with every run (when set); `--env NAME` adds more.
@@ -44,7 +44,7 @@ pub struct RunOptions {
     pub tags: Vec<(String, String)>,
     pub quiet: bool,
     pub strip: bool,
-    pub pty: bool,
+    pub pty: PtyMode,
     pub parse: ParseConfig,
     pub env: Vec<String>,
     pub gpu: bool,
@@ -64,30 +64,6 @@ pub const FINAL_SAVE_PATIENCE: Duration = Duration::from_secs(60);
 
 /// Grace between SIGTERM and SIGKILL when `--budget-kill` stops the command.
 pub const BUDGET_KILL_GRACE: Duration = Duration::from_secs(5);
-
-/// Feeds the lines of both streams to one parser.
-struct ParserSink {
-    parser: Mutex<Parser>,
-}
-
-impl LineSink for ParserSink {
-    fn chunk(&self, stream: Stream, t_s: f64, chunk: &[u8], splitter: &mut LineSplitter) {
-        let Ok(mut p) = self.parser.lock() else {
-            return;
-        };
-        // One lock per chunk; the chunk's whole lines go to the parser as one block.
-        splitter.for_each_block(chunk, |lines| match lines {
-            Lines::One(line, truncated) => p.feed_line(stream, t_s, line, truncated),
-            Lines::Block(block) => p.feed_lines(stream, t_s, block),
-        });
-    }
-
-    fn last_line(&self, stream: Stream, t_s: f64, line: &[u8], truncated: bool) {
-        if let Ok(mut p) = self.parser.lock() {
-            p.feed_line(stream, t_s, line, truncated);
-        }
-    }
-}
 
 /// How one execution of the command ended.
 #[derive(Debug, Clone, Copy)]
@@ -225,17 +201,20 @@ pub fn run_once(
         .begin_run(&meta)
         .with_context(|| format!("cannot record the run in {}", opts.db.display()))?;
 
-    let sink = Arc::new(ParserSink {
-        parser: Mutex::new(parser),
-    });
-    let status = if opts.quiet {
+    let status: Option<Arc<StatusLine>> = if opts.quiet {
         None
     } else {
-        StatusLine::for_stderr()
+        StatusLine::for_stderr().map(Arc::new)
     };
-    let guard: Option<Arc<dyn OutputGuard>> = status
+    let guard: Option<Arc<dyn OutputGuard>> =
+        status.as_ref().map(|s| s.clone() as Arc<dyn OutputGuard>);
+    // The parse thread owns the parser and hands it back when the output ends; the status line
+    // reads a snapshot of it.
+    let snapshot = status
         .as_ref()
-        .map(|s| Arc::new(s.clone()) as Arc<dyn OutputGuard>);
+        .map(|_| Arc::new(Mutex::new(Snapshot::default())));
+    let (parse_thread, feed) = ParseThread::start(parser, snapshot.clone())
+        .context("cannot start the output parser's thread")?;
     let runner_cfg = RunnerConfig {
         argv: opts.argv.clone(),
         pty: opts.pty,
@@ -249,11 +228,14 @@ pub fn run_once(
             })
             .unwrap_or_default(),
     };
-    let running = match Running::start(&runner_cfg, sink.clone(), guard) {
+    let running = match Running::start(&runner_cfg, Arc::new(feed), guard) {
         Ok(r) => r,
         Err(e) => {
-            // The command never ran: no run is stored.
-            let _ = store.delete_runs(&[run_id]);
+            // The command never ran: no run is stored, and there was no output to parse.
+            let _nothing_read = parse_thread.join();
+            if let Err(de) = store.delete_runs(&[run_id]) {
+                eprintln!("perfmon: warning: the unstarted run {run_id} stays in the database as incomplete: {de}");
+            }
             eprintln!("perfmon: {e}");
             return Ok(Outcome {
                 code: e.exit_code(),
@@ -290,12 +272,17 @@ pub fn run_once(
         store,
         RunWriter::new(run_id),
     );
-    if let Some(s) = status.clone() {
-        let sink = sink.clone();
+    if let (Some(s), Some(snap)) = (status.clone(), snapshot) {
         let start = running.start;
         sampler.on_sample = Some(Box::new(move |live: &Live| {
-            let progress = sink.parser.lock().ok().and_then(|p| p.latest_progress());
-            s.update(start.elapsed(), live, progress);
+            let figures = Figures {
+                elapsed_s: start.elapsed().as_secs_f64(),
+                cpu_pct: live.cpu_pct,
+                rss_bytes: live.rss_kib.max(0) as u64 * 1024,
+                gpu_util_pct: live.gpu_util_pct,
+            };
+            let latest = snap.lock().map(|g| g.clone()).unwrap_or_default();
+            s.update(&figures, &latest);
         }));
     }
     sampler.budget = BudgetWatch::new(opts.budget.clone());
@@ -319,7 +306,7 @@ pub fn run_once(
             );
             if !quiet || kill {
                 match status.as_ref() {
-                    Some(s) => s.with_output(&mut || eprintln!("{msg}")),
+                    Some(s) => s.message(&msg),
                     None => eprintln!("{msg}"),
                 }
             }
@@ -346,13 +333,16 @@ pub fn run_once(
     let ended = ended.context("waiting for the command")?;
 
     let mut sampler = result.sampler;
-    let mut parsed = match Arc::try_unwrap(sink) {
-        Ok(s) => s
-            .parser
-            .into_inner()
-            .map(|p| p.finish(ended.wall_s))
-            .unwrap_or_default(),
-        Err(_) => Default::default(),
+    // Every forwarding thread has ended, so the parser has read the last line.
+    let mut parsed = match parse_thread.join() {
+        Ok(p) => p.finish(ended.wall_s),
+        Err(e) => {
+            // No silent loss: the run is kept, and says what it lacks.
+            eprintln!("perfmon: warning: {e}");
+            let mut lost = ParseResult::default();
+            lost.diagnostics.warnings.push(e.to_string());
+            lost
+        }
     };
 
     let explain = opts

@@ -237,6 +237,10 @@ pub struct ParseDiagnostics {
     /// Lines longer than the parser's limit (only their start was examined).
     pub truncated_lines: u64,
     pub lines_seen: u64,
+    /// What went wrong while the run was recorded, such that something read or sampled may be
+    /// missing (each also printed as a `perfmon: warning:` line when it happened).
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 /// A budget (`--budget`) that a run crossed.

@@ -74,6 +74,16 @@ pub struct ParseResult {
     pub explain_omitted: u64,
 }
 
+/// What the parser has read so far, for a live display (the status line).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Snapshot {
+    /// The likeliest main series' latest point: (series, iteration, value).
+    pub latest: Option<(String, i64, f64)>,
+    /// The innermost open timer: (name, start in seconds since the run started).
+    pub open_timer: Option<(String, f64)>,
+    pub lines_seen: u64,
+}
+
 /// Error building a parser (a bad `--progress` regex).
 #[derive(Debug, thiserror::Error)]
 pub enum ParseError {
@@ -300,6 +310,26 @@ impl Parser {
     /// The latest value of the main progress series so far, for the live status line.
     pub fn latest_progress(&self) -> Option<(String, f64)> {
         self.store.latest()
+    }
+
+    /// Refreshes `snap` with what has been read so far (allocates only when the main series or
+    /// the open timer changed name).
+    pub fn snapshot_into(&self, snap: &mut Snapshot) {
+        snap.lines_seen = self.diag.lines_seen;
+        match self.store.latest_point() {
+            Some((name, p)) => match &mut snap.latest {
+                Some((n, i, v)) if n == name => (*i, *v) = (p.iter, p.value),
+                _ => snap.latest = Some((name.to_string(), p.iter, p.value)),
+            },
+            None => snap.latest = None,
+        }
+        match self.protocol.innermost_open() {
+            Some((name, start)) => match &mut snap.open_timer {
+                Some((n, s)) if n == name => *s = start,
+                _ => snap.open_timer = Some((name.to_string(), start)),
+            },
+            None => snap.open_timer = None,
+        }
     }
 
     /// Closes timers still open (flagged `closed_at_exit`), picks the main series, and returns all.

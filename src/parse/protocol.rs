@@ -146,6 +146,12 @@ impl Protocol {
         MALFORMED
     }
 
+    /// The innermost timer still open: its name and start (seconds since the run started).
+    pub fn innermost_open(&self) -> Option<(&str, f64)> {
+        let t = &self.timers[*self.open.last()?];
+        Some((t.name.as_str(), t.start_s))
+    }
+
     fn start(&mut self, name: String, t_s: f64) {
         let parent = self.open.last().copied();
         self.timers.push(TimerSpan {

@@ -428,8 +428,13 @@ impl Store {
 
     /// The latest value of the likeliest main series.
     pub fn latest(&self) -> Option<(String, f64)> {
+        self.latest_point().map(|(n, p)| (n.to_string(), p.value))
+    }
+
+    /// The likeliest main series' name and latest point.
+    pub fn latest_point(&self) -> Option<(&str, &crate::model::Point)> {
         let s = &self.series[self.main_hint?];
-        s.points.last().map(|p| (s.name.clone(), p.value))
+        s.points.last().map(|p| (s.name.as_str(), p))
     }
 
     /// Picks the main series and returns all series, main first.

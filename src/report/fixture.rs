@@ -289,6 +289,7 @@ pub fn record() -> RunRecord {
             unmatched_stops: 1,
             truncated_lines: 0,
             lines_seen: 1543,
+            warnings: Vec::new(),
         },
         processes,
         violations: Vec::new(),

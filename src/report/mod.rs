@@ -10,6 +10,7 @@ pub mod json;
 pub mod json_types;
 pub mod markdown;
 pub mod png;
+pub mod status;
 pub mod text;
 pub mod trace;
 pub mod units;

@@ -1,11 +1,9 @@
 //! Forwarding the command's stdout and stderr to perfmon's own, byte for byte and without delay,
 //! while complete lines are timestamped and handed to a line consumer (the parser).
 //!
-//! Each stream has its own thread. A chunk is written out as soon as it is read, before any line is
-//! looked at, so recognition never delays output. Only `--strip` (hide protocol lines) makes the
+//! Each stream has its own thread. A chunk is written out as soon as it is read, then handed to
+//! the line consumer, so recognition never delays output. Only `--strip` (hide protocol lines) makes the
 //! thread hold a partial line until its newline arrives (or the stream goes quiet for 50 ms).
-//! A line longer than [`MAX_LINE`] is forwarded whole but only its start is parsed, so any line
-//! costs bounded memory.
 
 use std::fs::File;
 use std::io;
@@ -25,17 +23,25 @@ const DRAIN_MAX: Duration = Duration::from_secs(2);
 /// With `--strip`, a partial line is released after this much quiet (a prompt with no newline).
 const STRIP_HOLD: Duration = Duration::from_millis(50);
 
-/// Receives complete lines. Called from the forwarding threads once per chunk read.
+/// Receives the output as it is forwarded. Called from the forwarding threads once per chunk read.
 pub trait LineSink: Send + Sync {
-    /// Feeds the complete lines of `chunk` (use `splitter.for_each_line`), all arrived at `t_s`.
-    fn chunk(&self, stream: Stream, t_s: f64, chunk: &[u8], splitter: &mut LineSplitter);
-    /// The last line of a stream, which had no newline.
-    fn last_line(&self, stream: Stream, t_s: f64, line: &[u8], truncated: bool);
+    /// A chunk of `stream`, read `t_s` seconds after the start, already forwarded.
+    fn chunk(&self, stream: Stream, t_s: f64, chunk: &[u8]);
+    /// `stream` has ended (EOF, or the drain after the command exited gave up on it).
+    fn end(&self, stream: Stream, t_s: f64);
 }
 
-/// Wraps writes to the terminal so a live status line can clear itself first.
+/// Writes the forwarded output where a live status line shares the terminal, so the line can
+/// clear itself first and know where the cursor is; it also hears of job control and resizes.
 pub trait OutputGuard: Send + Sync {
-    fn with_output(&self, f: &mut dyn FnMut());
+    /// Writes all of `data` to perfmon's `fd` (1 or 2).
+    fn write(&self, fd: i32, data: &[u8]) -> io::Result<()>;
+    /// The terminal window changed size.
+    fn resized(&self) {}
+    /// perfmon is about to stop (Ctrl-Z).
+    fn suspending(&self) {}
+    /// perfmon continues after a stop.
+    fn resumed(&self) {}
 }
 
 /// Shared state of the forwarding threads.
@@ -113,7 +119,6 @@ pub fn forward(
     // One page to start with: most commands print little, and zeroing (and faulting in) 64 KiB
     // per stream was a measurable part of `run -- true`. A read that fills it grows it.
     let mut buf = vec![0u8; 4096];
-    let mut splitter = LineSplitter::default();
     let mut held: Vec<u8> = Vec::new(); // --strip only: a partial line not yet written
     let fd = src.as_raw_fd();
     loop {
@@ -172,7 +177,7 @@ pub fn forward(
             stats.broken_pipe = true;
             break;
         }
-        sink.chunk(cfg.stream, t_s, chunk, &mut splitter);
+        sink.chunk(cfg.stream, t_s, chunk);
         if grow {
             buf.resize(CHUNK, 0);
         }
@@ -185,11 +190,7 @@ pub fn forward(
     if !held.is_empty() && !stats.broken_pipe {
         write_out(cfg.dst_fd, &held, guard.as_deref());
     }
-    // The last line had no newline: it still counts.
-    if let Some((line, truncated)) = splitter.finish() {
-        let t_s = cfg.start.elapsed().as_secs_f64();
-        sink.last_line(cfg.stream, t_s, &line, truncated);
-    }
+    sink.end(cfg.stream, cfg.start.elapsed().as_secs_f64());
     drop(src);
     stats
 }
@@ -239,102 +240,6 @@ fn trim_eol(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
-/// What [`LineSplitter::for_each_block`] hands on.
-pub enum Lines<'a> {
-    /// One complete line without its `\n`, at most [`MAX_LINE`] bytes of it, and whether it was
-    /// longer.
-    One(&'a [u8], bool),
-    /// Complete lines, each ending in `\n` (a line here may exceed [`MAX_LINE`] only when the
-    /// chunk did).
-    Block(&'a [u8]),
-}
-
-/// Splits chunks into complete lines, carrying a partial line (at most [`MAX_LINE`] bytes of it)
-/// across chunks.
-#[derive(Default)]
-pub struct LineSplitter {
-    partial: Vec<u8>,
-    truncated: bool,
-}
-
-impl LineSplitter {
-    /// Calls `f(line, truncated)` for each complete line of `chunk` (the first one joined with
-    /// the partial line carried from earlier chunks); keeps the unterminated rest. The
-    /// line-at-a-time reference that [`LineSplitter::for_each_block`], which forwarding uses, is
-    /// tested against.
-    #[cfg(test)]
-    pub fn for_each_line(&mut self, chunk: &[u8], mut f: impl FnMut(&[u8], bool)) {
-        let mut rest = chunk;
-        while let Some(i) = memchr::memchr(b'\n', rest) {
-            let line = &rest[..i];
-            rest = &rest[i + 1..];
-            if self.partial.is_empty() && !self.truncated {
-                f(&line[..line.len().min(MAX_LINE)], line.len() > MAX_LINE);
-            } else {
-                self.carry(line);
-                f(&self.partial, self.truncated);
-                self.partial.clear();
-                self.truncated = false;
-            }
-        }
-        if !rest.is_empty() {
-            self.carry(rest);
-        }
-    }
-
-    /// Like [`LineSplitter::for_each_line`], but hands the complete lines that lie whole in
-    /// `chunk` to `f` as one [`Lines::Block`] instead of one call per line; only a line joined
-    /// with the partial line carried from earlier chunks comes as [`Lines::One`]. The parser
-    /// classifies a block's lines faster than it can take them one by one (see
-    /// `Parser::feed_lines`).
-    pub fn for_each_block(&mut self, chunk: &[u8], mut f: impl FnMut(Lines<'_>)) {
-        let mut rest = chunk;
-        if !self.partial.is_empty() || self.truncated {
-            let Some(i) = memchr::memchr(b'\n', rest) else {
-                self.carry(rest);
-                return;
-            };
-            self.carry(&rest[..i]);
-            f(Lines::One(&self.partial, self.truncated));
-            self.partial.clear();
-            self.truncated = false;
-            rest = &rest[i + 1..];
-        }
-        match memchr::memrchr(b'\n', rest) {
-            Some(i) => {
-                f(Lines::Block(&rest[..=i]));
-                if i + 1 < rest.len() {
-                    self.carry(&rest[i + 1..]);
-                }
-            }
-            None => {
-                if !rest.is_empty() {
-                    self.carry(rest);
-                }
-            }
-        }
-    }
-
-    /// The unterminated last line, if any.
-    pub fn finish(&mut self) -> Option<(Vec<u8>, bool)> {
-        if self.partial.is_empty() && !self.truncated {
-            return None;
-        }
-        let line = std::mem::take(&mut self.partial);
-        let t = std::mem::replace(&mut self.truncated, false);
-        Some((line, t))
-    }
-
-    fn carry(&mut self, bytes: &[u8]) {
-        let room = MAX_LINE.saturating_sub(self.partial.len());
-        if bytes.len() > room {
-            self.truncated = true;
-        }
-        self.partial
-            .extend_from_slice(&bytes[..bytes.len().min(room)]);
-    }
-}
-
 /// Waits until `fd` is readable (or hung up): true. False when `timeout` passed or `wake`
 /// became readable first. No timeout waits for ever.
 fn poll_in(fd: i32, wake: Option<i32>, timeout: Option<Duration>) -> io::Result<bool> {
@@ -371,13 +276,10 @@ fn read_fd(fd: i32, buf: &mut [u8]) -> io::Result<usize> {
 
 /// Writes all of `data` to `fd`; false when the reader went away (EPIPE) or another error.
 fn write_out(fd: i32, data: &[u8], guard: Option<&dyn OutputGuard>) -> bool {
-    let mut ok = true;
-    let mut write = || ok = write_all_fd(fd, data).is_ok();
     match guard {
-        Some(g) => g.with_output(&mut write),
-        None => write(),
+        Some(g) => g.write(fd, data).is_ok(),
+        None => write_all_fd(fd, data).is_ok(),
     }
-    ok
 }
 
 pub fn write_all_fd(fd: i32, mut data: &[u8]) -> io::Result<()> {
@@ -410,69 +312,6 @@ pub fn write_all_fd(fd: i32, mut data: &[u8]) -> io::Result<()> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-
-    fn collect(s: &mut LineSplitter, chunk: &[u8]) -> Vec<(Vec<u8>, bool)> {
-        let mut v = Vec::new();
-        s.for_each_line(chunk, |l, t| v.push((l.to_vec(), t)));
-        v
-    }
-
-    #[test]
-    fn splits_across_chunks() {
-        let mut s = LineSplitter::default();
-        assert_eq!(collect(&mut s, b"ab"), vec![]);
-        assert_eq!(
-            collect(&mut s, b"c\nd\ne"),
-            vec![(b"abc".to_vec(), false), (b"d".to_vec(), false)]
-        );
-        assert_eq!(s.finish(), Some((b"e".to_vec(), false)));
-        assert_eq!(s.finish(), None);
-    }
-
-    /// `for_each_block` yields the same lines as `for_each_line`, however the stream is cut.
-    #[test]
-    fn blocks_hold_the_same_lines() {
-        let mut data = Vec::new();
-        for k in 0..200 {
-            data.extend(std::iter::repeat_n(b'a' + (k % 26) as u8, k * 7 % 150));
-            data.push(b'\n');
-        }
-        data.extend_from_slice(b"tail");
-        for size in [1, 2, 5, 64, 100, 1000, data.len()] {
-            let mut a = LineSplitter::default();
-            let mut b = LineSplitter::default();
-            let (mut va, mut vb) = (Vec::new(), Vec::new());
-            for c in data.chunks(size) {
-                a.for_each_line(c, |l, t| va.push((l.to_vec(), t)));
-                b.for_each_block(c, |lines| match lines {
-                    Lines::One(l, t) => vb.push((l.to_vec(), t)),
-                    Lines::Block(blk) => {
-                        assert_eq!(blk.last(), Some(&b'\n'));
-                        for l in blk[..blk.len() - 1].split(|&c| c == b'\n') {
-                            vb.push((l.to_vec(), false));
-                        }
-                    }
-                });
-            }
-            assert_eq!(va, vb, "chunks of {size}");
-            assert_eq!(a.finish(), b.finish());
-        }
-    }
-
-    #[test]
-    fn long_lines_are_truncated_not_buffered() {
-        let mut s = LineSplitter::default();
-        let big = vec![b'x'; MAX_LINE * 3];
-        for _ in 0..4 {
-            assert!(collect(&mut s, &big).is_empty());
-        }
-        assert!(s.partial.len() <= MAX_LINE);
-        let out = collect(&mut s, b"yy\nz\n");
-        assert_eq!(out.len(), 2);
-        assert_eq!(out[0].0.len(), MAX_LINE);
-        assert!(out[0].1);
-        assert_eq!(out[1], (b"z".to_vec(), false));
-    }
 
     #[test]
     fn strip_hides_protocol_lines_only() {

@@ -7,6 +7,7 @@ pub mod forward;
 pub mod reap;
 pub mod signals;
 pub mod spawn;
+pub mod terminal;
 
 use std::ffi::OsString;
 use std::sync::atomic::Ordering;
@@ -14,9 +15,10 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Instant;
 
-pub use forward::{ForwardStats, LineSink, LineSplitter, OutputGuard};
+pub use forward::{ForwardStats, LineSink, OutputGuard};
 pub use reap::{Exit, ReapTotals};
 pub use spawn::SpawnError;
+pub use terminal::PtyMode;
 
 use crate::parse::Stream;
 
@@ -24,7 +26,8 @@ use crate::parse::Stream;
 #[derive(Debug, Clone)]
 pub struct RunnerConfig {
     pub argv: Vec<OsString>,
-    pub pty: bool,
+    /// When the command's stdout and stderr are pseudo-terminals.
+    pub pty: PtyMode,
     /// Hide `@perfmon` protocol lines from the caller.
     pub strip: bool,
     /// Extra environment variables for the command.
@@ -79,20 +82,21 @@ impl Running {
                 .unwrap_or_default(),
             source: e,
         };
-        let signals = signals::SignalForwarder::install().map_err(other)?;
+        let signals = signals::SignalForwarder::install(guard.clone()).map_err(other)?;
         reap::become_subreaper().map_err(other)?;
         let io_baseline = reap::reaped_io().unwrap_or((0, 0));
-        let share = spawn::in_terminal_foreground();
+        let share = terminal::in_foreground();
         let cgroup = cgroup::RunCgroup::create();
         let start = Instant::now();
         let spawned = spawn::spawn(&spawn::SpawnOptions {
             argv: cfg.argv.clone(),
-            pty: cfg.pty,
+            stdout: terminal::output_kind(1, cfg.pty),
+            stderr: terminal::output_kind(2, cfg.pty),
             share_pgrp: share,
             cgroup_procs_fd: cgroup.as_ref().map(|c| c.procs_fd()),
             env: cfg.env.clone(),
         })?;
-        signals.started(spawned.pgid, share);
+        signals.started(spawned.pgid, share, spawned.followers);
         let ctl = forward::ForwardCtl::new();
         let mut forwarders = Vec::new();
         for (src, stream, fd) in [

@@ -1,5 +1,6 @@
-//! Starting the command: its process group, its stdout/stderr pipes (or a pseudo-terminal for
-//! stdout with `--pty`), the environment, and the exit codes of a command that cannot start.
+//! Starting the command: its process group, its stdout/stderr (each a pipe, or a pseudo-terminal
+//! where perfmon's own is a terminal: see [`super::terminal`]), the environment, and the exit
+//! codes of a command that cannot start.
 //!
 //! The command inherits stdin, so pipes and interactive programs work unchanged. When perfmon runs
 //! in the foreground of a terminal the command stays in perfmon's process group, as with `time`,
@@ -9,9 +10,11 @@
 use std::ffi::OsString;
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
+
+use super::terminal::{self, OutputKind, SizeFollower};
 
 /// Why the command could not be started; maps to the shell's exit codes.
 #[derive(Debug, thiserror::Error)]
@@ -38,8 +41,9 @@ impl SpawnError {
 #[derive(Debug, Clone)]
 pub struct SpawnOptions {
     pub argv: Vec<OsString>,
-    /// Run stdout on a pseudo-terminal so programs that block-buffer when piped flush per line.
-    pub pty: bool,
+    /// How the command's stdout and stderr are connected.
+    pub stdout: OutputKind,
+    pub stderr: OutputKind,
     /// Keep the command in perfmon's process group (perfmon is the terminal's foreground job).
     pub share_pgrp: bool,
     /// An fd on a cgroup's `cgroup.procs`: the child moves itself in before it executes.
@@ -56,12 +60,8 @@ pub struct Spawned {
     pub pgid: i32,
     pub stdout: File,
     pub stderr: File,
-}
-
-/// True when stdin is a terminal whose foreground process group is perfmon's own.
-pub fn in_terminal_foreground() -> bool {
-    // SAFETY: plain libc queries on fd 0 with no memory arguments.
-    unsafe { libc::isatty(0) == 1 && libc::tcgetpgrp(0) == libc::getpgrp() }
+    /// The pseudo-terminals among them, to follow the real window's size: (master, perfmon's fd).
+    pub followers: Vec<SizeFollower>,
 }
 
 pub fn spawn(opts: &SpawnOptions) -> Result<Spawned, SpawnError> {
@@ -78,21 +78,13 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Spawned, SpawnError> {
         cmd.env(k, v);
     }
 
-    let (out_read, out_write) = if opts.pty {
-        open_pty().map_err(|e| SpawnError::Other {
-            cmd: name.clone(),
-            source: e,
-        })?
-    } else {
-        pipe().map_err(|e| SpawnError::Other {
-            cmd: name.clone(),
-            source: e,
-        })?
-    };
-    let (err_read, err_write) = pipe().map_err(|e| SpawnError::Other {
+    let other = |e: io::Error| SpawnError::Other {
         cmd: name.clone(),
         source: e,
-    })?;
+    };
+    let mut followers = Vec::new();
+    let (out_read, out_write) = connect(opts.stdout, 1, &mut followers).map_err(other)?;
+    let (err_read, err_write) = connect(opts.stderr, 2, &mut followers).map_err(other)?;
     cmd.stdout(Stdio::from(out_write));
     cmd.stderr(Stdio::from(err_write));
 
@@ -134,42 +126,32 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Spawned, SpawnError> {
         pgid,
         stdout: File::from(out_read),
         stderr: File::from(err_read),
+        followers,
     })
 }
 
+/// The (read, write) ends of one output stream; a pseudo-terminal's master is also kept (a
+/// duplicate) in `followers` to follow perfmon's `fd`'s window size.
+fn connect(
+    kind: OutputKind,
+    fd: i32,
+    followers: &mut Vec<SizeFollower>,
+) -> io::Result<(OwnedFd, OwnedFd)> {
+    match kind {
+        OutputKind::Pipe => pipe(),
+        OutputKind::Pty { rows, cols } => {
+            let (master, slave) = terminal::open_output_pty(rows, cols)?;
+            followers.push(SizeFollower {
+                master: master.try_clone()?,
+                src_fd: fd,
+            });
+            Ok((master, slave))
+        }
+    }
+}
+
 fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
-    let mut fds = [0; 2];
-    // SAFETY: fds is a valid array of two ints; pipe2 fills it on success.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: both fds were just created and are owned by nobody else.
-    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
-}
-
-/// Opens a pseudo-terminal pair for the command's stdout: the master is read by perfmon, the
-/// slave is the command's stdout. Output post-processing is turned off so `\n` is not turned into
-/// `\r\n`, and echo is off so nothing comes back.
-fn open_pty() -> io::Result<(OwnedFd, OwnedFd)> {
-    let pty = nix::pty::openpty(None, None).map_err(io::Error::from)?;
-    let mut tio = nix::sys::termios::tcgetattr(&pty.slave).map_err(io::Error::from)?;
-    tio.output_flags
-        .remove(nix::sys::termios::OutputFlags::OPOST);
-    tio.local_flags
-        .remove(nix::sys::termios::LocalFlags::ECHO | nix::sys::termios::LocalFlags::ICANON);
-    nix::sys::termios::tcsetattr(&pty.slave, nix::sys::termios::SetArg::TCSANOW, &tio)
-        .map_err(io::Error::from)?;
-    set_cloexec(pty.master.as_raw_fd())?;
-    set_cloexec(pty.slave.as_raw_fd())?;
-    Ok((pty.master, pty.slave))
-}
-
-fn set_cloexec(fd: i32) -> io::Result<()> {
-    // SAFETY: fcntl on an fd we own.
-    if unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
+    Ok(rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?)
 }
 
 /// The fork-and-exec path, for a command that must join the run's cgroup before it executes.
@@ -195,6 +177,9 @@ fn pre_exec_setup(cmd: &mut Command, cgroup_fd: Option<i32>, share: bool) {
                 libc::SIGHUP,
                 libc::SIGQUIT,
                 libc::SIGPIPE,
+                libc::SIGTSTP,
+                libc::SIGCONT,
+                libc::SIGWINCH,
             ] {
                 libc::signal(sig, libc::SIG_DFL);
             }
