@@ -8,6 +8,7 @@ pub mod reap;
 pub mod signals;
 pub mod spawn;
 pub mod terminal;
+pub mod tty_mirror;
 
 use std::ffi::OsString;
 use std::sync::atomic::Ordering;
@@ -47,6 +48,8 @@ pub struct Running {
     /// IO folded into perfmon's /proc/self/io before the command started.
     io_baseline: (u64, u64),
     cgroup: Option<cgroup::RunCgroup>,
+    /// Carries the command's terminal modes to the real terminal while it runs.
+    mirror: std::sync::Mutex<Option<tty_mirror::TtyMirror>>,
 }
 
 /// How the command ended, with the totals taken at that moment.
@@ -96,7 +99,17 @@ impl Running {
             cgroup_procs_fd: cgroup.as_ref().map(|c| c.procs_fd()),
             env: cfg.env.clone(),
         })?;
-        signals.started(spawned.pgid, share, spawned.followers);
+        let mirror = if share {
+            tty_mirror::TtyMirror::start(spawned.watched)
+        } else {
+            None
+        };
+        signals.started(
+            spawned.pgid,
+            share,
+            spawned.followers,
+            mirror.as_ref().map(|m| m.control()),
+        );
         let ctl = forward::ForwardCtl::new();
         let mut forwarders = Vec::new();
         for (src, stream, fd) in [
@@ -127,14 +140,23 @@ impl Running {
             forwarders,
             io_baseline,
             cgroup,
+            mirror: std::sync::Mutex::new(mirror),
         })
     }
 
     /// Blocks until the command exits; reaps orphans that already exited and reads the totals.
     /// perfmon's threads are all still alive here, so its own IO is told apart from the tree's.
     pub fn wait(&self) -> std::io::Result<Ended> {
-        let exit = reap::wait_main(self.pid, &self.reaped)?;
+        let exit = reap::wait_main(self.pid, &self.reaped);
         let wall_s = self.start.elapsed().as_secs_f64();
+        // The real terminal gets its modes back, and perfmon's descriptors of the command's
+        // terminals close, so their masters see the end of the output.
+        if let Ok(mut m) = self.mirror.lock() {
+            if let Some(mut m) = m.take() {
+                m.stop();
+            }
+        }
+        let exit = exit?;
         reap::reap_exited(&self.reaped);
         let reaped_io = reap::reaped_io().map(|(r, w)| {
             (

@@ -24,6 +24,7 @@ use signal_hook::low_level::siginfo::Cause;
 
 use super::forward::OutputGuard;
 use super::terminal::SizeFollower;
+use super::tty_mirror::MirrorCtl;
 
 /// Window in which a second Ctrl-C kills the command's group.
 const DOUBLE_INT: Duration = Duration::from_secs(2);
@@ -42,6 +43,8 @@ pub struct SignalState {
     pub killed: AtomicBool,
     /// The command's pseudo-terminals, which follow the real window's size.
     followers: std::sync::Mutex<Vec<SizeFollower>>,
+    /// Carries the command's terminal modes to the real terminal; paused while perfmon is stopped.
+    mirror: std::sync::Mutex<Option<Arc<MirrorCtl>>>,
 }
 
 pub struct SignalForwarder {
@@ -89,9 +92,18 @@ impl SignalForwarder {
 
     /// Records the command's group and forwards a signal that arrived before it started.
     /// `followers` are the command's pseudo-terminals.
-    pub fn started(&self, pgid: i32, shares_pgrp: bool, followers: Vec<SizeFollower>) {
+    pub fn started(
+        &self,
+        pgid: i32,
+        shares_pgrp: bool,
+        followers: Vec<SizeFollower>,
+        mirror: Option<Arc<MirrorCtl>>,
+    ) {
         if let Ok(mut f) = self.state.followers.lock() {
             *f = followers;
+        }
+        if let Ok(mut m) = self.state.mirror.lock() {
+            *m = mirror;
         }
         self.state.shares_pgrp.store(shares_pgrp, Ordering::SeqCst);
         self.state.pgid.store(pgid, Ordering::SeqCst);
@@ -181,6 +193,9 @@ fn on_stop(st: &SignalState, guard: Option<&dyn OutputGuard>, typed_at_terminal:
     if let Some(g) = guard {
         g.suspending();
     }
+    if let Some(m) = st.mirror.lock().ok().and_then(|m| m.clone()) {
+        m.pause();
+    }
     let pgid = st.pgid.load(Ordering::SeqCst);
     if pgid != 0 {
         if !st.shares_pgrp.load(Ordering::SeqCst) {
@@ -202,6 +217,9 @@ fn on_continue(st: &SignalState, guard: Option<&dyn OutputGuard>) {
     if follow_sizes(st) && pgid != 0 {
         let shared = st.shares_pgrp.load(Ordering::SeqCst);
         signal_group(if shared { 0 } else { pgid }, SIGWINCH);
+    }
+    if let Some(m) = st.mirror.lock().ok().and_then(|m| m.clone()) {
+        m.resume();
     }
     if let Some(g) = guard {
         g.resumed();

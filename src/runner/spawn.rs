@@ -15,6 +15,7 @@ use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 
 use super::terminal::{self, OutputKind, SizeFollower};
+use super::tty_mirror::Watched;
 
 /// Why the command could not be started; maps to the shell's exit codes.
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +63,8 @@ pub struct Spawned {
     pub stderr: File,
     /// The pseudo-terminals among them, to follow the real window's size: (master, perfmon's fd).
     pub followers: Vec<SizeFollower>,
+    /// The same pseudo-terminals, whose modes perfmon carries over to the real terminal.
+    pub watched: Vec<Watched>,
 }
 
 pub fn spawn(opts: &SpawnOptions) -> Result<Spawned, SpawnError> {
@@ -82,9 +85,11 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Spawned, SpawnError> {
         cmd: name.clone(),
         source: e,
     };
-    let mut followers = Vec::new();
-    let (out_read, out_write) = connect(opts.stdout, 1, &mut followers).map_err(other)?;
-    let (err_read, err_write) = connect(opts.stderr, 2, &mut followers).map_err(other)?;
+    let (mut followers, mut watched) = (Vec::new(), Vec::new());
+    let (out_read, out_write) =
+        connect(opts.stdout, 1, &mut followers, &mut watched).map_err(other)?;
+    let (err_read, err_write) =
+        connect(opts.stderr, 2, &mut followers, &mut watched).map_err(other)?;
     cmd.stdout(Stdio::from(out_write));
     cmd.stderr(Stdio::from(err_write));
 
@@ -127,15 +132,17 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Spawned, SpawnError> {
         stdout: File::from(out_read),
         stderr: File::from(err_read),
         followers,
+        watched,
     })
 }
 
-/// The (read, write) ends of one output stream; a pseudo-terminal's master is also kept (a
-/// duplicate) in `followers` to follow perfmon's `fd`'s window size.
+/// The (read, write) ends of one output stream; of a pseudo-terminal, duplicates are also kept in
+/// `followers` (to follow perfmon's `fd`'s window size) and `watched` (for its modes).
 fn connect(
     kind: OutputKind,
     fd: i32,
     followers: &mut Vec<SizeFollower>,
+    watched: &mut Vec<Watched>,
 ) -> io::Result<(OwnedFd, OwnedFd)> {
     match kind {
         OutputKind::Pipe => pipe(),
@@ -144,6 +151,11 @@ fn connect(
             followers.push(SizeFollower {
                 master: master.try_clone()?,
                 src_fd: fd,
+            });
+            watched.push(Watched {
+                slave: slave.try_clone()?,
+                master: master.try_clone()?,
+                keys_here: fd == 2,
             });
             Ok((master, slave))
         }
