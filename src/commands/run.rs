@@ -322,7 +322,8 @@ pub fn run_once(
         .context("cannot start the sampling thread")?;
 
     let ended = running.wait();
-    let _ = stop_tx.send(());
+    // A send fails only if the sampler thread has already ended; its join below says why.
+    let _ended_already = stop_tx.send(());
     let result = sampler_thread
         .join()
         .map_err(|_| anyhow::anyhow!("the sampling thread panicked"))?;
@@ -360,10 +361,20 @@ pub fn run_once(
     rec.series = std::mem::take(&mut parsed.series);
     rec.marks = std::mem::take(&mut parsed.marks);
     rec.diagnostics = std::mem::take(&mut parsed.diagnostics);
-    if fwd.iter().any(|f| f.cut_off) && !opts.quiet {
-        eprintln!(
-            "perfmon: processes left behind still write to the output; perfmon stopped reading it"
-        );
+    // No silent loss: output that was not read is said, on stderr and in the run.
+    for f in &fwd {
+        let stream = match f.stream {
+            Some(crate::parse::Stream::Stdout) => "stdout",
+            Some(crate::parse::Stream::Stderr) => "stderr",
+            None => "an output stream",
+        };
+        let lost = match (&f.error, f.cut_off) {
+            (Some(e), _) => format!("forwarding the command's {stream} stopped ({e}): later output was neither shown nor read"),
+            (None, true) => format!("processes left behind still wrote to {stream} after the command ended; perfmon stopped reading it, and that output is not in the run"),
+            (None, false) => continue,
+        };
+        eprintln!("perfmon: warning: {lost}");
+        rec.diagnostics.warnings.push(lost);
     }
     use Ordering::SeqCst;
     let left_behind: Vec<(u32, String)> = ended
@@ -428,16 +439,20 @@ pub fn run_once(
         flush_errors,
         ..
     } = sampler;
-    let saved = writer.finish_patiently(&mut store, &mut rec, FINAL_SAVE_PATIENCE);
     for e in &flush_errors {
-        eprintln!("perfmon: warning: a periodic save failed: {e}");
+        let w = format!("a periodic save failed (a later save writes what it missed): {e}");
+        eprintln!("perfmon: warning: {w}");
+        rec.diagnostics.warnings.push(w);
     }
+    let saved = writer.finish_patiently(&mut store, &mut rec, FINAL_SAVE_PATIENCE);
     if let Some(text) = explain {
         eprint!("{text}");
     }
     match saved {
         Ok(()) if !keep => {
-            let _ = store.delete_runs(&[run_id]);
+            if let Err(e) = store.delete_runs(&[run_id]) {
+                eprintln!("perfmon: warning: the warmup run {run_id} could not be deleted and stays stored: {e}");
+            }
         }
         Ok(()) => {
             if !opts.quiet {

@@ -90,8 +90,12 @@ impl ForwardCtl {
 }
 
 /// What one forwarding thread saw.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub struct ForwardStats {
+    pub stream: Option<Stream>,
+    /// Why forwarding stopped before the end of the stream, if it did for an error: output after
+    /// that point was neither shown nor read.
+    pub error: Option<String>,
     pub bytes: u64,
     /// The reader of perfmon's output went away (EPIPE); the command's pipe was closed.
     pub broken_pipe: bool,
@@ -115,7 +119,10 @@ pub fn forward(
     guard: Option<Arc<dyn OutputGuard>>,
     ctl: Arc<ForwardCtl>,
 ) -> ForwardStats {
-    let mut stats = ForwardStats::default();
+    let mut stats = ForwardStats {
+        stream: Some(cfg.stream),
+        ..ForwardStats::default()
+    };
     // One page to start with: most commands print little, and zeroing (and faulting in) 64 KiB
     // per stream was a measurable part of `run -- true`. A read that fills it grows it.
     let mut buf = vec![0u8; 4096];
@@ -155,14 +162,22 @@ pub fn forward(
                 }
                 continue;
             }
-            Err(_) => break,
+            Err(e) => {
+                stats.error = Some(format!("waiting for output failed: {e}"));
+                break;
+            }
         }
         let n = match read_fd(fd, &mut buf) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-            Err(_) => break, // EIO from a pty master once the slave side is closed: EOF
+            // EIO from a pseudo-terminal's master once every slave descriptor is closed: EOF.
+            Err(e) if e.raw_os_error() == Some(libc::EIO) => break,
+            Err(e) => {
+                stats.error = Some(format!("reading the output failed: {e}"));
+                break;
+            }
         };
         let grow = n == buf.len() && buf.len() < CHUNK;
         let chunk = &buf[..n];

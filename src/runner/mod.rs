@@ -188,7 +188,12 @@ impl Running {
         self.ctl.start_drain();
         self.forwarders
             .drain(..)
-            .map(|h| h.join().unwrap_or_default())
+            .map(|h| {
+                h.join().unwrap_or_else(|_| ForwardStats {
+                    error: Some("the forwarding thread stopped with an internal error".into()),
+                    ..ForwardStats::default()
+                })
+            })
             .collect()
     }
 }
