@@ -194,22 +194,20 @@ pub fn build(rec: &RunRecord, an: &Analysis, samples: bool, tol: f64) -> w::Repo
                 text: k.text.clone(),
             })
             .collect(),
-        samples: if samples {
-            w::Samples::Full(w::SampleData {
-                count: rec.samples.len(),
-                t_s: rec.samples.t_us.iter().map(|t| *t as f64 / 1e6).collect(),
-                metrics: rec
-                    .samples
+        samples: w::Samples {
+            count: rec.samples.len(),
+            interval_ms: m.interval_ms,
+            t_s: samples.then(|| rec.samples.t_us.iter().map(|t| *t as f64 / 1e6).collect()),
+            metrics: samples.then(|| {
+                rec.samples
                     .columns
                     .iter()
                     .map(|(k, v)| {
                         let vals = v.iter().map(|x| (*x != MISSING).then_some(*x)).collect();
                         (k.clone(), vals)
                     })
-                    .collect(),
-            })
-        } else {
-            w::Samples::Count(rec.samples.len())
+                    .collect()
+            }),
         },
         resources: {
             let r = &an.resources;
@@ -243,6 +241,7 @@ pub fn build(rec: &RunRecord, an: &Analysis, samples: bool, tol: f64) -> w::Repo
             malformed_examples: rec.diagnostics.malformed_examples.clone(),
             unmatched_stops: rec.diagnostics.unmatched_stops,
             truncated_lines: rec.diagnostics.truncated_lines,
+            warnings: rec.diagnostics.warnings.clone(),
         },
         violations: rec
             .violations
@@ -266,8 +265,9 @@ fn gpus(rec: &RunRecord, an: &Analysis) -> Vec<w::Gpu> {
             w::Gpu {
                 index: g.index,
                 name: g.name.clone(),
-                uuid: dev.map(|d| d.uuid.clone()).unwrap_or_default(),
-                memory_total_bytes: dev.map_or(0, |d| d.memory_total_bytes),
+                // Unknown (no device record, or NVML would not tell) is null, never "" or 0.
+                uuid: dev.map(|d| d.uuid.clone()).filter(|u| !u.is_empty()),
+                memory_total_bytes: g.mem_total_bytes,
                 util_mean_pct: g.util_mean_pct,
                 util_peak_pct: g.util_peak_pct,
                 mem_peak_bytes: g.mem_peak_bytes,

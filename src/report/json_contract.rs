@@ -147,8 +147,8 @@ struct Sources {
 struct Gpu {
     index: u32,
     name: String,
-    uuid: String,
-    memory_total_bytes: u64,
+    uuid: Option<String>,
+    memory_total_bytes: Option<u64>,
     util_mean_pct: Option<f64>,
     util_peak_pct: Option<f64>,
     mem_peak_bytes: Option<u64>,
@@ -211,18 +211,16 @@ struct Mark {
     t_s: f64,
     text: String,
 }
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Samples {
-    Count(u64),
-    Full(SampleData),
-}
+/// Always an object (schema version 2); `t_s` and `metrics` only with `--samples`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SampleData {
+struct Samples {
     count: u64,
-    t_s: Vec<f64>,
-    metrics: BTreeMap<String, Vec<Option<i64>>>,
+    interval_ms: u64,
+    #[serde(default)]
+    t_s: Option<Vec<f64>>,
+    #[serde(default)]
+    metrics: Option<BTreeMap<String, Vec<Option<i64>>>>,
 }
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -255,6 +253,7 @@ struct Diagnostics {
     malformed_examples: Vec<String>,
     unmatched_stops: u64,
     truncated_lines: u64,
+    warnings: Vec<String>,
 }
 
 fn output(samples: bool) -> String {
@@ -271,19 +270,92 @@ fn output(samples: bool) -> String {
 #[test]
 fn output_matches_the_mirror_types() {
     for samples in [false, true] {
-        let r: Report = serde_json::from_str(&output(samples)).unwrap();
-        assert_eq!(r.schema_version, 1);
+        let text = output(samples);
+        let r: Report = serde_json::from_str(&text).unwrap();
+        assert_eq!(r.schema_version, super::json_types::SCHEMA_VERSION);
+        assert_eq!(r.schema_version, 2);
         assert_eq!(r.status, "ok");
-        assert!(matches!(
-            (samples, &r.samples),
-            (false, Samples::Count(1201)) | (true, Samples::Full(_))
-        ));
+        // `samples` is an object with or without --samples; only the series depend on the flag.
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let obj = v["samples"].as_object().expect("samples is an object");
+        let mut got: Vec<&str> = obj.keys().map(String::as_str).collect();
+        got.sort_unstable();
+        let want = if samples {
+            vec!["count", "interval_ms", "metrics", "t_s"]
+        } else {
+            vec!["count", "interval_ms"]
+        };
+        assert_eq!(got, want, "samples keys with samples={samples}");
+        assert!(obj["count"].is_u64() && obj["interval_ms"].is_u64());
+        assert_eq!(r.samples.count, 1201);
+        assert_eq!(r.samples.interval_ms, r.interval_ms);
+        assert_eq!(r.samples.interval_ms, 100);
+        if samples {
+            assert_eq!(r.samples.t_s.as_ref().map(Vec::len), Some(1201));
+            let metrics = r.samples.metrics.as_ref().unwrap();
+            assert!(!metrics.is_empty());
+            assert!(metrics.values().all(|col| col.len() == 1201));
+        } else {
+            assert!(r.samples.t_s.is_none() && r.samples.metrics.is_none());
+        }
     }
-    // An empty record too (nulls, empty lists).
+    // An empty record too (nulls, empty lists), with and without --samples.
     let rec = crate::analyze::testutil::empty_record();
     let an = crate::analyze::analyze(&rec);
-    let w = super::json::build(&rec, &an, true, 0.01);
-    let _: Report = serde_json::from_value(serde_json::to_value(w).unwrap()).unwrap();
+    for samples in [false, true] {
+        let w = super::json::build(&rec, &an, samples, 0.01);
+        let r: Report = serde_json::from_value(serde_json::to_value(w).unwrap()).unwrap();
+        assert_eq!(r.samples.count, 0);
+        assert_eq!(r.samples.interval_ms, rec.meta.interval_ms);
+        assert_eq!(r.samples.t_s.is_some(), samples);
+        assert_eq!(r.samples.metrics.is_some(), samples);
+    }
+}
+
+/// Schema version 2: an unknown GPU fact is null (it was `""` and `0`, figures that were never
+/// measured), and the run's recording warnings are listed.
+#[test]
+fn unknown_gpu_facts_are_null_and_warnings_are_listed() {
+    use super::Renderer;
+    let mut rec = super::fixture::record();
+    let known = rec.gpus[0].clone();
+    // The device list lost (an older or imported run): the GPU is known from its columns only.
+    rec.gpus.clear();
+    rec.diagnostics
+        .warnings
+        .push("the output parser stopped".into());
+    let an = crate::analyze::analyze(&rec);
+    let r = super::json::JsonRenderer {
+        samples: false,
+        convergence_tol: 0.01,
+    };
+    let text = String::from_utf8(r.render(&rec, &an).unwrap()).unwrap();
+    let _: Report = serde_json::from_str(&text).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let gpu = &v["gpu"][0];
+    assert_eq!(gpu["index"], known.index);
+    assert!(gpu["uuid"].is_null(), "{gpu}");
+    assert!(gpu["memory_total_bytes"].is_null(), "{gpu}");
+    assert_eq!(
+        v["diagnostics"]["warnings"],
+        serde_json::json!(["the output parser stopped"])
+    );
+    // A device NVML gave no UUID or memory size for (recorded as "" and 0).
+    let mut rec = super::fixture::record();
+    rec.gpus[0].uuid.clear();
+    rec.gpus[0].memory_total_bytes = 0;
+    let an = crate::analyze::analyze(&rec);
+    let v = serde_json::to_value(super::json::build(&rec, &an, false, 0.01)).unwrap();
+    assert!(v["gpu"][0]["uuid"].is_null() && v["gpu"][0]["memory_total_bytes"].is_null());
+    // And a known one is as recorded.
+    let rec = super::fixture::record();
+    let an = crate::analyze::analyze(&rec);
+    let v = serde_json::to_value(super::json::build(&rec, &an, false, 0.01)).unwrap();
+    assert_eq!(v["gpu"][0]["uuid"], rec.gpus[0].uuid.as_str());
+    assert_eq!(
+        v["gpu"][0]["memory_total_bytes"],
+        rec.gpus[0].memory_total_bytes
+    );
 }
 
 fn keys(v: &serde_json::Value, out: &mut std::collections::BTreeSet<String>) {
@@ -304,8 +376,10 @@ fn every_key_is_documented() {
     let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/json-schema.md"))
         .unwrap();
     let v: serde_json::Value = serde_json::from_str(&output(true)).unwrap();
+    let plain: serde_json::Value = serde_json::from_str(&output(false)).unwrap();
     let mut ks = std::collections::BTreeSet::new();
     keys(&v, &mut ks);
+    keys(&plain, &mut ks);
     // Keys under samples.metrics and tags are data (metric names, tag keys), not schema.
     let data: std::collections::BTreeSet<String> = v["samples"]["metrics"]
         .as_object()

@@ -8,7 +8,11 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-pub const SCHEMA_VERSION: u32 = 1;
+/// 2: `samples` is always an object (`count`, `interval_ms`; with `--samples` also `t_s`,
+/// `metrics`); in version 1 it was an integer without `--samples`. `gpu[].uuid` and
+/// `gpu[].memory_total_bytes` are null when unknown (were `""` and `0`); `diagnostics.warnings`
+/// is new.
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, Serialize)]
 pub struct Report {
@@ -145,8 +149,10 @@ pub struct Sources {
 pub struct Gpu {
     pub index: u32,
     pub name: String,
-    pub uuid: String,
-    pub memory_total_bytes: u64,
+    /// Null when unknown (schema version 2; `""` before).
+    pub uuid: Option<String>,
+    /// Null when unknown (schema version 2; `0` before).
+    pub memory_total_bytes: Option<u64>,
     pub util_mean_pct: Option<f64>,
     pub util_peak_pct: Option<f64>,
     pub mem_peak_bytes: Option<u64>,
@@ -219,20 +225,20 @@ pub struct Mark {
     pub text: String,
 }
 
-/// The sample count, or with `--samples` the count and every metric's series.
+/// The samples: always their count and interval; with `--samples` also every metric's series.
+/// The key's type never depends on the flag (an object in both cases).
 #[derive(Debug, Serialize)]
-#[serde(untagged)]
-pub enum Samples {
-    Count(usize),
-    Full(SampleData),
-}
-
-#[derive(Debug, Serialize)]
-pub struct SampleData {
+pub struct Samples {
     pub count: usize,
-    pub t_s: Vec<f64>,
-    /// Raw values as stored (cumulative counters, gauges); null where not collected.
-    pub metrics: BTreeMap<String, Vec<Option<i64>>>,
+    /// The run's sampling interval (the same as the top-level `interval_ms`).
+    pub interval_ms: u64,
+    /// With `--samples`: each sample's time since the start. Absent without it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub t_s: Option<Vec<f64>>,
+    /// With `--samples`: raw values as stored (cumulative counters, gauges); null where not
+    /// collected. Absent without it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<BTreeMap<String, Vec<Option<i64>>>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -265,4 +271,6 @@ pub struct Diagnostics {
     pub malformed_examples: Vec<String>,
     pub unmatched_stops: u64,
     pub truncated_lines: u64,
+    /// What went wrong while the run was recorded, such that something may be missing.
+    pub warnings: Vec<String>,
 }

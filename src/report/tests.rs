@@ -83,7 +83,12 @@ fn json_with_samples_has_every_metric() {
         convergence_tol: 0.01,
     }))
     .unwrap();
-    assert_eq!(plain["samples"], 1201);
+    // Schema version 2: an object without --samples too, with the count and the interval.
+    assert_eq!(
+        plain["samples"],
+        serde_json::json!({"count": 1201, "interval_ms": 100})
+    );
+    assert_eq!(s["interval_ms"], 100);
 }
 
 #[test]

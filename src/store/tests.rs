@@ -215,6 +215,7 @@ fn fill_final(rec: &mut RunRecord) {
         unmatched_stops: 1,
         truncated_lines: 0,
         lines_seen: 1234,
+        warnings: vec!["the output parser stopped with an internal error".into()],
     };
 }
 
@@ -566,4 +567,46 @@ fn the_v1_fixture_still_loads() {
     assert_eq!(rec.processes[0].pid, 100);
     assert_eq!(rec.processes[0].cpu_us.len(), 250);
     assert!(s.integrity_check().unwrap().is_empty());
+}
+
+/// A status this perfmon does not know is damage in every reader, not `incomplete` in one of
+/// them: `list_ids` (the selections of compare, history and group) said `incomplete` and the
+/// run silently fell out of every `ok` selection.
+#[test]
+fn an_unknown_status_is_damage_in_list_ids_too() {
+    let (_d, p) = tmp_db();
+    let mut s = Store::open(&p).unwrap();
+    let (id, _) = write_full_run(&mut s, 10);
+    s.conn
+        .execute("UPDATE runs SET status = 'exploded' WHERE id = ?1", [id])
+        .unwrap();
+    let e = s.list_ids(&ListFilter::default()).unwrap_err();
+    assert!(
+        matches!(&e, StoreError::Corrupt { run_id, detail } if *run_id == id && detail.contains("exploded")),
+        "{e}"
+    );
+    assert!(s.list_runs(&ListFilter::default()).is_err());
+}
+
+/// Track chunks whose track row is gone are damage, not silently dropped values.
+#[test]
+fn track_values_without_a_track_row_are_damage() {
+    let (_d, p) = tmp_db();
+    let mut s = Store::open(&p).unwrap();
+    let (id, _) = write_full_run(&mut s, 300);
+    let removed = s
+        .conn
+        .execute(
+            "DELETE FROM tracks WHERE run_id = ?1 AND pid = (SELECT min(pid) FROM tracks WHERE run_id = ?1)",
+            [id],
+        )
+        .unwrap();
+    assert_eq!(removed, 1);
+    let e = s.load_run(id).unwrap_err();
+    assert!(
+        matches!(&e, StoreError::Corrupt { run_id, detail } if *run_id == id && detail.contains("without a track row")),
+        "{e}"
+    );
+    // Loading without the tracks still works: the damage is in the tracks only.
+    assert!(s.load_run_summary(id).is_ok());
 }
