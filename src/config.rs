@@ -145,6 +145,7 @@ pub fn load_from(start: &Path) -> Result<Loaded, ConfigError> {
 pub fn load() -> Result<Loaded, ConfigError> {
     match std::env::current_dir() {
         Ok(d) => load_from(&d),
+        // The working directory was removed: there is no perfmon.toml above it to find.
         Err(_) => Ok(Loaded::default()),
     }
 }

@@ -26,7 +26,8 @@ impl Figures {
     /// not measured.
     pub fn value(&self, m: &Metric) -> Option<f64> {
         match m {
-            Metric::Wall => Some(self.wall_s),
+            // NaN: the run has no wall time (incomplete): not measured, never "0 s, ok".
+            Metric::Wall => Some(self.wall_s).filter(|w| w.is_finite()),
             Metric::Cpu => Some(self.cpu_s),
             Metric::CpuUser => Some(self.cpu_user_s),
             Metric::CpuSystem => Some(self.cpu_system_s),
@@ -43,7 +44,9 @@ impl Figures {
 }
 
 impl Figures {
-    /// The figures of a finished run: totals from the kernel, GPU figures from the samples.
+    /// The figures of a finished run: totals from the kernel, GPU figures from the samples. A
+    /// run without a wall time (incomplete) has a NaN `wall_s`: wall and mean CPU are then not
+    /// measured, rather than 0 s that passes every wall budget.
     pub fn from_record(rec: &crate::model::RunRecord) -> Figures {
         use crate::model::MISSING;
         let t = &rec.totals;
@@ -77,7 +80,7 @@ impl Figures {
             }
         }
         Figures {
-            wall_s: rec.meta.wall_s.unwrap_or(0.0),
+            wall_s: rec.meta.wall_s.unwrap_or(f64::NAN),
             cpu_s: user + system,
             cpu_user_s: user,
             cpu_system_s: system,
@@ -207,5 +210,25 @@ mod tests {
             unsupported(&parse_budget("converge_iter<10").unwrap()),
             vec!["converge_iter"]
         );
+    }
+
+    /// An incomplete run has no wall time: `perfmon check` said "ok wall: 0 s <= limit".
+    #[test]
+    fn a_run_without_wall_time_has_no_wall_figure() {
+        let mut rec = crate::analyze::testutil::empty_record();
+        rec.meta.wall_s = None;
+        rec.totals.cpu_user_us = 5_000_000;
+        let f = Figures::from_record(&rec);
+        assert_eq!(f.value(&Metric::Wall), None);
+        assert_eq!(f.value(&Metric::CpuMean), None);
+        assert_eq!(f.value(&Metric::Cpu), Some(5.0));
+        let budgets = parse_budget("wall<1s,cpu_mean<0.1cores,cpu<1s").unwrap();
+        let broken = check_all(&budgets, &f);
+        assert_eq!(broken.len(), 1, "{broken:?}");
+        assert_eq!(broken[0].metric, "cpu");
+        rec.meta.wall_s = Some(2.0);
+        let f = Figures::from_record(&rec);
+        assert_eq!(f.value(&Metric::Wall), Some(2.0));
+        assert_eq!(check_all(&budgets, &f).len(), 3);
     }
 }

@@ -17,9 +17,10 @@ pub struct Attempt {
     /// Iteration and time (s since the run started) of the first point that reached the target.
     pub hit_iter: Option<i64>,
     pub hit_t_s: Option<f64>,
-    /// What the run spent in all: its last iteration and its wall time.
+    /// What the run spent in all: its last iteration and its wall time (None when the run has
+    /// none, as an incomplete run: the ERT in seconds is then unknown, not understated).
     pub spent_iters: i64,
-    pub spent_s: f64,
+    pub spent_s: Option<f64>,
 }
 
 /// Success rate and ERT over a group.
@@ -37,13 +38,13 @@ pub struct TargetSummary {
 }
 
 /// The attempt of one run: `series` is the run's series (None when the run lacks it) and
-/// `wall_s` its wall time.
+/// `wall_s` its wall time (None when not recorded).
 pub fn attempt(
     run_id: i64,
     series: Option<&Series>,
     target: f64,
     direction: Direction,
-    wall_s: f64,
+    wall_s: Option<f64>,
 ) -> Attempt {
     let reached = |v: f64| match direction {
         Direction::Minimize => v <= target,
@@ -60,7 +61,7 @@ pub fn attempt(
         hit_t_s: hit.map(|p| p.t_s),
         // Iterations are counted from the series' first iteration (0 or 1 by convention).
         spent_iters: last_iter - first_iter + 1,
-        spent_s: wall_s,
+        spent_s: wall_s.filter(|w| w.is_finite()),
     }
     .with_first(first_iter)
 }
@@ -82,10 +83,9 @@ pub fn summarize(target: f64, direction: Direction, attempts: Vec<Attempt>) -> T
         .iter()
         .map(|a| a.hit_iter.unwrap_or(a.spent_iters) as f64)
         .sum();
-    let spent_s: f64 = attempts
-        .iter()
-        .map(|a| a.hit_t_s.unwrap_or(a.spent_s))
-        .sum();
+    // None when a run that did not succeed has no wall time: what it spent is unknown, and
+    // counting it as 0 s would make the ERT look better than it is.
+    let spent_s: Option<f64> = attempts.iter().map(|a| a.hit_t_s.or(a.spent_s)).sum();
     TargetSummary {
         target,
         direction,
@@ -97,7 +97,9 @@ pub fn summarize(target: f64, direction: Direction, attempts: Vec<Attempt>) -> T
             successes as f64 / runs as f64
         },
         ert_iters: (successes > 0).then(|| spent_iters / successes as f64),
-        ert_s: (successes > 0).then(|| spent_s / successes as f64),
+        ert_s: spent_s
+            .filter(|_| successes > 0)
+            .map(|s| s / successes as f64),
         attempts,
     }
 }
@@ -153,9 +155,9 @@ mod tests {
                 .collect::<Vec<_>>(),
         );
         let a = vec![
-            attempt(1, Some(&s1), 1.0, Direction::Minimize, 0.45),
-            attempt(2, Some(&s2), 1.0, Direction::Minimize, 1.05),
-            attempt(3, Some(&s3), 1.0, Direction::Minimize, 0.7),
+            attempt(1, Some(&s1), 1.0, Direction::Minimize, Some(0.45)),
+            attempt(2, Some(&s2), 1.0, Direction::Minimize, Some(1.05)),
+            attempt(3, Some(&s3), 1.0, Direction::Minimize, Some(0.7)),
         ];
         assert_eq!(a[0].hit_iter, Some(3));
         assert_eq!(a[2].hit_iter, Some(5));
@@ -173,13 +175,46 @@ mod tests {
     #[test]
     fn maximized_series_and_missing_series() {
         let s = series(&[(0, 0.1, 0.5), (1, 0.2, 0.95)]);
-        let a = attempt(7, Some(&s), 0.9, Direction::Maximize, 0.3);
+        let a = attempt(7, Some(&s), 0.9, Direction::Maximize, Some(0.3));
         assert!(a.success);
         assert_eq!(a.hit_iter, Some(2));
-        let none = attempt(8, None, 0.9, Direction::Maximize, 2.0);
+        let none = attempt(8, None, 0.9, Direction::Maximize, Some(2.0));
         assert!(!none.success);
         let sum = summarize(0.9, Direction::Maximize, vec![none]);
         assert_eq!(sum.ert_s, None);
         assert_eq!(sum.success_rate, 0.0);
+    }
+
+    /// A run that never reached the target and has no wall time (incomplete) was counted as
+    /// 0 s spent, understating the ERT in seconds; it is unknown now. A successful run without
+    /// a wall time still counts, by its time to the target.
+    #[test]
+    fn a_failed_run_without_wall_time_makes_the_ert_in_seconds_unknown() {
+        let hit = series(&[(1, 0.1, 5.0), (2, 0.2, 0.5)]);
+        let miss = series(&[(1, 0.1, 5.0), (2, 0.2, 4.0)]);
+        let s = summarize(
+            1.0,
+            Direction::Minimize,
+            vec![
+                attempt(1, Some(&hit), 1.0, Direction::Minimize, Some(0.3)),
+                attempt(2, Some(&miss), 1.0, Direction::Minimize, None),
+            ],
+        );
+        assert_eq!(s.successes, 1);
+        assert_eq!(s.ert_iters, Some(4.0));
+        assert_eq!(s.ert_s, None);
+        let s = summarize(
+            1.0,
+            Direction::Minimize,
+            vec![
+                attempt(1, Some(&hit), 1.0, Direction::Minimize, None),
+                attempt(2, Some(&miss), 1.0, Direction::Minimize, Some(1.5)),
+            ],
+        );
+        assert!(
+            (s.ert_s.unwrap_or(f64::NAN) - 1.7).abs() < 1e-9,
+            "{:?}",
+            s.ert_s
+        );
     }
 }

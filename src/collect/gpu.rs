@@ -102,15 +102,36 @@ impl From<&NvmlError> for GpuError {
 pub fn open_gpu() -> (Option<Box<dyn GpuSource>>, String) {
     match NvmlGpu::open() {
         Ok(g) => {
-            let status = format!(
-                "{} NVIDIA GPU(s), driver {}",
-                g.devices.len(),
-                g.driver.as_deref().unwrap_or("unknown")
-            );
+            let status = status_line(g.devices.len(), g.driver.as_deref(), &g.notes);
+            for n in &g.notes {
+                eprintln!("perfmon: warning: {n}");
+            }
             (Some(Box::new(g)), status)
         }
         Err(e) => (None, e.to_string()),
     }
+}
+
+/// The run's `gpu_status`: the devices and driver, then every device fact NVML would not give
+/// (so a device left out, or a name or memory size missing from the report, says why).
+fn status_line(devices: usize, driver: Option<&str>, notes: &[String]) -> String {
+    let mut s = format!(
+        "{devices} NVIDIA GPU(s), driver {}",
+        driver.unwrap_or("unknown")
+    );
+    for n in notes {
+        s.push_str("; ");
+        s.push_str(n);
+    }
+    s
+}
+
+/// A device fact, or its type's empty value and a note saying why (see [`status_line`]).
+fn fact<T: Default>(index: u32, what: &str, r: Result<T, NvmlError>, notes: &mut Vec<String>) -> T {
+    r.unwrap_or_else(|e| {
+        notes.push(format!("GPU {index}: {what} unknown ({e})"));
+        T::default()
+    })
 }
 
 /// Paths of which one exists wherever NVML can work: the driver's control device (Linux, and
@@ -140,34 +161,56 @@ pub struct NvmlGpu {
     devices: Vec<(GpuDevice, Device<'static>)>,
     driver: Option<String>,
     pids: Vec<u32>,
+    /// What NVML would not tell at open: devices left out, facts unknown.
+    notes: Vec<String>,
 }
 
 impl NvmlGpu {
     /// Initialises NVML (once per process) and lists the devices. Devices NVML cannot open
-    /// (lost, or hidden from this container) are left out.
+    /// (lost, or hidden from this container) are left out, and a fact it will not give stays
+    /// empty (0 bytes of memory: unknown, shown as such); each is a note in the run's
+    /// `gpu_status` and a warning.
     pub fn open() -> Result<NvmlGpu, GpuError> {
         let nvml = nvml()?;
         let count = nvml.device_count().map_err(|e| GpuError::from(&e))?;
         let mut devices = Vec::new();
+        let mut notes = Vec::new();
         for index in 0..count {
-            let Ok(d) = nvml.device_by_index(index) else {
-                continue;
+            let d = match nvml.device_by_index(index) {
+                Ok(d) => d,
+                Err(e) => {
+                    notes.push(format!(
+                        "GPU {index} not sampled: NVML cannot open it ({e})"
+                    ));
+                    continue;
+                }
             };
             let info = GpuDevice {
                 index,
-                name: d.name().unwrap_or_default(),
-                uuid: d.uuid().unwrap_or_default(),
-                memory_total_bytes: d.memory_info().map(|m| m.total).unwrap_or(0),
+                name: fact(index, "name", d.name(), &mut notes),
+                uuid: fact(index, "UUID", d.uuid(), &mut notes),
+                memory_total_bytes: fact(
+                    index,
+                    "memory size",
+                    d.memory_info().map(|m| m.total),
+                    &mut notes,
+                ),
             };
             devices.push((info, d));
         }
         if devices.is_empty() {
-            return Err(GpuError::NoGpu);
+            return Err(if notes.is_empty() {
+                GpuError::NoGpu
+            } else {
+                GpuError::Nvml(notes.join("; "))
+            });
         }
         Ok(NvmlGpu {
             devices,
+            // None: shown as "driver unknown" (a label, not a measured figure).
             driver: nvml.sys_driver_version().ok(),
             pids: Vec::new(),
+            notes,
         })
     }
 }
@@ -186,6 +229,8 @@ impl GpuSource for NvmlGpu {
         self.pids.extend_from_slice(pids);
         self.pids.sort_unstable();
         let tree = &self.pids;
+        // A figure NVML does not give (NotSupported on many boards, or a device lost mid-run)
+        // is None: stored as a missing value (null), never as 0.
         self.devices
             .iter()
             .map(|(info, d)| GpuSample {
@@ -204,7 +249,8 @@ impl GpuSource for NvmlGpu {
 /// GPU memory of the processes in `tree` (sorted), over the compute and graphics lists (a pid
 /// in both counts once, with its larger figure). None when neither list can be read (the `_v3`
 /// queries need driver 510 or later; the `_v2` ones sit behind nvml-wrapper's
-/// `legacy-functions` feature, not enabled).
+/// `legacy-functions` feature, not enabled); one list alone is enough (a compute-only board
+/// does not support the graphics list).
 fn tree_mem(d: &Device<'static>, tree: &[u32]) -> Option<u64> {
     let compute = d.running_compute_processes();
     let graphics = d.running_graphics_processes();
@@ -212,25 +258,27 @@ fn tree_mem(d: &Device<'static>, tree: &[u32]) -> Option<u64> {
         return None;
     }
     let lists = [compute.unwrap_or_default(), graphics.unwrap_or_default()];
-    Some(sum_tree_mem(lists.iter().flatten(), tree))
+    sum_tree_mem(lists.iter().flatten(), tree)
 }
 
-fn sum_tree_mem<'a>(procs: impl Iterator<Item = &'a ProcessInfo>, tree: &[u32]) -> u64 {
-    let mut per_pid: Vec<(u32, u64)> = Vec::new();
+/// The sum over the tree's pids; None when the driver lists a tree process without its memory
+/// (`Unavailable`, as under WSL2 and Windows drivers): the figure is then unknown, not 0.
+fn sum_tree_mem<'a>(procs: impl Iterator<Item = &'a ProcessInfo>, tree: &[u32]) -> Option<u64> {
+    let mut per_pid: Vec<(u32, Option<u64>)> = Vec::new();
     for p in procs {
         if tree.binary_search(&p.pid).is_err() {
             continue;
         }
         let used = match p.used_gpu_memory {
-            UsedGpuMemory::Used(b) => b,
-            UsedGpuMemory::Unavailable => 0,
+            UsedGpuMemory::Used(b) => Some(b),
+            UsedGpuMemory::Unavailable => None,
         };
         match per_pid.iter_mut().find(|(pid, _)| *pid == p.pid) {
             Some(e) => e.1 = e.1.max(used),
             None => per_pid.push((p.pid, used)),
         }
     }
-    per_pid.iter().map(|(_, b)| b).sum()
+    per_pid.iter().map(|(_, b)| *b).sum()
 }
 
 /// A recording: devices, driver and one list of device samples per tick.
@@ -338,8 +386,50 @@ mod tests {
             compute_instance_id: None,
         };
         let procs = [p(10, 100), p(11, 50), p(99, 1000), p(10, 80)];
-        assert_eq!(sum_tree_mem(procs.iter(), &[10, 11, 12]), 150);
-        assert_eq!(sum_tree_mem(procs.iter(), &[]), 0);
+        assert_eq!(sum_tree_mem(procs.iter(), &[10, 11, 12]), Some(150));
+        assert_eq!(sum_tree_mem(procs.iter(), &[]), Some(0));
+    }
+
+    /// A tree process listed without its memory (WSL2, Windows drivers) makes the figure
+    /// unknown: it was summed as 0, so the tree's GPU memory read 0 bytes on such drivers.
+    #[test]
+    fn tree_memory_of_an_unavailable_figure_is_unknown_not_zero() {
+        let p = |pid, used_gpu_memory| ProcessInfo {
+            pid,
+            used_gpu_memory,
+            gpu_instance_id: None,
+            compute_instance_id: None,
+        };
+        let unknown = [
+            p(10, UsedGpuMemory::Unavailable),
+            p(11, UsedGpuMemory::Used(50)),
+        ];
+        assert_eq!(sum_tree_mem(unknown.iter(), &[10, 11]), None);
+        // Outside the tree it does not matter; a figure in the other list is enough.
+        assert_eq!(sum_tree_mem(unknown.iter(), &[11]), Some(50));
+        let both = [
+            p(10, UsedGpuMemory::Unavailable),
+            p(10, UsedGpuMemory::Used(70)),
+        ];
+        assert_eq!(sum_tree_mem(both.iter(), &[10]), Some(70));
+    }
+
+    /// Facts NVML would not give are notes in the run's `gpu_status`, not silent blanks.
+    #[test]
+    fn device_facts_nvml_refuses_are_noted_in_the_status() {
+        let mut notes = Vec::new();
+        let total: u64 = fact(1, "memory size", Err(NvmlError::NotSupported), &mut notes);
+        assert_eq!(total, 0);
+        let name: String = fact(1, "name", Ok("H200".to_string()), &mut notes);
+        assert_eq!(name, "H200");
+        assert_eq!(notes.len(), 1);
+        assert!(
+            notes[0].starts_with("GPU 1: memory size unknown ("),
+            "{notes:?}"
+        );
+        let s = status_line(2, Some("550.1"), &notes);
+        assert!(s.starts_with("2 NVIDIA GPU(s), driver 550.1; GPU 1: memory size unknown"));
+        assert_eq!(status_line(1, None, &[]), "1 NVIDIA GPU(s), driver unknown");
     }
 
     #[test]

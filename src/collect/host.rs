@@ -17,24 +17,60 @@ use crate::model::{GitInfo, HostInfo};
 /// How long [`GitProbe::finish`] waits for git at most, counted from the start.
 const GIT_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Hostname, OS, kernel, CPU model, cores and memory. GPU fields are left to the caller.
+/// Hostname, OS, kernel, CPU model, cores and memory. GPU fields are left to the caller. A
+/// fact that should be readable and is not (`/proc/meminfo`, `/proc/cpuinfo`, the core count)
+/// stays empty or 0 in the record and is printed as a `perfmon: warning:` line.
 pub fn host_info() -> HostInfo {
-    let (hostname, kernel) = uname();
-    let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
     // SAFETY: sysconf only reads a process-wide value.
     let cores = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
-    HostInfo {
+    let (info, warnings) = host_facts(|p| std::fs::read_to_string(p), cores);
+    for w in warnings {
+        eprintln!("perfmon: warning: {w}");
+    }
+    info
+}
+
+/// [`host_info`] from a file reader and the `sysconf` core count, with a warning for each fact
+/// that could not be read.
+fn host_facts(
+    read: impl Fn(&str) -> std::io::Result<String>,
+    cores: libc::c_long,
+) -> (HostInfo, Vec<String>) {
+    let (hostname, kernel) = uname();
+    let mut warnings = Vec::new();
+    // os-release is optional (a minimal container): "Linux" then, which is no loss.
+    let optional = |p: &str| read(p).unwrap_or_default();
+    let mut needed = |p: &str| match read(p) {
+        Ok(s) => s,
+        Err(e) => {
+            warnings.push(format!("cannot read {p} for the host facts: {e}"));
+            String::new()
+        }
+    };
+    let cpuinfo = needed("/proc/cpuinfo");
+    let meminfo = needed("/proc/meminfo");
+    let memory_kib = mem_total_kib(&meminfo);
+    if memory_kib.is_none() && !meminfo.is_empty() {
+        warnings.push("no MemTotal in /proc/meminfo: the host's memory is recorded as 0".into());
+    }
+    let cores = u32::try_from(cores).ok().filter(|c| *c > 0);
+    if cores.is_none() {
+        warnings.push("the number of online cores is unknown: recorded as 0".into());
+    }
+    let info = HostInfo {
         hostname,
-        os: os_pretty_name(&read("/etc/os-release"))
-            .or_else(|| os_pretty_name(&read("/usr/lib/os-release")))
+        os: os_pretty_name(&optional("/etc/os-release"))
+            .or_else(|| os_pretty_name(&optional("/usr/lib/os-release")))
             .unwrap_or_else(|| "Linux".to_string()),
         kernel,
-        cpu_model: cpu_model(&read("/proc/cpuinfo")).unwrap_or_default(),
-        cores: u32::try_from(cores).unwrap_or(0),
-        memory_bytes: mem_total_kib(&read("/proc/meminfo")).unwrap_or(0) * 1024,
+        // Arm boards may name no model at all: an empty model is no loss.
+        cpu_model: cpu_model(&cpuinfo).unwrap_or_default(),
+        cores: cores.unwrap_or(0),
+        memory_bytes: memory_kib.unwrap_or(0) * 1024,
         gpus: Vec::new(),
         gpu_driver: None,
-    }
+    };
+    (info, warnings)
 }
 
 /// `uname` nodename and release.
@@ -120,6 +156,8 @@ impl GitProbe {
             .name("perfmon-git".into())
             .spawn(move || {
                 match git2::Repository::discover(&d).and_then(|r| read_head(&r).map(|h| (r, h))) {
+                    // A send fails only when `finish` stopped waiting (git was too slow): the
+                    // git facts are then recorded as unknown (null), which the report shows.
                     Ok((repo, h)) => {
                         let known = h.is_some();
                         let _ = head_tx.send(Ok(h));
@@ -287,6 +325,43 @@ mod tests {
         assert!(!h.hostname.is_empty() && !h.kernel.is_empty());
         assert!(h.cores >= 1 && h.memory_bytes > 0);
         assert!(h.gpus.is_empty());
+    }
+
+    /// /proc files that cannot be read used to become an empty model and 0 bytes of memory
+    /// without a word; now each is a warning (and a readable host gives none).
+    #[test]
+    fn unreadable_host_facts_are_warnings_not_silent_zeros() {
+        let (h, warnings) = host_facts(
+            |p| {
+                if p == "/proc/meminfo" {
+                    Err(std::io::Error::from(std::io::ErrorKind::PermissionDenied))
+                } else if p == "/proc/cpuinfo" {
+                    Ok("model name\t: Test CPU\n".into())
+                } else {
+                    Err(std::io::Error::from(std::io::ErrorKind::NotFound))
+                }
+            },
+            -1,
+        );
+        assert_eq!((h.memory_bytes, h.cores), (0, 0));
+        assert_eq!(h.cpu_model, "Test CPU");
+        assert_eq!(h.os, "Linux");
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(
+            warnings[0].starts_with("cannot read /proc/meminfo"),
+            "{warnings:?}"
+        );
+        assert!(warnings[1].contains("cores"), "{warnings:?}");
+        let (h, warnings) = host_facts(
+            |p| match p {
+                "/proc/meminfo" => Ok("MemTotal: 2048 kB\n".into()),
+                "/proc/cpuinfo" => Ok(String::new()),
+                _ => Err(std::io::Error::from(std::io::ErrorKind::NotFound)),
+            },
+            4,
+        );
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!((h.memory_bytes, h.cores), (2048 * 1024, 4));
     }
 
     fn sh_git(dir: &Path, args: &[&str]) {

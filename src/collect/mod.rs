@@ -64,6 +64,11 @@ pub struct TreeTotals {
     pub majflt: i64,
     pub vctxsw: i64,
     pub ivctxsw: i64,
+    /// Processes whose `/proc/PID/io` could not be read (a setuid program, or one that exited
+    /// between two reads): `read_bytes`/`write_bytes` lack their IO. 0 when the sums are whole.
+    pub io_unknown: i64,
+    /// Processes whose `/proc/PID/status` could not be read: the context switches lack theirs.
+    pub ctxsw_unknown: i64,
 }
 
 impl TreeSnapshot {
@@ -75,9 +80,11 @@ impl TreeSnapshot {
     /// - RSS, vsize, threads: sums of the live processes (shared pages count once per process,
     ///   as in any RSS sum).
     /// - IO: `/proc/PID/io` of a live process already folds in the IO of the children it
-    ///   reaped, so it is summed as is; an unreadable file counts 0.
+    ///   reaped, so it is summed as is; an unreadable file adds nothing and is counted in
+    ///   `io_unknown`, so that the recorder can say the sum is partial (never a silent 0).
     /// - Context switches: own only (the kernel keeps no per-process figure for reaped
-    ///   children that another process can read); an unreadable status counts 0.
+    ///   children that another process can read); an unreadable status adds nothing and is
+    ///   counted in `ctxsw_unknown`.
     pub fn totals(&self) -> TreeTotals {
         let mut t = TreeTotals {
             procs: self.procs.len() as i64,
@@ -89,10 +96,13 @@ impl TreeSnapshot {
             t.rss_kib += p.rss_kib;
             t.vsize_kib += p.vsize_kib;
             t.threads += p.threads;
+            // A figure not read adds nothing, and the process is counted as unknown.
+            t.io_unknown += i64::from(p.read_bytes.is_none() || p.write_bytes.is_none());
             t.read_bytes += p.read_bytes.unwrap_or(0);
             t.write_bytes += p.write_bytes.unwrap_or(0);
             t.minflt += p.minflt + p.child_minflt;
             t.majflt += p.majflt + p.child_majflt;
+            t.ctxsw_unknown += i64::from(p.vctxsw.is_none() || p.ivctxsw.is_none());
             t.vctxsw += p.vctxsw.unwrap_or(0);
             t.ivctxsw += p.ivctxsw.unwrap_or(0);
         }

@@ -327,6 +327,8 @@ impl TreeSampler {
         let dir = procfs::open_pid_dir(pid).ok()?;
         let h = Handles {
             stat: Some(procfs::openat(&dir, c"stat", 0).ok()?),
+            // Unreadable for a setuid program (or gone with an exited process): the sample's
+            // figures are then None, counted in `TreeTotals::io_unknown`/`ctxsw_unknown`.
             io: procfs::openat(&dir, c"io", 0).ok(),
             status: procfs::openat(&dir, c"status", 0).ok(),
             task: None,

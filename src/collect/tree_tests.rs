@@ -250,6 +250,37 @@ fn totals_sum_own_and_reaped() {
     assert_eq!((t.rss_kib, t.vsize_kib, t.procs, t.threads), (14, 18, 2, 4));
     assert_eq!((t.read_bytes, t.write_bytes), (2000, 0));
     assert_eq!((t.minflt, t.majflt, t.vctxsw, t.ivctxsw), (14, 4, 22, 0));
+    // Each process lacks a figure: the sums say they are partial.
+    assert_eq!((t.io_unknown, t.ctxsw_unknown), (2, 2));
+}
+
+/// An unreadable `/proc/PID/io` or `status` (a setuid program in the tree) used to add 0 to the
+/// tree's sums without a trace; the totals now count such processes, whole sums count none.
+#[test]
+fn totals_count_processes_whose_figures_could_not_be_read() {
+    let known = ProcSample {
+        read_bytes: Some(10),
+        write_bytes: Some(20),
+        vctxsw: Some(1),
+        ivctxsw: Some(2),
+        ..ProcSample::default()
+    };
+    let whole = super::TreeSnapshot {
+        procs: vec![known.clone(), known.clone()],
+    }
+    .totals();
+    assert_eq!((whole.io_unknown, whole.ctxsw_unknown), (0, 0));
+    assert_eq!((whole.read_bytes, whole.write_bytes), (20, 40));
+    let unreadable = ProcSample {
+        pid: 2,
+        ..ProcSample::default()
+    };
+    let partial = super::TreeSnapshot {
+        procs: vec![known, unreadable],
+    }
+    .totals();
+    assert_eq!((partial.io_unknown, partial.ctxsw_unknown), (1, 1));
+    assert_eq!((partial.read_bytes, partial.vctxsw), (10, 1));
 }
 
 /// A process that has not run keeps its IO and context-switch counts without their files being

@@ -168,13 +168,7 @@ pub fn build(
             if series.is_some() {
                 e.0 = dir;
             }
-            e.2.push(attempt(
-                rec.meta.id,
-                series,
-                *target,
-                e.0,
-                rec.meta.wall_s.unwrap_or(0.0),
-            ));
+            e.2.push(attempt(rec.meta.id, series, *target, e.0, rec.meta.wall_s));
         }
     }
     let rows = order
@@ -211,6 +205,9 @@ fn fmt_target(key: &str, t: &TargetSummary) -> String {
     };
     let ert = match (t.ert_iters, t.ert_s) {
         (Some(i), Some(s)) => format!("ERT {i:.1} iterations, {}", fmt_metric("wall", s)),
+        (Some(i), None) => format!(
+            "ERT {i:.1} iterations, seconds unknown (a run that missed the target has no wall time)"
+        ),
         _ => "ERT infinite (no run reached the target)".into(),
     };
     format!(

@@ -40,6 +40,12 @@ const CHUNK_FORMAT: u8 = 1;
 #[error("{0}")]
 pub struct DecodeError(pub String);
 
+/// Data that could not be encoded (zstd failed to compress it). Never written as an empty
+/// blob: the flush fails instead, so the samples stay in memory for the next one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot compress {0}")]
+pub struct EncodeError(pub String);
+
 fn bad(what: &str) -> DecodeError {
     DecodeError(what.to_string())
 }
@@ -294,19 +300,22 @@ thread_local! {
 }
 
 /// zstd-compresses `raw`.
-pub fn compress(raw: &[u8], level: i32) -> Vec<u8> {
+pub fn compress(raw: &[u8], level: i32) -> Result<Vec<u8>, EncodeError> {
     let reused = COMPRESSOR.with(|c| {
         let mut c = c.borrow_mut();
         if c.as_ref().map(|(l, _)| *l) != Some(level) {
             *c = zstd::bulk::Compressor::new(level).ok().map(|z| (level, z));
         }
-        c.as_mut().and_then(|(_, z)| z.compress(raw).ok())
+        c.as_mut().map(|(_, z)| z.compress(raw))
     });
-    // Compressing an in-memory buffer cannot fail short of allocation failure; fall back to
-    // level 1 and then to storing nothing compressible rather than panicking.
-    reused
-        .or_else(|| zstd::bulk::compress(raw, 1).ok())
-        .unwrap_or_default()
+    match reused {
+        Some(Ok(out)) => Ok(out),
+        // Compressing an in-memory buffer fails only when zstd cannot allocate: try once more
+        // with a fresh context; an error then is the caller's (never an empty blob, which
+        // would be a chunk of samples lost without a word).
+        _ => zstd::bulk::compress(raw, 1)
+            .map_err(|e| EncodeError(format!("{} bytes: zstd: {e}", raw.len()))),
+    }
 }
 
 /// zstd-decompresses at most `limit` bytes (no decompression bomb).
@@ -333,7 +342,7 @@ pub fn encode_chunk(
     columns: &BTreeMap<String, Vec<i64>>,
     range: std::ops::Range<usize>,
     level: i32,
-) -> Vec<u8> {
+) -> Result<Vec<u8>, EncodeError> {
     let n = range.len();
     let mut raw = Vec::with_capacity(n * (columns.len() + 1) * 2);
     raw.push(CHUNK_FORMAT);
@@ -401,7 +410,7 @@ pub fn decode_chunk(blob: &[u8], n: usize, cols: usize) -> Result<Chunk, DecodeE
 }
 
 /// Encodes two equally long integer columns (a process track's cpu and rss values).
-pub fn encode_pair(a: &[i64], b: &[i64], level: i32) -> Vec<u8> {
+pub fn encode_pair(a: &[i64], b: &[i64], level: i32) -> Result<Vec<u8>, EncodeError> {
     let mut raw = Vec::with_capacity((a.len() + b.len()) * 2 + 2);
     encode_column(a, &mut raw);
     encode_column(b, &mut raw);
@@ -542,7 +551,7 @@ mod tests {
         let mut b = vec![MISSING; 20];
         b.extend(0..30);
         cols.insert("b".to_string(), b);
-        let blob = encode_chunk(&t, &cols, 10..50, LEVEL_TAIL);
+        let blob = encode_chunk(&t, &cols, 10..50, LEVEL_TAIL).unwrap();
         let c = decode_chunk(&blob, 40, 2).unwrap();
         assert_eq!(c.t_us, t[10..]);
         assert_eq!(c.columns[0], ("a".to_string(), (10..50).collect()));
@@ -566,7 +575,7 @@ mod tests {
     #[test]
     fn decompression_is_bounded() {
         // 10 MB of zeros compresses to a few bytes; a chunk row claiming 1 sample must refuse it.
-        let bomb = compress(&vec![0u8; 10 << 20], 3);
+        let bomb = compress(&vec![0u8; 10 << 20], 3).unwrap();
         assert!(bomb.len() < 2000);
         assert!(decode_chunk(&bomb, 1, 1).is_err());
     }

@@ -219,6 +219,8 @@ impl Store {
         let mut out = Vec::new();
         for row in rows {
             let (pid, first, ppid, name) = row.map_err(e)?;
+            // A track row without chunks is a track of no values (an imported empty track),
+            // not damage: its vectors are empty.
             let (cpu_us, rss_kib) = values.remove(&(pid, first)).unwrap_or_default();
             out.push(ProcessTrack {
                 pid,
@@ -228,6 +230,13 @@ impl Store {
                 cpu_us,
                 rss_kib,
             });
+        }
+        // Chunks whose track row is missing would otherwise be dropped without a word.
+        if let Some((pid, first)) = values.keys().min() {
+            return Err(corrupt(
+                id,
+                format!("track of pid {pid} (from sample {first}): values without a track row"),
+            ));
         }
         Ok(out)
     }

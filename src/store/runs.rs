@@ -336,10 +336,13 @@ impl Store {
         let mut out = Vec::new();
         for row in rows {
             let (id, status) = row.map_err(|e| self.err(e))?;
-            out.push((
-                id,
-                RunStatus::parse(&status).unwrap_or(RunStatus::Incomplete),
-            ));
+            // A status this perfmon does not know is damage, as in `read_meta` (which `list`
+            // uses): taking it for `incomplete` would drop the run from every selection unseen.
+            let status = RunStatus::parse(&status).ok_or_else(|| StoreError::Corrupt {
+                run_id: id,
+                detail: format!("unknown status {status:?}"),
+            })?;
+            out.push((id, status));
         }
         Ok(out)
     }
@@ -376,6 +379,7 @@ impl Store {
                 "{}-wal",
                 p.extension().and_then(|e| e.to_str()).unwrap_or("")
             ));
+            // Only the reported figure: no WAL file (DELETE journal mode) is 0 bytes.
             std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
                 + std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0)
         };

@@ -169,7 +169,8 @@ impl RunWriter {
                 &s.columns,
                 k * CHUNK..(k + 1) * CHUNK,
                 LEVEL_SEALED,
-            );
+            )
+            .map_err(encode_err)?;
             st.execute(params![
                 self.run_id,
                 (base_seq + k) as i64,
@@ -183,7 +184,8 @@ impl RunWriter {
         let tail_unchanged = full == 0 && self.tail_written == Some(shape);
         if tail > 0 && (last || !tail_unchanged) {
             let level = if last { LEVEL_SEALED } else { LEVEL_TAIL };
-            let blob = codec::encode_chunk(&s.t_us, &s.columns, full * CHUNK..n, level);
+            let blob = codec::encode_chunk(&s.t_us, &s.columns, full * CHUNK..n, level)
+                .map_err(encode_err)?;
             st.execute(params![
                 self.run_id,
                 (base_seq + full) as i64,
@@ -250,7 +252,8 @@ impl RunWriter {
             let base_seq = st.sealed / CHUNK;
             for k in 0..full {
                 let r = k * CHUNK..(k + 1) * CHUNK;
-                let blob = codec::encode_pair(&t.cpu_us[r.clone()], &t.rss_kib[r], LEVEL_SEALED);
+                let blob = codec::encode_pair(&t.cpu_us[r.clone()], &t.rss_kib[r], LEVEL_SEALED)
+                    .map_err(encode_err)?;
                 chunk.execute(params![
                     self.run_id,
                     t.pid,
@@ -264,7 +267,8 @@ impl RunWriter {
             if tail > 0 {
                 let r = full * CHUNK..len;
                 let level = if last { LEVEL_SEALED } else { LEVEL_TAIL };
-                let blob = codec::encode_pair(&t.cpu_us[r.clone()], &t.rss_kib[r], level);
+                let blob = codec::encode_pair(&t.cpu_us[r.clone()], &t.rss_kib[r], level)
+                    .map_err(encode_err)?;
                 chunk.execute(params![
                     self.run_id,
                     t.pid,
@@ -351,7 +355,7 @@ impl RunWriter {
                     dir,
                     s.main,
                     s.points.len() as i64,
-                    codec::compress(&raw, LEVEL_TAIL)
+                    codec::compress(&raw, LEVEL_TAIL).map_err(encode_err)?
                 ])?;
             }
         }
@@ -381,6 +385,12 @@ impl RunWriter {
         self.next_ord = d.next_ord;
         self.fingerprints = d.fingerprints;
     }
+}
+
+/// A blob that could not be encoded fails the whole transaction (nothing of this flush is
+/// written, the data stays in memory), like any SQLite error.
+fn encode_err(e: codec::EncodeError) -> rusqlite::Error {
+    rusqlite::Error::ToSqlConversionFailure(Box::new(e))
 }
 
 /// Cheap change detectors of timers, marks and series.
