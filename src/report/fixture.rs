@@ -289,7 +289,7 @@ pub fn record() -> RunRecord {
             unmatched_stops: 1,
             truncated_lines: 0,
             lines_seen: 1543,
-            warnings: Vec::new(),
+            warnings: vec!["processes left behind still wrote to stdout <after> the end".into()],
         },
         processes,
         violations: Vec::new(),

@@ -272,6 +272,9 @@ pub fn render_html(
             e(&truncate(ex, 120))
         );
     }
+    for w in &d.warnings {
+        let _ = writeln!(o, "<p class=\"warning\"><b>warning</b>: {}</p>", e(w));
+    }
     if !charts.is_empty() || !skipped.is_empty() {
         o.push_str("<h2>Charts</h2>\n");
     }

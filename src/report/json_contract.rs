@@ -321,9 +321,7 @@ fn unknown_gpu_facts_are_null_and_warnings_are_listed() {
     let known = rec.gpus[0].clone();
     // The device list lost (an older or imported run): the GPU is known from its columns only.
     rec.gpus.clear();
-    rec.diagnostics
-        .warnings
-        .push("the output parser stopped".into());
+    rec.diagnostics.warnings = vec!["the output parser stopped".into()];
     let an = crate::analyze::analyze(&rec);
     let r = super::json::JsonRenderer {
         samples: false,

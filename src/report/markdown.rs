@@ -314,6 +314,9 @@ pub fn render_markdown(rec: &RunRecord, an: &Analysis, png_dir: Option<&str>) ->
     for ex in &d.malformed_examples {
         let _ = writeln!(o, "- malformed: {}", e(&truncate(ex, 120)));
     }
+    for w in &d.warnings {
+        let _ = writeln!(o, "- **warning**: {}", e(w));
+    }
     if let Some(dir) = png_dir {
         o.push_str("\n## Charts\n\n");
         for (file, what) in super::png::planned(rec) {

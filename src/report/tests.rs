@@ -210,3 +210,28 @@ fn charts_without_data_are_skipped_with_a_note() {
     assert_eq!(c.skipped.len(), 2);
     assert!(c.skipped[0].contains("timers.png"));
 }
+
+/// A recording warning (something may be missing from the run) is in every format, escaped.
+#[test]
+fn recording_warnings_appear_in_every_format() {
+    let rec = record();
+    let an = analyze(&rec);
+    let text = String::from_utf8(super::text::TextRenderer.render(&rec, &an).unwrap()).unwrap();
+    assert!(text.contains("warning: processes left behind still wrote to stdout <after>"));
+    let md = render(&super::markdown::MarkdownRenderer { png_dir: None });
+    assert!(md.contains("**warning**: processes left behind"), "{md}");
+    let html = String::from_utf8(
+        super::html::HtmlRenderer {
+            png: PngOptions::default(),
+        }
+        .render(&rec, &an)
+        .unwrap(),
+    )
+    .unwrap();
+    assert!(html.contains("wrote to stdout &lt;after&gt; the end"));
+    let json = render(&super::json::JsonRenderer {
+        samples: false,
+        convergence_tol: 1e-3,
+    });
+    assert!(json.contains("\"warnings\": [\n      \"processes left behind"), "{json}");
+}

@@ -396,6 +396,9 @@ pub fn render_text(rec: &RunRecord, an: &Analysis) -> String {
     for ex in &d.malformed_examples {
         let _ = writeln!(o, "    malformed: {}", printable(&truncate(ex, 120)));
     }
+    for w in &d.warnings {
+        let _ = writeln!(o, "  warning: {}", printable(w));
+    }
     if !rec.marks.is_empty() {
         let _ = writeln!(o, "\nMarks ({})", rec.marks.len());
         for k in rec.marks.iter().take(20) {
