@@ -10,7 +10,7 @@ all: build
 build:
 	$(CARGO) build --release
 
-# Installs what the tests need beyond the Rust toolchain (GNU time, python3).
+# Installs what the tests need beyond the Rust toolchain (GNU time, python3, tmux, less).
 deps:
 	@scripts/setup-deps.sh
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs besides the Rust toolchain: GNU time (the independent source
-# of rusage figures) and python3 (the fixture workloads). Idempotent; uses apt-get when root.
+# of rusage figures), python3 (the fixture workloads), and tmux and less (the terminal tests in
+# tests/integration/tmux.rs type perfmon commands into a tmux pane). Idempotent; uses apt-get when
+# root.
 set -euo pipefail
 # The lint step of `make test` needs rustfmt and clippy.
 if command -v rustup >/dev/null 2>&1; then
@@ -11,6 +13,8 @@ fi
 need=()
 [[ -x /usr/bin/time ]] && /usr/bin/time -f %e true >/dev/null 2>&1 || need+=(time)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+command -v tmux >/dev/null 2>&1 || need+=(tmux)
+command -v less >/dev/null 2>&1 || need+=(less)
 if ((${#need[@]} == 0)); then
   exit 0
 fi

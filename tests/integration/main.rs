@@ -12,4 +12,6 @@ mod reliability;
 mod security;
 mod storage_faults;
 mod store;
+mod terminal;
+mod tmux;
 mod totals;
