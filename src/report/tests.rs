@@ -233,5 +233,8 @@ fn recording_warnings_appear_in_every_format() {
         samples: false,
         convergence_tol: 1e-3,
     });
-    assert!(json.contains("\"warnings\": [\n      \"processes left behind"), "{json}");
+    assert!(
+        json.contains("\"warnings\": [\n      \"processes left behind"),
+        "{json}"
+    );
 }
