@@ -18,7 +18,7 @@ fn main() {
         .and_then(|a| a.parse().ok())
         .unwrap_or(200);
     let t = Instant::now();
-    let (src, status) = gpu::open_gpu();
+    let (src, status, _notes) = gpu::open_gpu();
     println!(
         "open_gpu: {:.2} ms -> {} ({})",
         t.elapsed().as_secs_f64() * 1e3,

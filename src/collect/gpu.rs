@@ -99,16 +99,14 @@ impl From<&NvmlError> for GpuError {
 
 /// Opens NVML at run time. Returns the source (None without driver or GPU) and a one-line
 /// status for the report, such as `no NVIDIA driver found (libnvidia-ml.so.1 not loadable)`.
-pub fn open_gpu() -> (Option<Box<dyn GpuSource>>, String) {
+pub fn open_gpu() -> (Option<Box<dyn GpuSource>>, String, Vec<String>) {
     match NvmlGpu::open() {
         Ok(g) => {
             let status = status_line(g.devices.len(), g.driver.as_deref(), &g.notes);
-            for n in &g.notes {
-                eprintln!("perfmon: warning: {n}");
-            }
-            (Some(Box::new(g)), status)
+            let notes = g.notes.clone();
+            (Some(Box::new(g)), status, notes)
         }
-        Err(e) => (None, e.to_string()),
+        Err(e) => (None, e.to_string(), Vec::new()),
     }
 }
 
@@ -441,7 +439,7 @@ mod tests {
     #[test]
     fn open_gpu_without_driver_is_quick_and_quiet() {
         let t = std::time::Instant::now();
-        let (src, status) = open_gpu();
+        let (src, status, _notes) = open_gpu();
         let dt = t.elapsed();
         if src.is_none() {
             assert!(!status.is_empty());

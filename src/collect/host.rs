@@ -19,15 +19,12 @@ const GIT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Hostname, OS, kernel, CPU model, cores and memory. GPU fields are left to the caller. A
 /// fact that should be readable and is not (`/proc/meminfo`, `/proc/cpuinfo`, the core count)
-/// stays empty or 0 in the record and is printed as a `perfmon: warning:` line.
-pub fn host_info() -> HostInfo {
+/// stays empty or 0 in the record, and comes back as a warning for the caller to print and keep
+/// with the run.
+pub fn host_info() -> (HostInfo, Vec<String>) {
     // SAFETY: sysconf only reads a process-wide value.
     let cores = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
-    let (info, warnings) = host_facts(|p| std::fs::read_to_string(p), cores);
-    for w in warnings {
-        eprintln!("perfmon: warning: {w}");
-    }
-    info
+    host_facts(|p| std::fs::read_to_string(p), cores)
 }
 
 /// [`host_info`] from a file reader and the `sysconf` core count, with a warning for each fact
@@ -321,7 +318,8 @@ mod tests {
 
     #[test]
     fn host_info_of_this_machine() {
-        let h = host_info();
+        let (h, warnings) = host_info();
+        assert!(warnings.is_empty(), "{warnings:?}");
         assert!(!h.hostname.is_empty() && !h.kernel.is_empty());
         assert!(h.cores >= 1 && h.memory_bytes > 0);
         assert!(h.gpus.is_empty());

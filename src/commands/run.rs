@@ -143,9 +143,15 @@ pub fn run_once(
     keep: bool,
     repeat_index: Option<String>,
 ) -> Result<Outcome> {
-    let cwd = std::env::current_dir()
-        .map(|p| p.display().to_string())
-        .unwrap_or_default();
+    // What may be missing from the run is said on stderr and kept in its diagnostics.
+    let mut warnings = Vec::new();
+    let cwd = match std::env::current_dir() {
+        Ok(p) => p.display().to_string(),
+        Err(e) => {
+            warnings.push(format!("the working directory is unknown ({e})"));
+            String::new()
+        }
+    };
     // Git is asked first, on a thread in the background, so it costs the run no time and is
     // never counted in the tree (see GitProbe::start).
     let git_probe = collect::host::GitProbe::start(std::path::Path::new(&cwd));
@@ -156,12 +162,17 @@ pub fn run_once(
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0);
-    let (gpu, gpu_status) = if opts.gpu {
+    let (gpu, gpu_status, gpu_notes) = if opts.gpu {
         collect::gpu::open_gpu()
     } else {
-        (None, "GPU sampling off (--no-gpu)".to_string())
+        (None, "GPU sampling off (--no-gpu)".to_string(), Vec::new())
     };
-    let mut host = collect::host::host_info();
+    let (mut host, host_warnings) = collect::host::host_info();
+    warnings.extend(host_warnings);
+    warnings.extend(gpu_notes);
+    for w in &warnings {
+        eprintln!("perfmon: warning: {w}");
+    }
     if let Some(g) = gpu.as_ref() {
         host.gpus = g.devices().iter().map(|d| d.name.clone()).collect();
         host.gpu_driver = g.driver_version();
@@ -351,6 +362,7 @@ pub fn run_once(
         .explain
         .then(|| crate::parse::explain_text(&parsed));
     let processes_seen = sampler.processes_seen();
+    let gaps = sampler.gaps();
     let reaped = sampler.reaped.clone();
     let peak_proc_rss_kib = sampler.peak_proc_rss_kib;
     let peak_tree_rss_kib = sampler.peak_tree_rss_kib;
@@ -361,6 +373,11 @@ pub fn run_once(
     rec.series = std::mem::take(&mut parsed.series);
     rec.marks = std::mem::take(&mut parsed.marks);
     rec.diagnostics = std::mem::take(&mut parsed.diagnostics);
+    rec.diagnostics.warnings.splice(0..0, warnings);
+    for w in gaps {
+        eprintln!("perfmon: warning: {w}");
+        rec.diagnostics.warnings.push(w);
+    }
     // No silent loss: output that was not read is said, on stderr and in the run.
     for f in &fwd {
         let stream = match f.stream {
@@ -405,7 +422,13 @@ pub fn run_once(
         left_behind,
         cgroup: ended.cgroup.clone(),
         perfmon_cpu_us: self_cpu_us(),
-        perfmon_peak_rss_kib: self_peak_rss_kib(),
+        perfmon_peak_rss_kib: self_peak_rss_kib().unwrap_or_else(|| {
+            let w =
+                "perfmon's own peak RSS is unknown (/proc/self/status unreadable): recorded as 0";
+            eprintln!("perfmon: warning: {w}");
+            rec.diagnostics.warnings.push(w.into());
+            0
+        }),
     };
     let m = &mut rec.meta;
     m.wall_s = Some(ended.wall_s);
@@ -520,14 +543,10 @@ fn self_cpu_us() -> u64 {
     us(ru.ru_utime) + us(ru.ru_stime)
 }
 
-/// perfmon's own peak RSS (VmHWM), KiB.
-fn self_peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
+/// perfmon's own peak RSS (VmHWM), KiB; None when /proc/self/status cannot tell it.
+fn self_peak_rss_kib() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    s.lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }

@@ -72,6 +72,11 @@ pub struct Sampler {
     pub peak_tree_rss_kib: i64,
     pub peak_proc_rss_kib: i64,
     pub flush_errors: Vec<String>,
+    /// Samples in which perfmon's reaped-children IO could not be read (the last value was kept).
+    pub reaped_io_unread: u64,
+    /// Samples in which some live process's IO, or its context switches, could not be read.
+    pub io_partial: u64,
+    pub ctxsw_partial: u64,
 }
 
 /// What the sampling thread hands back at the end.
@@ -121,6 +126,9 @@ impl Sampler {
             peak_tree_rss_kib: 0,
             peak_proc_rss_kib: 0,
             flush_errors: Vec::new(),
+            reaped_io_unread: 0,
+            io_partial: 0,
+            ctxsw_partial: 0,
         }
     }
 
@@ -197,20 +205,27 @@ impl Sampler {
         let count = r.count.load(Ordering::SeqCst);
         if count != self.reaped_io_cache.0 {
             // Reading perfmon's own thread IO costs a few files: only when something was reaped.
-            let (rd, wr) = reaped_io().unwrap_or(self.io_baseline);
-            self.reaped_io_cache = (
-                count,
-                (
-                    rd.saturating_sub(self.io_baseline.0) as i64,
-                    wr.saturating_sub(self.io_baseline.1) as i64,
-                ),
-            );
+            // Unreadable, the last value stays (the counters never dip) and the run says so.
+            match reaped_io() {
+                Some((rd, wr)) => {
+                    self.reaped_io_cache = (
+                        count,
+                        (
+                            rd.saturating_sub(self.io_baseline.0) as i64,
+                            wr.saturating_sub(self.io_baseline.1) as i64,
+                        ),
+                    )
+                }
+                None => self.reaped_io_unread += 1,
+            }
         }
         let (reaped_rd, reaped_wr) = self.reaped_io_cache.1;
 
         let t_us = self.start.elapsed().as_micros() as i64;
         let snap = self.tree.sample();
         let tot = snap.totals();
+        self.io_partial += u64::from(tot.io_unknown > 0);
+        self.ctxsw_partial += u64::from(tot.ctxsw_unknown > 0);
 
         // Counters never drop. A live process's user/system split is estimated from its ns CPU
         // clock and tick counts; once it is reaped, the kernel's exact rusage replaces the
@@ -343,6 +358,35 @@ impl Sampler {
         snap
     }
 
+    /// What the samples lack, as warnings for the run. A process that exits between two reads
+    /// of one sample is missed once and is no reason to warn: only figures missing in at least 3
+    /// samples and a tenth of them are (a setuid program in the tree, whose /proc files perfmon
+    /// may not read).
+    pub fn gaps(&self) -> Vec<String> {
+        let n = self.samples_taken as u64;
+        let often = |k: u64| k >= 3 && k * 10 >= n;
+        let mut out = Vec::new();
+        if self.reaped_io_unread > 0 {
+            out.push(format!(
+                "perfmon's /proc/self/io could not be read in {} samples: the IO of processes that had ended kept its last value there",
+                self.reaped_io_unread
+            ));
+        }
+        if often(self.io_partial) {
+            out.push(format!(
+                "the IO of some processes could not be read (a setuid program?) in {} of {n} samples: the tree's IO lacks theirs",
+                self.io_partial
+            ));
+        }
+        if often(self.ctxsw_partial) {
+            out.push(format!(
+                "the context switches of some processes could not be read in {} of {n} samples: the tree's figure lacks theirs",
+                self.ctxsw_partial
+            ));
+        }
+        out
+    }
+
     /// Number of distinct pids seen in samples.
     pub fn processes_seen(&self) -> u64 {
         self.seen.len() as u64
@@ -396,5 +440,38 @@ mod tests {
             missing > 0,
             "the recording has no unreported figure to check"
         );
+    }
+
+    /// Figures the samples lack become warnings; a miss in one sample (a process that exited
+    /// between two reads) does not.
+    #[test]
+    fn gaps_in_the_samples_are_warnings() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Sampler::new(
+            TreeSampler::new(std::process::id()),
+            SystemSampler::new(),
+            None,
+            Arc::new(ReapTotals::default()),
+            (0, 0),
+            Instant::now(),
+            Duration::from_millis(100),
+            crate::analyze::testutil::empty_record(),
+            Store::open(&dir.path().join("runs.db")).unwrap(),
+            RunWriter::new(1),
+        );
+        for _ in 0..20 {
+            s.sample_once();
+        }
+        assert!(s.gaps().is_empty(), "{:?}", s.gaps());
+        s.io_partial = 1;
+        assert!(
+            s.gaps().is_empty(),
+            "one sample's miss is a race, not a gap"
+        );
+        s.io_partial = 5;
+        s.reaped_io_unread = 1;
+        let g = s.gaps();
+        assert_eq!(g.len(), 2, "{g:?}");
+        assert!(g[1].contains("5 of 20 samples"), "{g:?}");
     }
 }

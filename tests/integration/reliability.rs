@@ -428,3 +428,41 @@ fn sigkill_of_perfmon_never_leaves_the_command_blocked() {
     let n = rep["samples"]["count"].as_u64().unwrap();
     assert!(n >= 40, "only {n} samples survived");
 }
+
+/// A process left behind that keeps writing after the command exited: perfmon stops reading after
+/// the drain, and the run says that output is not in it (a warning on stderr and in
+/// `diagnostics.warnings`), rather than losing it without a word.
+#[test]
+fn output_cut_off_after_the_drain_is_a_recorded_warning() {
+    let env = Env::new();
+    let script = concat!(
+        "import os, time\n",
+        "if os.fork() == 0:\n",
+        "    os.setsid()\n",
+        "    for i in range(600):\n",
+        "        print(f'still here {i}', flush=True)\n",
+        "        time.sleep(0.01)\n",
+        "    os._exit(0)\n",
+        "print('parent exits', flush=True)\n",
+    );
+    let out = env.run(&["run", "--", python(), "-c", script]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("perfmon: warning: processes left behind still wrote to stdout"),
+        "{err}"
+    );
+    let rep = env.report_json("last");
+    let warnings = rep["diagnostics"]["warnings"].as_array().unwrap();
+    assert!(
+        warnings.iter().any(|w| w
+            .as_str()
+            .unwrap()
+            .contains("left behind still wrote to stdout")),
+        "{warnings:?}"
+    );
+    for p in rep["processes"]["left_behind"].as_array().unwrap() {
+        // SAFETY: cleaning up the writer this test started.
+        unsafe { libc::kill(p["pid"].as_i64().unwrap() as i32, libc::SIGKILL) };
+    }
+}
