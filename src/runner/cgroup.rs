@@ -87,16 +87,21 @@ impl RunCgroup {
             .and_then(|s| s.trim().parse().ok());
         let (mut rd, mut wr, mut any_io) = (0u64, 0u64, false);
         if let Ok(s) = std::fs::read_to_string(self.path.join("io.stat")) {
+            // A count that does not parse makes the sum unknown (None), never 0 added silently.
+            any_io = true;
             for line in s.lines() {
                 for field in line.split_whitespace().skip(1) {
-                    if let Some(v) = field.strip_prefix("rbytes=") {
-                        rd += v.parse::<u64>().unwrap_or(0);
-                    } else if let Some(v) = field.strip_prefix("wbytes=") {
-                        wr += v.parse::<u64>().unwrap_or(0);
+                    let (sum, v) = match field.split_once('=') {
+                        Some(("rbytes", v)) => (&mut rd, v),
+                        Some(("wbytes", v)) => (&mut wr, v),
+                        _ => continue,
+                    };
+                    match v.parse::<u64>() {
+                        Ok(n) => *sum += n,
+                        Err(_) => any_io = false,
                     }
                 }
             }
-            any_io = true;
         }
         CgroupTotals {
             memory_peak_bytes,

@@ -272,7 +272,7 @@ pub fn stop_tree(pgid: i32, shares_pgrp: bool, grace: std::time::Duration) {
         kill_descendants(sig);
     };
     send(libc::SIGTERM);
-    let _ = std::thread::Builder::new()
+    let escalation = std::thread::Builder::new()
         .name("perfmon-stop".into())
         .spawn(move || {
             let until = std::time::Instant::now() + grace;
@@ -284,6 +284,11 @@ pub fn stop_tree(pgid: i32, shares_pgrp: bool, grace: std::time::Duration) {
             }
             send(libc::SIGKILL);
         });
+    if let Err(e) = escalation {
+        // Without the grace period's thread, no SIGKILL would follow: the stop must not fail.
+        eprintln!("perfmon: warning: cannot wait {grace:?} before SIGKILL ({e}); killing now");
+        send(libc::SIGKILL);
+    }
 }
 
 /// Sends `sig` to every descendant of perfmon (found through /proc/PID/task/TID/children).
