@@ -276,7 +276,8 @@ pub fn run_once(
         collect::system::SystemSampler::new(),
         gpu,
         running.reaped.clone(),
-        running.io_baseline(),
+        // Unreadable at the start, it is unreadable in the samples too: they say so (gaps()).
+        running.io_baseline().unwrap_or((0, 0)),
         running.start,
         opts.interval,
         rec,

@@ -46,7 +46,8 @@ pub struct Running {
     ctl: Arc<forward::ForwardCtl>,
     forwarders: Vec<JoinHandle<ForwardStats>>,
     /// IO folded into perfmon's /proc/self/io before the command started.
-    io_baseline: (u64, u64),
+    /// None when /proc/self/io could not be read at the start: the reaped IO is then unknown.
+    io_baseline: Option<(u64, u64)>,
     cgroup: Option<cgroup::RunCgroup>,
     /// Carries the command's terminal modes to the real terminal while it runs.
     mirror: std::sync::Mutex<Option<tty_mirror::TtyMirror>>,
@@ -87,7 +88,7 @@ impl Running {
         };
         let signals = signals::SignalForwarder::install(guard.clone()).map_err(other)?;
         reap::become_subreaper().map_err(other)?;
-        let io_baseline = reap::reaped_io().unwrap_or((0, 0));
+        let io_baseline = reap::reaped_io();
         let share = terminal::in_foreground();
         let cgroup = cgroup::RunCgroup::create();
         let start = Instant::now();
@@ -158,11 +159,9 @@ impl Running {
         }
         let exit = exit?;
         reap::reap_exited(&self.reaped);
-        let reaped_io = reap::reaped_io().map(|(r, w)| {
-            (
-                r.saturating_sub(self.io_baseline.0),
-                w.saturating_sub(self.io_baseline.1),
-            )
+        // Without a baseline, perfmon's own earlier IO cannot be told apart: unknown, not a guess.
+        let reaped_io = self.io_baseline.and_then(|(r0, w0)| {
+            reap::reaped_io().map(|(r, w)| (r.saturating_sub(r0), w.saturating_sub(w0)))
         });
         let left_behind = signals::descendants(std::process::id());
         let cgroup = self.cgroup.as_ref().map(|c| c.totals());
@@ -177,8 +176,9 @@ impl Running {
         })
     }
 
-    /// IO already folded into perfmon's /proc/self/io before the command started.
-    pub fn io_baseline(&self) -> (u64, u64) {
+    /// IO already folded into perfmon's /proc/self/io before the command started (None when it
+    /// could not be read).
+    pub fn io_baseline(&self) -> Option<(u64, u64)> {
         self.io_baseline
     }
 
