@@ -11,7 +11,6 @@ pub mod list;
 pub mod parse;
 pub mod report;
 pub mod run;
-pub mod sampler;
 pub mod select;
 
 use std::path::PathBuf;

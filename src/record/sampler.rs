@@ -1,4 +1,4 @@
-//! The sampling thread of `perfmon run`: every interval it takes a snapshot of the process tree
+//! The sampling loop of a recorded run: every interval it takes a snapshot of the process tree
 //! (and the system and GPUs), turns it into one row of raw counters, keeps per-process tracks,
 //! and flushes the run to the database at least every 5 s, so a perfmon killed with SIGKILL
 //! leaves its samples up to the last flush.
@@ -36,26 +36,41 @@ pub type OnSample = Box<dyn FnMut(&Live) + Send>;
 /// The callback run when a budget is crossed.
 pub type OnViolation = Box<dyn FnMut(&BudgetViolation) + Send>;
 
-pub struct Sampler {
+/// What a sampler is built from.
+pub struct SamplerConfig {
     pub tree: TreeSampler,
     pub system: SystemSampler,
     pub gpu: Option<Box<dyn GpuSource>>,
+    /// Totals of the processes perfmon reaped (exact rusage), added by the main thread.
     pub reaped: Arc<ReapTotals>,
     /// Reaped IO present in /proc/self/io before the command started.
     pub io_baseline: (u64, u64),
     pub start: Instant,
     pub interval: Duration,
-    pub rec: RunRecord,
-    pub store: Store,
-    pub writer: RunWriter,
-    /// Called after each sample with the live figures (status line).
-    pub on_sample: Option<OnSample>,
     /// Budgets watched on every sample.
     pub budget: BudgetWatch,
+    /// Called after each sample with the live figures (status line).
+    pub on_sample: Option<OnSample>,
     /// Called once for each budget crossed (warning, and `--budget-kill`).
     pub on_violation: Option<OnViolation>,
-    pub violations: Vec<BudgetViolation>,
-    // state
+}
+
+pub struct Sampler {
+    tree: TreeSampler,
+    system: SystemSampler,
+    gpu: Option<Box<dyn GpuSource>>,
+    reaped: Arc<ReapTotals>,
+    io_baseline: (u64, u64),
+    start: Instant,
+    interval: Duration,
+    rec: RunRecord,
+    /// Where the run is flushed to; None until the run row exists (and if the database could not
+    /// be opened: the final save then tries again, or writes the fallback file).
+    store: Option<(Store, RunWriter)>,
+    on_sample: Option<OnSample>,
+    budget: BudgetWatch,
+    on_violation: Option<OnViolation>,
+    violations: Vec<BudgetViolation>,
     tracks: HashMap<u32, usize>,
     seen: HashSet<u32>,
     /// Pids of the latest sample.
@@ -69,50 +84,61 @@ pub struct Sampler {
     values: Vec<(&'static str, i64)>,
     /// The metric names of each GPU, in the order of [`GpuSample::FIGURES`], built once.
     gpu_names: Vec<[&'static str; GpuSample::FIGURES.len()]>,
-    pub peak_tree_rss_kib: i64,
-    pub peak_proc_rss_kib: i64,
-    pub flush_errors: Vec<String>,
+    peak_tree_rss_kib: i64,
+    peak_proc_rss_kib: i64,
+    flush_errors: Vec<String>,
     /// Samples in which perfmon's reaped-children IO could not be read (the last value was kept).
-    pub reaped_io_unread: u64,
+    reaped_io_unread: u64,
     /// Samples in which some live process's IO, or its context switches, could not be read.
-    pub io_partial: u64,
-    pub ctxsw_partial: u64,
+    io_partial: u64,
+    ctxsw_partial: u64,
 }
 
-/// What the sampling thread hands back at the end.
-pub struct SamplerResult {
-    pub sampler: Sampler,
-    pub last: TreeSnapshot,
+/// What the sampler recorded, handed back by value when it stops.
+pub struct Sampled {
+    /// The record with its samples and process tracks (those not yet flushed).
+    pub rec: RunRecord,
+    pub store: Option<(Store, RunWriter)>,
+    pub violations: Vec<BudgetViolation>,
+    pub flush_errors: Vec<String>,
+    /// What the samples lack, as warnings (see [`Sampler::gaps`]).
+    pub gaps: Vec<String>,
+    pub peaks: Peaks,
+}
+
+/// What the samples saw at most.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Peaks {
+    /// Distinct pids seen in samples.
+    pub processes_seen: u64,
+    pub tree_rss_kib: i64,
+    /// The largest single process.
+    pub proc_rss_kib: i64,
+}
+
+/// What the recording thread tells the sampling thread.
+pub enum Control {
+    /// The run's row exists: flush to this store from now on.
+    Attach(Box<(Store, RunWriter)>),
+    /// The command has ended: take a last sample and stop.
+    Stop,
 }
 
 impl Sampler {
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        tree: TreeSampler,
-        system: SystemSampler,
-        gpu: Option<Box<dyn GpuSource>>,
-        reaped: Arc<ReapTotals>,
-        io_baseline: (u64, u64),
-        start: Instant,
-        interval: Duration,
-        rec: RunRecord,
-        store: Store,
-        writer: RunWriter,
-    ) -> Sampler {
+    pub fn new(cfg: SamplerConfig, rec: RunRecord) -> Sampler {
         Sampler {
-            tree,
-            system,
-            gpu,
-            reaped,
-            io_baseline,
-            start,
-            interval,
+            tree: cfg.tree,
+            system: cfg.system,
+            gpu: cfg.gpu,
+            reaped: cfg.reaped,
+            io_baseline: cfg.io_baseline,
+            start: cfg.start,
+            interval: cfg.interval,
             rec,
-            store,
-            writer,
-            on_sample: None,
-            budget: BudgetWatch::new(Vec::new()),
-            on_violation: None,
+            store: None,
+            on_sample: cfg.on_sample,
+            budget: cfg.budget,
+            on_violation: cfg.on_violation,
             violations: Vec::new(),
             tracks: HashMap::new(),
             seen: HashSet::new(),
@@ -132,40 +158,68 @@ impl Sampler {
         }
     }
 
-    /// Samples every interval until a message arrives on `stop`, then takes a last sample.
-    pub fn run(mut self, stop: Receiver<()>) -> SamplerResult {
+    /// Samples every interval until [`Control::Stop`] arrives (or the sender is gone), then
+    /// takes a last sample and hands everything back.
+    pub fn run(mut self, control: Receiver<Control>) -> Sampled {
         let mut next = Instant::now();
         let mut last_flush = Instant::now();
-        let mut last = self.sample_once();
-        loop {
+        self.sample_once();
+        'ticks: loop {
             next += self.interval;
-            let now = Instant::now();
-            if next < now {
+            if next < Instant::now() {
                 // Fell behind (a slow flush): skip the missed ticks rather than bunching samples.
-                next = now + self.interval;
+                next = Instant::now() + self.interval;
             }
-            match stop.recv_timeout(next - now) {
-                Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
-                Err(RecvTimeoutError::Timeout) => {}
+            loop {
+                let wait = next.saturating_duration_since(Instant::now());
+                match control.recv_timeout(wait) {
+                    Ok(Control::Attach(sw)) => self.attach_store(sw.0, sw.1),
+                    Ok(Control::Stop) | Err(RecvTimeoutError::Disconnected) => break 'ticks,
+                    Err(RecvTimeoutError::Timeout) => break,
+                }
             }
-            last = self.sample_once();
+            self.sample_once();
             if last_flush.elapsed() >= FLUSH_EVERY {
                 self.flush();
                 last_flush = Instant::now();
             }
         }
-        let fin = self.sample_once();
-        if !fin.procs.is_empty() {
-            last = fin;
-        }
-        SamplerResult {
-            sampler: self,
-            last,
+        self.sample_once();
+        self.into_sampled()
+    }
+
+    /// Everything recorded, by value.
+    pub fn into_sampled(self) -> Sampled {
+        Sampled {
+            gaps: self.gaps(),
+            peaks: Peaks {
+                processes_seen: self.seen.len() as u64,
+                tree_rss_kib: self.peak_tree_rss_kib,
+                proc_rss_kib: self.peak_proc_rss_kib,
+            },
+            rec: self.rec,
+            store: self.store,
+            violations: self.violations,
+            flush_errors: self.flush_errors,
         }
     }
 
+    /// From now on the run is flushed to `store` (its row exists; `writer` writes it).
+    pub fn attach_store(&mut self, store: Store, writer: RunWriter) {
+        self.rec.meta.id = writer.run_id;
+        self.store = Some((store, writer));
+    }
+
+    /// The record being filled (its metadata, for the caller that attaches the store).
+    pub fn record_mut(&mut self) -> &mut RunRecord {
+        &mut self.rec
+    }
+
     fn flush(&mut self) {
-        match self.writer.flush(&mut self.store, &mut self.rec) {
+        let Some((store, writer)) = self.store.as_mut() else {
+            return;
+        };
+        match writer.flush(store, &mut self.rec) {
             Ok(()) => self.drop_ended_tracks(),
             Err(e) => self.note_flush_error(e),
         }
@@ -300,7 +354,10 @@ impl Sampler {
                 Some(&i) if self.rec.processes.get(i).is_some_and(|t| t.name == p.name) => {
                     let t = &mut self.rec.processes[i];
                     // Values already sealed into the database are no longer in memory.
-                    let sealed = self.writer.sealed_track_values(t.pid, t.first_sample);
+                    let sealed = self
+                        .store
+                        .as_ref()
+                        .map_or(0, |(_, w)| w.sealed_track_values(t.pid, t.first_sample));
                     // A process missed in a sample (a read raced its exit check) keeps its
                     // previous values there, so the track stays aligned with the samples.
                     while t.first_sample + sealed + t.cpu_us.len() < idx {
@@ -386,11 +443,6 @@ impl Sampler {
         }
         out
     }
-
-    /// Number of distinct pids seen in samples.
-    pub fn processes_seen(&self) -> u64 {
-        self.seen.len() as u64
-    }
 }
 
 #[cfg(test)]
@@ -402,6 +454,22 @@ mod tests {
     use crate::collect::gpu::RecordedGpu;
     use crate::model::MISSING;
 
+    fn sampler(gpu: Option<Box<dyn GpuSource>>) -> Sampler {
+        let cfg = SamplerConfig {
+            tree: TreeSampler::new(std::process::id()),
+            system: SystemSampler::new(),
+            gpu,
+            reaped: Arc::new(ReapTotals::default()),
+            io_baseline: (0, 0),
+            start: Instant::now(),
+            interval: Duration::from_millis(100),
+            budget: BudgetWatch::new(Vec::new()),
+            on_sample: None,
+            on_violation: None,
+        };
+        Sampler::new(cfg, crate::analyze::testutil::empty_record())
+    }
+
     /// Each GPU figure reaches the samples under its metric name, sample by sample as the
     /// recording (an H100) has it, and a figure the device does not report is MISSING, never 0.
     #[test]
@@ -409,15 +477,8 @@ mod tests {
         let recording =
             Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/gpu/h100-recorded.json");
         let dir = tempfile::tempdir().unwrap();
-        let mut s = Sampler::new(
-            TreeSampler::new(std::process::id()),
-            SystemSampler::new(),
-            Some(Box::new(RecordedGpu::load(&recording).unwrap())),
-            Arc::new(ReapTotals::default()),
-            (0, 0),
-            Instant::now(),
-            Duration::from_millis(100),
-            crate::analyze::testutil::empty_record(),
+        let mut s = sampler(Some(Box::new(RecordedGpu::load(&recording).unwrap())));
+        s.attach_store(
             Store::open(&dir.path().join("runs.db")).unwrap(),
             RunWriter::new(1),
         );
@@ -446,19 +507,7 @@ mod tests {
     /// between two reads) does not.
     #[test]
     fn gaps_in_the_samples_are_warnings() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = Sampler::new(
-            TreeSampler::new(std::process::id()),
-            SystemSampler::new(),
-            None,
-            Arc::new(ReapTotals::default()),
-            (0, 0),
-            Instant::now(),
-            Duration::from_millis(100),
-            crate::analyze::testutil::empty_record(),
-            Store::open(&dir.path().join("runs.db")).unwrap(),
-            RunWriter::new(1),
-        );
+        let mut s = sampler(None);
         for _ in 0..20 {
             s.sample_once();
         }
