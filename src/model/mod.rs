@@ -218,6 +218,22 @@ pub struct Series {
     pub points: Vec<Point>,
 }
 
+/// Which output stream of the command a line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+impl Stream {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stream::Stdout => "stdout",
+            Stream::Stderr => "stderr",
+        }
+    }
+}
+
 /// An instant event (`@perfmon mark TEXT`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Mark {

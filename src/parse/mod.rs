@@ -33,12 +33,7 @@ pub const MAX_LINE: usize = 64 * 1024;
 /// Seconds between lines in [`parse_reader`]: line `k` (0-based) arrives at `k * REPLAY_STEP_S`.
 pub const REPLAY_STEP_S: f64 = 0.001;
 
-/// Which output stream a line came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stream {
-    Stdout,
-    Stderr,
-}
+pub use crate::model::Stream;
 
 /// What to recognize.
 #[derive(Debug, Clone, Default)]

@@ -89,7 +89,9 @@ pub fn record(cfg: &RecordConfig<'_>, store: Store) -> anyhow::Result<Execution>
     let runner_cfg = RunnerConfig {
         argv: cfg.meta.argv.to_vec(),
         pty: cfg.pty,
-        strip: cfg.strip,
+        hide: cfg
+            .strip
+            .then_some(crate::parse::is_protocol_line as crate::runner::LineFilter),
         env: cfg.env.clone(),
     };
     let running = match Running::start(&runner_cfg, Arc::new(feed), guard) {
@@ -308,11 +310,7 @@ fn parsed_output(thread: ParseThread, wall_s: f64, warnings: &mut Vec<String>) -
 /// Output that was not read becomes a warning (a forwarder's error, a cut-off drain).
 fn output_losses(fwd: &[ForwardStats], warnings: &mut Vec<String>) {
     for f in fwd {
-        let stream = match f.stream {
-            Some(crate::parse::Stream::Stdout) => "stdout",
-            Some(crate::parse::Stream::Stderr) => "stderr",
-            None => "an output stream",
-        };
+        let stream = f.stream.map_or("an output stream", |s| s.as_str());
         match (&f.error, f.cut_off) {
             (Some(e), _) => warnings.push(format!(
                 "forwarding the command's {stream} stopped ({e}): later output was neither shown nor read"

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use crate::parse::Snapshot;
 use crate::report::units::{fmt_bytes, fmt_secs};
-use crate::runner::forward::write_all_fd;
+use crate::runner::forward::{std_fd, write_all_fd};
 use crate::runner::terminal;
 use crate::runner::OutputGuard;
 
@@ -270,7 +270,7 @@ impl StatusLine {
         }
         out.extend_from_slice(line.as_bytes());
         out.push(b'\n');
-        if write_all_fd(2, &out).is_ok() {
+        if write_all_fd(std_fd(2), &out).is_ok() {
             st.screen.at_line_start = true;
         }
         self.redraw(&mut st, Instant::now());
@@ -287,7 +287,7 @@ impl StatusLine {
     fn erase(&self, st: &mut State) {
         if st.shown {
             // Nothing to keep if the terminal went away: the line goes with it.
-            let _gone = write_all_fd(2, ERASE);
+            let _gone = write_all_fd(std_fd(2), ERASE);
             st.shown = false;
         }
     }
@@ -308,21 +308,21 @@ impl StatusLine {
         let mut out = Vec::with_capacity(text.len() + 8);
         out.extend_from_slice(if st.shown { ERASE } else { b"" });
         out.extend_from_slice(text.as_bytes());
-        st.shown = write_all_fd(2, &out).is_ok();
+        st.shown = write_all_fd(std_fd(2), &out).is_ok();
     }
 }
 
 impl OutputGuard for StatusLine {
     fn write(&self, fd: i32, data: &[u8]) -> io::Result<()> {
         let Ok(mut st) = self.state.lock() else {
-            return write_all_fd(fd, data);
+            return write_all_fd(std_fd(fd), data);
         };
         let ours = fd == 2 || self.stdout_shares_rows;
         if !ours {
-            return write_all_fd(fd, data);
+            return write_all_fd(std_fd(fd), data);
         }
         self.erase(&mut st);
-        let r = write_all_fd(fd, data);
+        let r = write_all_fd(std_fd(fd), data);
         let now = Instant::now();
         st.screen.wrote(data, now);
         if r.is_ok() {

@@ -7,12 +7,23 @@
 
 use std::fs::File;
 use std::io;
-use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::parse::{is_protocol_line, Stream, MAX_LINE};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+
+use rustix::event::{poll, PollFd, PollFlags, Timespec};
+
+use crate::model::Stream;
+
+/// Decides which complete lines (without their end of line) are hidden from the caller: the
+/// runner is handed this (`--strip` hides the `@perfmon` protocol lines) and knows no parser.
+pub type LineFilter = fn(&[u8]) -> bool;
+
+/// A partial line longer than this is released even with a filter: it is longer than any line a
+/// filter is meant to hide.
+const HOLD_MAX: usize = 64 * 1024;
 
 const CHUNK: usize = 64 * 1024;
 /// How long a stream may stay quiet after the command exited before perfmon stops reading it
@@ -53,15 +64,13 @@ pub struct ForwardCtl {
     /// wait for output with no timeout instead of waking up to look at `draining`: each idle
     /// wake-up cost about 50 µs of CPU here. None if no eventfd could be made (then they wake
     /// every 200 ms).
-    wake: Option<std::os::fd::OwnedFd>,
+    wake: Option<OwnedFd>,
 }
 
 impl ForwardCtl {
     pub fn new() -> Arc<ForwardCtl> {
-        use std::os::fd::FromRawFd;
-        // SAFETY: eventfd with flags only; a valid fd is owned by the OwnedFd.
-        let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
-        let wake = (fd >= 0).then(|| unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) });
+        use rustix::event::{eventfd, EventfdFlags};
+        let wake = eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK).ok();
         Arc::new(ForwardCtl {
             draining: AtomicBool::new(false),
             drain_started: std::sync::Mutex::new(None),
@@ -75,9 +84,8 @@ impl ForwardCtl {
         }
         self.draining.store(true, Ordering::SeqCst);
         if let Some(w) = &self.wake {
-            let one: u64 = 1;
-            // SAFETY: writes 8 bytes from a valid u64 to an eventfd we own.
-            unsafe { libc::write(w.as_raw_fd(), (&one as *const u64).cast(), 8) };
+            // Cannot fail short of a closed fd: the threads then wake on their 200 ms tick.
+            let _woken = rustix::io::write(w, &1u64.to_ne_bytes());
         }
     }
 
@@ -107,7 +115,8 @@ pub struct ForwardConfig {
     pub stream: Stream,
     /// Where to write: 1 or 2.
     pub dst_fd: i32,
-    pub strip: bool,
+    /// Lines to hide from the caller (`--strip`), if any.
+    pub hide: Option<LineFilter>,
     pub start: Instant,
 }
 
@@ -126,17 +135,13 @@ pub fn forward(
     // One page to start with: most commands print little, and zeroing (and faulting in) 64 KiB
     // per stream was a measurable part of `run -- true`. A read that fills it grows it.
     let mut buf = vec![0u8; 4096];
-    let mut held: Vec<u8> = Vec::new(); // --strip only: a partial line not yet written
-    let fd = src.as_raw_fd();
+    let mut held: Vec<u8> = Vec::new(); // with `hide` only: a partial line not yet written
+    let fd = src.as_fd();
     loop {
         let draining = ctl.draining.load(Ordering::SeqCst);
         // Until the drain starts, wait for output or for the drain's wake-up, with no timeout.
         // (The wake fd stays readable once written, so it is left out while draining.)
-        let wake = ctl
-            .wake
-            .as_ref()
-            .map(|w| w.as_raw_fd())
-            .filter(|_| !draining);
+        let wake = ctl.wake.as_ref().map(|w| w.as_fd()).filter(|_| !draining);
         let timeout = if !held.is_empty() {
             Some(STRIP_HOLD)
         } else if draining {
@@ -183,8 +188,8 @@ pub fn forward(
         let chunk = &buf[..n];
         stats.bytes += n as u64;
         let t_s = cfg.start.elapsed().as_secs_f64();
-        if cfg.strip {
-            if !write_stripped(cfg.dst_fd, chunk, &mut held, guard.as_deref()) {
+        if let Some(hide) = cfg.hide {
+            if !write_filtered(cfg.dst_fd, chunk, hide, &mut held, guard.as_deref()) {
                 stats.broken_pipe = true;
                 break;
             }
@@ -210,10 +215,11 @@ pub fn forward(
     stats
 }
 
-/// Writes the non-protocol lines of `chunk`; a trailing partial line goes to `held`.
-fn write_stripped(
+/// Writes the lines of `chunk` that `hide` keeps; a trailing partial line goes to `held`.
+fn write_filtered(
     dst: i32,
     chunk: &[u8],
+    hide: LineFilter,
     held: &mut Vec<u8>,
     guard: Option<&dyn OutputGuard>,
 ) -> bool {
@@ -222,12 +228,12 @@ fn write_stripped(
         let (line, tail) = rest.split_at(i + 1);
         rest = tail;
         if held.is_empty() {
-            if !is_protocol_line(trim_eol(line)) && !write_out(dst, line, guard) {
+            if !hide(trim_eol(line)) && !write_out(dst, line, guard) {
                 return false;
             }
         } else {
             held.extend_from_slice(line);
-            let keep = !is_protocol_line(trim_eol(prefix(held)));
+            let keep = !hide(trim_eol(prefix(held)));
             if keep && !write_out(dst, held, guard) {
                 return false;
             }
@@ -236,8 +242,8 @@ fn write_stripped(
     }
     if !rest.is_empty() {
         held.extend_from_slice(rest);
-        if held.len() > MAX_LINE {
-            // Too long to be a protocol line we would hide: release it.
+        if held.len() > HOLD_MAX {
+            // Too long to be a line the filter hides: release it.
             let ok = write_out(dst, held, guard);
             held.clear();
             return ok;
@@ -247,7 +253,7 @@ fn write_stripped(
 }
 
 fn prefix(line: &[u8]) -> &[u8] {
-    &line[..line.len().min(MAX_LINE)]
+    &line[..line.len().min(HOLD_MAX)]
 }
 
 fn trim_eol(line: &[u8]) -> &[u8] {
@@ -257,68 +263,66 @@ fn trim_eol(line: &[u8]) -> &[u8] {
 
 /// Waits until `fd` is readable (or hung up): true. False when `timeout` passed or `wake`
 /// became readable first. No timeout waits for ever.
-fn poll_in(fd: i32, wake: Option<i32>, timeout: Option<Duration>) -> io::Result<bool> {
-    let pfd = |fd| libc::pollfd {
-        fd,
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    let mut fds = [pfd(fd), pfd(wake.unwrap_or(-1))];
-    let n = if wake.is_some() { 2 } else { 1 };
-    let ms = timeout.map_or(-1, |t| t.as_millis().min(i32::MAX as u128) as i32);
+fn poll_in(
+    fd: BorrowedFd<'_>,
+    wake: Option<BorrowedFd<'_>>,
+    timeout: Option<Duration>,
+) -> io::Result<bool> {
+    let ts = timeout.map(|t| Timespec {
+        tv_sec: t.as_secs() as i64,
+        tv_nsec: i64::from(t.subsec_nanos()),
+    });
     loop {
-        // SAFETY: fds holds n valid pollfds for the duration of the call.
-        let r = unsafe { libc::poll(fds.as_mut_ptr(), n, ms) };
-        if r < 0 {
-            let e = io::Error::last_os_error();
-            if e.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(e);
+        let mut fds = vec![PollFd::new(&fd, PollFlags::IN)];
+        if let Some(w) = &wake {
+            fds.push(PollFd::new(w, PollFlags::IN));
         }
-        return Ok(fds[0].revents != 0);
+        match poll(&mut fds, ts.as_ref()) {
+            Ok(_) => return Ok(!fds[0].revents().is_empty()),
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(e.into()),
+        }
     }
 }
 
-fn read_fd(fd: i32, buf: &mut [u8]) -> io::Result<usize> {
-    // SAFETY: buf is valid for buf.len() bytes.
-    let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
-    if n < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(n as usize)
+fn read_fd(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
+    Ok(rustix::io::read(fd, buf)?)
 }
 
-/// Writes all of `data` to `fd`; false when the reader went away (EPIPE) or another error.
+/// Writes all of `data` to perfmon's `fd` (1 or 2); false when the reader went away (EPIPE) or
+/// another error.
 fn write_out(fd: i32, data: &[u8], guard: Option<&dyn OutputGuard>) -> bool {
     match guard {
         Some(g) => g.write(fd, data).is_ok(),
-        None => write_all_fd(fd, data).is_ok(),
+        None => write_all_fd(std_fd(fd), data).is_ok(),
     }
 }
 
-pub fn write_all_fd(fd: i32, mut data: &[u8]) -> io::Result<()> {
+/// perfmon's own stdout (1) or stderr (anything else).
+pub fn std_fd(fd: i32) -> BorrowedFd<'static> {
+    match fd {
+        1 => rustix::stdio::stdout(),
+        _ => rustix::stdio::stderr(),
+    }
+}
+
+/// Writes all of `data` to `fd`, waiting while a non-blocking descriptor is full.
+pub fn write_all_fd(fd: BorrowedFd<'_>, mut data: &[u8]) -> io::Result<()> {
     while !data.is_empty() {
-        // SAFETY: data is valid for data.len() bytes.
-        let n = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
-        if n < 0 {
-            let e = io::Error::last_os_error();
-            match e.kind() {
-                io::ErrorKind::Interrupted => continue,
-                io::ErrorKind::WouldBlock => {
-                    let mut pfd = libc::pollfd {
-                        fd,
-                        events: libc::POLLOUT,
-                        revents: 0,
-                    };
-                    // SAFETY: valid pollfd.
-                    unsafe { libc::poll(&mut pfd, 1, 1000) };
-                    continue;
-                }
-                _ => return Err(e),
+        match rustix::io::write(fd, data) {
+            Ok(n) => data = &data[n..],
+            Err(rustix::io::Errno::INTR) => {}
+            Err(rustix::io::Errno::AGAIN) => {
+                let mut fds = [PollFd::new(&fd, PollFlags::OUT)];
+                let second = Timespec {
+                    tv_sec: 1,
+                    tv_nsec: 0,
+                };
+                // Woken by room, or after a second to try again.
+                let _ready = poll(&mut fds, Some(&second));
             }
+            Err(e) => return Err(e.into()),
         }
-        data = &data[n as usize..];
     }
     Ok(())
 }
@@ -328,27 +332,34 @@ pub fn write_all_fd(fd: i32, mut data: &[u8]) -> io::Result<()> {
 mod tests {
     use super::*;
 
+    /// Lines the filter hides are not written, also when cut across chunks.
     #[test]
-    fn strip_hides_protocol_lines_only() {
-        let mut fds = [0; 2];
-        // SAFETY: test-only pipe creation into a valid array.
-        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
-        let (r, w) = (fds[0], fds[1]);
+    fn a_filter_hides_its_lines_only() {
+        let hide: LineFilter = |l| l.starts_with(b"@perfmon ");
+        let (r, w) = rustix::pipe::pipe().unwrap();
+        let guard: Arc<dyn OutputGuard> = Arc::new(OnePipe(w));
         let mut held = Vec::new();
-        assert!(write_stripped(
-            w,
+        assert!(write_filtered(
+            9,
             b"a\n@perfmon mark x\nb\n@perf",
+            hide,
             &mut held,
-            None
+            Some(&*guard)
         ));
-        assert!(write_stripped(w, b"mon mark y\nc", &mut held, None));
+        assert!(write_filtered(9, b"mon mark y\nc", hide, &mut held, Some(&*guard)));
         assert_eq!(held, b"c");
-        // SAFETY: test-only close of the write end we own.
-        unsafe { libc::close(w) };
+        drop(guard);
         let mut out = String::new();
-        // SAFETY: r is the read end we own.
-        let mut f = unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(r) };
-        std::io::Read::read_to_string(&mut f, &mut out).unwrap();
+        std::io::Read::read_to_string(&mut File::from(r), &mut out).unwrap();
         assert_eq!(out, "a\nb\n");
+    }
+
+    /// Writes everything to one pipe, whatever fd it is asked for.
+    struct OnePipe(OwnedFd);
+
+    impl OutputGuard for OnePipe {
+        fn write(&self, _fd: i32, data: &[u8]) -> io::Result<()> {
+            write_all_fd(self.0.as_fd(), data)
+        }
     }
 }

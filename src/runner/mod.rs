@@ -16,12 +16,12 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Instant;
 
-pub use forward::{ForwardStats, LineSink, OutputGuard};
+pub use forward::{ForwardStats, LineFilter, LineSink, OutputGuard};
 pub use reap::{Exit, ReapTotals};
 pub use spawn::SpawnError;
 pub use terminal::PtyMode;
 
-use crate::parse::Stream;
+use crate::model::Stream;
 
 /// How to run the command.
 #[derive(Debug, Clone)]
@@ -29,8 +29,8 @@ pub struct RunnerConfig {
     pub argv: Vec<OsString>,
     /// When the command's stdout and stderr are pseudo-terminals.
     pub pty: PtyMode,
-    /// Hide `@perfmon` protocol lines from the caller.
-    pub strip: bool,
+    /// Lines hidden from the caller (`--strip`: the `@perfmon` protocol lines).
+    pub hide: Option<forward::LineFilter>,
     /// Extra environment variables for the command.
     pub env: Vec<(OsString, OsString)>,
 }
@@ -120,7 +120,7 @@ impl Running {
             let fcfg = forward::ForwardConfig {
                 stream,
                 dst_fd: fd,
-                strip: cfg.strip,
+                hide: cfg.hide,
                 start,
             };
             let (sink, guard, ctl) = (sink.clone(), guard.clone(), ctl.clone());

@@ -61,11 +61,9 @@ impl Exit {
 
 /// Makes perfmon a child subreaper: orphaned descendants are reparented to it, not to init.
 pub fn become_subreaper() -> io::Result<()> {
-    // SAFETY: prctl with integer arguments.
-    if unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
+    Ok(rustix::process::set_child_subreaper(Some(
+        rustix::process::getpid(),
+    ))?)
 }
 
 /// Blocks until `main_pid` exits, reaping (and accounting) adopted orphans on the way.
@@ -95,10 +93,14 @@ pub fn reap_exited(totals: &ReapTotals) -> usize {
 fn wait_any(flags: i32, totals: &ReapTotals) -> io::Result<Option<(i32, Exit)>> {
     loop {
         let mut status = 0;
-        // SAFETY: zeroed rusage is a valid out-parameter.
-        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-        // SAFETY: valid pointers to status and rusage.
-        let pid = unsafe { libc::wait4(-1, &mut status, flags, &mut ru) };
+        // wait4 is the one call that reaps a child and returns its rusage; no safe wrapper has it
+        // (nix and rustix wait without the rusage).
+        // SAFETY: an all-zero rusage is a valid plain-data value, and wait4 gets valid pointers to
+        // it and to status for the duration of the call.
+        let (pid, ru) = unsafe {
+            let mut ru: libc::rusage = std::mem::zeroed();
+            (libc::wait4(-1, &mut status, flags, &mut ru), ru)
+        };
         if pid < 0 {
             let e = io::Error::last_os_error();
             match e.raw_os_error() {

@@ -120,8 +120,7 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Spawned, SpawnError> {
     drop(cmd);
     let pid = child.id();
     let pgid = if share {
-        // SAFETY: getpgrp has no arguments and cannot fail.
-        unsafe { libc::getpgrp() }
+        rustix::process::getpgrp().as_raw_nonzero().get()
     } else {
         pid as i32
     };

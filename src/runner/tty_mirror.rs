@@ -11,7 +11,7 @@
 //! modes back, when perfmon stops (Ctrl-Z), and when the command ends, the real terminal gets back
 //! exactly the modes it had (`stty -g` before equals after).
 
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -207,7 +207,7 @@ fn pass_keys(from: BorrowedFd<'_>, to: BorrowedFd<'_>) {
     };
     // The pseudo-terminal's input queue is large; a key that does not fit is dropped, as a
     // terminal drops keys nobody reads.
-    let _written = super::forward::write_all_fd(to.as_raw_fd(), &buf[..n]);
+    let _written = super::forward::write_all_fd(to, &buf[..n]);
 }
 
 fn fd_in_foreground(fd: BorrowedFd<'_>) -> bool {
