@@ -404,17 +404,11 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let v: f64 = num.parse().map_err(|_| {
         format!("bad duration {s:?}: expected a number with a unit, like 100ms or 2s")
     })?;
-    let mult = match unit.trim() {
-        "ms" => 1e-3,
-        "" | "s" => 1.0,
-        "m" | "min" => 60.0,
-        "h" => 3600.0,
-        "d" => 86400.0,
-        u => {
-            return Err(format!(
-                "bad duration {s:?}: unknown unit {u:?} (use ms, s, m, h, d)"
-            ))
-        }
+    let Some(mult) = crate::analyze::spec::seconds_per(unit.trim()) else {
+        return Err(format!(
+            "bad duration {s:?}: unknown unit {:?} (use ms, s, m, h, d)",
+            unit.trim()
+        ));
     };
     let secs = v * mult;
     if !secs.is_finite() || secs <= 0.0 {

@@ -118,6 +118,16 @@ pub fn normalize(metric: &Metric, main_key: Option<&str>) -> Metric {
     }
 }
 
+/// The value of `metric` in a run (a series metric may name the main series by its name), or
+/// None when the run did not measure it.
+pub fn figure_of(rec: &RunRecord, an: &Analysis, metric: &Metric) -> Option<f64> {
+    let want = normalize(metric, main_key(an).as_deref());
+    run_figures(rec, an)
+        .into_iter()
+        .find(|f| f.metric == want)
+        .map(|f| f.value)
+}
+
 /// The key of the main series, if any.
 pub fn main_key(an: &Analysis) -> Option<String> {
     let keys = series_keys(an);

@@ -1,6 +1,7 @@
-//! Statistics derived from a stored run, with no rendering: per-series convergence, per-timer
+//! Statistics derived from stored runs, with no rendering: per-series convergence, per-timer
 //! aggregates, resource efficiency from the samples, and findings that cross documented
-//! thresholds. Every figure is computed from measured data only; when the data needed for a
+//! thresholds; across runs, the summaries of a group, the two sides of a comparison and a
+//! metric's history with its change points. Every figure is computed from measured data only; when the data needed for a
 //! figure is absent the figure is `None`, never a guess.
 
 pub mod budget;
@@ -8,8 +9,11 @@ pub mod changepoint;
 pub mod compare;
 pub mod figures;
 mod findings;
+pub mod group;
+pub mod history;
 mod resources;
 mod series;
+pub mod sides;
 pub mod spec;
 pub mod stats;
 pub mod target;
@@ -17,7 +21,7 @@ mod timers;
 
 pub use findings::{thresholds, Finding, FindingKind};
 pub use resources::{cpu_percent_series, gpu_indices, CpuPoint, GpuUsage, Resources};
-pub use series::{infer_direction, DirectionSource, SeriesStats};
+pub use series::{best_so_far, infer_direction, DirectionSource, SeriesStats};
 pub use timers::TimerStats;
 
 use crate::model::RunRecord;

@@ -1,7 +1,7 @@
 //! Per-series statistics: direction, first/best/final values, when the best was reached, the
 //! convergence point, stagnation and the pace of iterations.
 
-use crate::model::{Direction, Series};
+use crate::model::{Direction, Point, Series};
 
 /// Where the direction used for a series came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,6 +114,24 @@ fn better(d: Direction, a: f64, b: f64) -> bool {
     }
 }
 
+/// The best value so far at each finite point of `points`, in order, with its point: the one
+/// running best of the convergence figures, the convergence chart and the compare overlay.
+pub fn best_so_far<'a>(
+    direction: Direction,
+    points: impl IntoIterator<Item = &'a Point>,
+) -> impl Iterator<Item = (&'a Point, f64)> {
+    let mut best = f64::NAN;
+    points
+        .into_iter()
+        .filter(|p| p.value.is_finite())
+        .map(move |p| {
+            if best.is_nan() || better(direction, p.value, best) {
+                best = p.value;
+            }
+            (p, best)
+        })
+}
+
 pub(super) fn series_stats(s: &Series, tol: f64) -> SeriesStats {
     let (direction, direction_source) = match s.direction {
         Some(d) => (d, DirectionSource::Recorded),
@@ -140,7 +158,7 @@ pub(super) fn series_stats(s: &Series, tol: f64) -> SeriesStats {
         stagnation_iters: None,
         mean_s_per_iter: None,
     };
-    let mut best: Option<&crate::model::Point> = None;
+    let mut best: Option<&Point> = None;
     for p in &finite {
         if best.is_none_or(|b| better(direction, p.value, b.value)) {
             best = Some(p);
@@ -155,11 +173,7 @@ pub(super) fn series_stats(s: &Series, tol: f64) -> SeriesStats {
         } else {
             tol.abs() * b.value.abs()
         };
-        let mut so_far = f64::NAN;
-        for p in &finite {
-            if so_far.is_nan() || better(direction, p.value, so_far) {
-                so_far = p.value;
-            }
+        for (p, so_far) in best_so_far(direction, finite.iter().copied()) {
             if (so_far - b.value).abs() <= margin {
                 st.converged_iter = Some(p.iter);
                 st.converged_t_s = Some(p.t_s);

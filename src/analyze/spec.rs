@@ -240,6 +240,19 @@ fn split_items(spec: &str) -> Result<Vec<&str>, SpecError> {
     Ok(items)
 }
 
+/// Seconds in one `unit` of a duration: `ms`, `s` (or `sec`, or none), `m` (or `min`), `h`,
+/// `d`. The one duration syntax of budgets, `--interval` and `gc --older-than`.
+pub fn seconds_per(unit: &str) -> Option<f64> {
+    Some(match unit {
+        "ms" => 1e-3,
+        "" | "s" | "sec" => 1.0,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        "d" => 86400.0,
+        _ => return None,
+    })
+}
+
 /// A value with a unit suited to the metric: `10m`, `90s`, `4GiB`, `500MB`, `1.5cores`, `80%`.
 pub fn parse_value(metric: &Metric, v: &str) -> Result<f64, SpecError> {
     let bad = |reason: &str| SpecError::BadValue {
@@ -258,13 +271,9 @@ pub fn parse_value(metric: &Metric, v: &str) -> Result<f64, SpecError> {
     }
     let unit = unit.trim();
     let factor = match metric.unit() {
-        Unit::Seconds => match unit {
-            "" | "s" | "sec" => 1.0,
-            "ms" => 1e-3,
-            "m" | "min" => 60.0,
-            "h" => 3600.0,
-            "d" => 86400.0,
-            _ => return Err(bad("expected a duration unit: ms, s, m, h or d")),
+        Unit::Seconds => match seconds_per(unit) {
+            Some(f) => f,
+            None => return Err(bad("expected a duration unit: ms, s, m, h or d")),
         },
         Unit::Bytes => match unit {
             "" | "B" => 1.0,

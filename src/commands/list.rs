@@ -56,20 +56,10 @@ pub fn list(db: &Path, a: &ListArgs) -> Result<i32> {
                     .map(crate::report::units::fmt_secs)
                     .unwrap_or_else(|| "-".into()),
                 m.name.as_deref().unwrap_or("-"),
-                truncate(&m.command.join(" "), 60)
+                crate::report::units::truncate(&m.command.join(" "), 60)
             ));
         }
     }
     super::write_stdout(&out)?;
     Ok(0)
-}
-
-fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        let mut t: String = s.chars().take(n - 1).collect();
-        t.push('…');
-        t
-    }
 }

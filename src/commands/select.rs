@@ -9,22 +9,15 @@
 //! | `name=main` | every run named `main` that ended `ok` |
 //! | `tag:branch=main` | every run tagged `branch=main` that ended `ok` |
 //! | `main` (a bare name) | the latest group named `main` (a single run is a group of one) |
+//!
+//! and the loading of the selected runs (wiring: the store reads, `analyze` computes).
 
 use anyhow::{bail, Context, Result};
 
-use crate::model::RunStatus;
+use crate::analyze::sides::{run_figures_of, RunFigures};
+use crate::model::{RunRecord, RunStatus};
+pub use crate::report::Selection;
 use crate::store::{ListFilter, Store};
-
-/// A resolved selection.
-#[derive(Debug, Clone)]
-pub struct Selection {
-    /// What the user wrote.
-    pub spec: String,
-    /// A description for people: `group 3 "base" (5 runs)`.
-    pub label: String,
-    /// Run ids, oldest first.
-    pub ids: Vec<i64>,
-}
 
 /// Resolves a selection; an empty one is an error naming the selection.
 pub fn select(store: &Store, spec: &str) -> Result<Selection> {
@@ -106,4 +99,53 @@ pub fn select(store: &Store, spec: &str) -> Result<Selection> {
         label,
         ids,
     })
+}
+
+/// The whole records of runs `ids`, in order.
+pub fn load_runs(store: &Store, ids: &[i64]) -> Result<Vec<RunRecord>> {
+    ids.iter()
+        .map(|id| {
+            store
+                .load_run(*id)
+                .with_context(|| format!("cannot read run {id}"))
+        })
+        .collect()
+}
+
+/// The main series and the figures of runs `ids`, in order, analyzed with tolerance `tol`. A
+/// large selection is read on two threads, each with its own read-only connection: 10,000 runs
+/// must compare within a second.
+pub fn load_figures(store: &Store, ids: &[i64], tol: f64) -> Result<Vec<RunFigures>> {
+    if ids.len() < 200 {
+        return figures_of(store, ids, tol);
+    }
+    let (a, b) = ids.split_at(ids.len() / 2);
+    let path = store.path().to_path_buf();
+    let (mut first, second) = std::thread::scope(|sc| {
+        let h = sc.spawn(|| -> Result<_> { figures_of(&Store::open_readonly(&path)?, b, tol) });
+        let first = figures_of(store, a, tol);
+        let second = h
+            .join()
+            .map_err(|_| anyhow::anyhow!("a reading thread panicked"))?;
+        Ok::<_, anyhow::Error>((first?, second?))
+    })?;
+    first.extend(second);
+    Ok(first)
+}
+
+fn figures_of(store: &Store, ids: &[i64], tol: f64) -> Result<Vec<RunFigures>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for &id in ids {
+        // Samples only matter for GPU figures: a side of thousands of runs stays fast.
+        let mut rec = store
+            .load_run_summary(id)
+            .with_context(|| format!("cannot read run {id}"))?;
+        if !rec.gpus.is_empty() {
+            rec = store
+                .load_run(id)
+                .with_context(|| format!("cannot read run {id}"))?;
+        }
+        out.push(run_figures_of(&rec, tol));
+    }
+    Ok(out)
 }

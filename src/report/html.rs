@@ -1,12 +1,16 @@
-//! `--format html`: one self-contained file. The Markdown-like sections are rendered as HTML
-//! tables, the PNG charts are inlined as base64 `data:` URIs, the style sheet is inline, and
-//! nothing refers to any external URL. All workload text is HTML-escaped.
+//! `--format html`: one self-contained file, a writer of the [`RunDocument`]. The sections are
+//! the Markdown writer's tables ([`super::markup`]) as HTML tables, the PNG charts are inlined as
+//! base64 `data:` URIs, the style sheet is inline, and nothing refers to any external URL. All
+//! workload text is HTML-escaped.
 
 use std::fmt::Write;
 
+use super::document::{
+    budget_figures, diagnostics_summary, RunDocument, MARKS_SHOWN, NO_FINDINGS, STILL_OPEN,
+};
+use super::markup;
 use super::png::{render_png, PngOptions};
-use super::text::{gpu_lines, io_source_text};
-use super::units::{fmt_bytes, fmt_num, fmt_secs, html_escape as e, opt, truncate};
+use super::units::{html_escape as e, truncate};
 use super::{Renderer, ReportError};
 use crate::analyze::Analysis;
 use crate::model::RunRecord;
@@ -45,43 +49,20 @@ table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:
 td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f3f3}\
 img{max-width:100%;border:1px solid #ddd;margin:1em 0}code{background:#f3f3f3}";
 
-fn table(o: &mut String, head: &[&str], rows: &[Vec<String>], left: usize) {
-    o.push_str("<table><tr>");
-    for h in head {
-        let _ = write!(o, "<th>{h}</th>");
-    }
-    o.push_str("</tr>\n");
-    for r in rows {
-        o.push_str("<tr>");
-        for (i, c) in r.iter().enumerate() {
-            if i < left {
-                let _ = write!(o, "<td>{c}</td>");
-            } else {
-                let _ = write!(o, "<td class=\"n\">{c}</td>");
-            }
-        }
-        o.push_str("</tr>\n");
-    }
-    o.push_str("</table>\n");
-}
-
-/// The page; `charts` are (file name, PNG bytes), `skipped` the notes of charts not drawn.
+/// The page of a run; `charts` are (file name, PNG bytes), `skipped` the notes of charts not
+/// drawn.
 pub fn render_html(
     rec: &RunRecord,
     an: &Analysis,
     charts: &[(String, Vec<u8>)],
     skipped: &[String],
 ) -> String {
-    let m = &rec.meta;
-    let t = &rec.totals;
-    let title = format!(
-        "perfmon run {}{}",
-        m.id,
-        m.name
-            .as_deref()
-            .map(|n| format!(": {}", e(n)))
-            .unwrap_or_default()
-    );
+    write_html(&RunDocument::build(rec, an), charts, skipped)
+}
+
+/// The page of a run document.
+pub fn write_html(doc: &RunDocument, charts: &[(String, Vec<u8>)], skipped: &[String]) -> String {
+    let title = doc.title(|n| format!(": {}", e(n)));
     let mut o = String::new();
     let _ = write!(
         o,
@@ -89,181 +70,50 @@ pub fn render_html(
 <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\">\
 <title>{title}</title><style>{STYLE}</style></head><body>\n<h1>{title}</h1>\n"
     );
-    let mut kv: Vec<Vec<String>> = Vec::new();
-    let mut add = |k: &str, v: String| kv.push(vec![k.to_string(), v]);
-    add(
-        "status",
-        format!(
-            "{}{}",
-            m.status.as_str(),
-            m.exit_code
-                .map(|c| format!(" (exit {c})"))
-                .unwrap_or_default()
-        ),
-    );
-    add(
-        "command",
-        format!("<code>{}</code>", e(&truncate(&m.command.join(" "), 500))),
-    );
-    for (k, v) in crate::report::units::meta_rows(m, e) {
-        add(k, v);
-    }
-    add("wall", opt(m.wall_s, fmt_secs));
-    add(
-        "CPU user / system",
-        format!(
-            "{} / {} (rusage of reaped processes)",
-            fmt_secs(t.cpu_user_us as f64 / 1e6),
-            fmt_secs(t.cpu_system_us as f64 / 1e6)
-        ),
-    );
-    add(
-        "peak RSS",
-        format!(
-            "{} (largest single process, rusage)",
-            fmt_bytes(t.peak_rss_bytes)
-        ),
-    );
-    add(
-        "peak tree RSS",
-        format!(
-            "{} (largest sampled sum over the tree)",
-            fmt_bytes(t.peak_tree_rss_bytes)
-        ),
-    );
-    add(
-        "IO read / write",
-        format!(
-            "{} / {} ({})",
-            fmt_bytes(t.io_read_bytes),
-            fmt_bytes(t.io_write_bytes),
-            e(io_source_text(t.io_source))
-        ),
-    );
-    add(
-        "page faults",
-        format!("{} minor, {} major", t.minor_faults, t.major_faults),
-    );
-    add(
-        "processes",
-        format!(
-            "{} seen, {} reaped, {} left behind{}",
-            t.processes_seen,
-            t.processes_reaped,
-            t.left_behind.len(),
-            t.left_behind
-                .iter()
-                .map(|(p, n)| format!(" {p} {}", e(n)))
-                .collect::<String>()
-        ),
-    );
-    add(
-        "perfmon overhead",
-        format!(
-            "{} CPU, {} peak RSS",
-            fmt_secs(t.perfmon_cpu_us as f64 / 1e6),
-            fmt_bytes(t.perfmon_peak_rss_kib * 1024)
-        ),
-    );
-    add(
-        "GPU",
-        gpu_lines(rec, an)
-            .iter()
-            .map(|l| e(l))
-            .collect::<Vec<_>>()
-            .join("<br>"),
-    );
-    table(&mut o, &["", ""], &kv, 2);
-
-    if !an.timers.is_empty() {
+    let command = format!("<code>{}</code>", e(&truncate(&doc.header.command, 500)));
+    o.push_str(&markup::header_table(doc, e, command).html());
+    if !doc.timers.rows.is_empty() {
         o.push_str("<h2>Timers</h2>\n");
-        let rows: Vec<Vec<String>> = an
-            .timers
-            .iter()
-            .map(|s| {
-                vec![
-                    format!(
-                        "{}{}",
-                        "&nbsp;&nbsp;".repeat(s.min_depth as usize),
-                        e(&s.name)
-                    ),
-                    s.count.to_string(),
-                    fmt_secs(s.total_s),
-                    fmt_secs(s.mean_s),
-                    fmt_secs(s.min_s),
-                    fmt_secs(s.max_s),
-                    fmt_secs(s.self_s),
-                    format!("{:.1}%", s.share_of_wall * 100.0),
-                ]
-            })
-            .collect();
-        table(
-            &mut o,
-            &[
-                "timer",
-                "count",
-                "total",
-                "mean",
-                "min",
-                "max",
-                "self",
-                "share of wall",
-            ],
-            &rows,
-            1,
-        );
+        o.push_str(&markup::timers_table(doc, e, "&nbsp;&nbsp;").html());
+        if doc.timers.any_still_open() {
+            let _ = writeln!(o, "<p>* {STILL_OPEN}</p>");
+        }
     }
-    if !an.series.is_empty() {
+    if !doc.series.is_empty() {
         o.push_str("<h2>Progress series</h2>\n");
-        let at = |i: Option<i64>, t: Option<f64>| match (i, t) {
-            (Some(i), Some(t)) => format!("#{i} @ {}", fmt_secs(t)),
-            _ => "-".into(),
-        };
-        let rows: Vec<Vec<String>> = an
-            .series
-            .iter()
-            .map(|s| {
-                vec![
-                    e(&s.name),
-                    e(s.algorithm.as_deref().unwrap_or("-")),
-                    s.points.to_string(),
-                    opt(s.first, fmt_num),
-                    opt(s.best, fmt_num),
-                    opt(s.final_value, fmt_num),
-                    at(s.best_iter, s.best_t_s),
-                    at(s.converged_iter, s.converged_t_s),
-                ]
-            })
-            .collect();
-        table(
-            &mut o,
-            &[
-                "series",
-                "algorithm",
-                "points",
-                "first",
-                "best",
-                "final",
-                "best at",
-                "converged at",
-            ],
-            &rows,
-            2,
-        );
+        o.push_str(&markup::series_table(doc, e).html());
     }
+    let _ = writeln!(
+        o,
+        "<h2>Resources</h2>\n<p>{}.</p>",
+        doc.resources.sampling()
+    );
+    o.push_str(&markup::resources_table(doc).html());
     o.push_str("<h2>Findings</h2>\n<ul>\n");
-    if an.findings.is_empty() {
-        o.push_str("<li>None: no measurement crossed a threshold.</li>\n");
+    if doc.findings.is_empty() {
+        let _ = writeln!(o, "<li>None: {NO_FINDINGS}.</li>");
     }
-    for f in &an.findings {
+    for f in &doc.findings {
         let _ = writeln!(o, "<li><b>{}</b>: {}</li>", f.kind.as_str(), e(&f.message));
     }
     o.push_str("</ul>\n");
-    let d = &rec.diagnostics;
+    if !doc.budgets.is_empty() {
+        o.push_str("<h2>Budgets crossed</h2>\n<ul>\n");
+        for v in &doc.budgets {
+            let [value, limit, at] = budget_figures(v);
+            let _ = writeln!(
+                o,
+                "<li><b>{}</b> = {value} &gt; {limit} at {at}</li>",
+                e(&v.metric)
+            );
+        }
+        o.push_str("</ul>\n");
+    }
+    let d = &doc.diagnostics;
     let _ = writeln!(
         o,
-        "<h2>Diagnostics</h2>\n<p>{} output lines read, {} malformed protocol lines, {} unmatched timer stops, {} truncated lines.</p>",
-        d.lines_seen, d.malformed_lines, d.unmatched_stops, d.truncated_lines
+        "<h2>Diagnostics</h2>\n<p>{}.</p>",
+        diagnostics_summary(d)
     );
     for ex in &d.malformed_examples {
         let _ = writeln!(
@@ -274,6 +124,13 @@ pub fn render_html(
     }
     for w in &d.warnings {
         let _ = writeln!(o, "<p class=\"warning\"><b>warning</b>: {}</p>", e(w));
+    }
+    if !doc.marks.is_empty() {
+        let _ = writeln!(o, "<h2>Marks ({})</h2>", doc.marks.len());
+        o.push_str(&markup::marks_table(doc, e).html());
+        if doc.marks.len() > MARKS_SHOWN {
+            let _ = writeln!(o, "<p>… {} more</p>", doc.marks.len() - MARKS_SHOWN);
+        }
     }
     if !charts.is_empty() || !skipped.is_empty() {
         o.push_str("<h2>Charts</h2>\n");

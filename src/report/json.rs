@@ -1,8 +1,10 @@
-//! `--format json`: the documented contract (docs/json-schema.md), built from the wire types of
-//! [`super::json_types`].
+//! `--format json`: the documented contract (docs/json-schema.md): the wire types of
+//! [`super::json_types`], filled from the [`RunDocument`] (and, for what a summary leaves out,
+//! from the record).
 
+use super::document::{direction, RunDocument};
 use super::json_types as w;
-use super::{fmt_rfc3339, Renderer, ReportError};
+use super::{Renderer, ReportError};
 use crate::analyze::Analysis;
 use crate::model::{RunRecord, TotalSource, MISSING};
 
@@ -37,8 +39,16 @@ fn finite(v: f64) -> Option<f64> {
 
 /// The wire value of a run.
 pub fn build(rec: &RunRecord, an: &Analysis, samples: bool, tol: f64) -> w::Report {
+    from_document(&RunDocument::build(rec, an), rec, samples, tol)
+}
+
+/// The wire value of a run document; `rec` gives what a summary leaves out (every span, every
+/// point, the samples, the host's hardware and the cgroup's own figures).
+pub fn from_document(doc: &RunDocument, rec: &RunRecord, samples: bool, tol: f64) -> w::Report {
     let m = &rec.meta;
-    let t = &rec.totals;
+    let h = &doc.header;
+    let s = &doc.totals;
+    let t = &s.t;
     let left: Vec<w::LeftBehind> = t
         .left_behind
         .iter()
@@ -49,27 +59,27 @@ pub fn build(rec: &RunRecord, an: &Analysis, samples: bool, tol: f64) -> w::Repo
         .collect();
     w::Report {
         schema_version: w::SCHEMA_VERSION,
-        id: m.id,
-        name: m.name.clone(),
-        status: m.status.as_str(),
-        exit_code: m.exit_code,
-        signal: m.signal,
+        id: h.id,
+        name: h.name.clone(),
+        status: h.status,
+        exit_code: h.exit_code,
+        signal: h.signal,
         command: m.command.clone(),
         cwd: m.cwd.clone(),
-        tags: m.tags.iter().cloned().collect(),
-        started_at: fmt_rfc3339(m.started_at_ms),
-        wall_s: m.wall_s,
+        tags: h.tags.iter().cloned().collect(),
+        started_at: h.started.clone(),
+        wall_s: s.wall_s,
         host: w::Host {
-            hostname: m.host.hostname.clone(),
-            os: m.host.os.clone(),
-            kernel: m.host.kernel.clone(),
+            hostname: h.hostname.clone(),
+            os: h.os.clone(),
+            kernel: h.kernel.clone(),
             cpu_model: m.host.cpu_model.clone(),
-            cores: m.host.cores,
-            memory_bytes: m.host.memory_bytes,
+            cores: h.cores,
+            memory_bytes: h.memory_bytes,
             gpus: m.host.gpus.clone(),
             gpu_driver: m.host.gpu_driver.clone(),
         },
-        git: m.git.as_ref().map(|g| w::Git {
+        git: h.git.as_ref().map(|g| w::Git {
             commit: g.commit.clone(),
             branch: g.branch.clone(),
             dirty: g.dirty,
@@ -77,8 +87,8 @@ pub fn build(rec: &RunRecord, an: &Analysis, samples: bool, tol: f64) -> w::Repo
         perfmon_version: m.perfmon_version.clone(),
         interval_ms: m.interval_ms,
         cpu: w::Cpu {
-            user_s: t.cpu_user_us as f64 / 1e6,
-            system_s: t.cpu_system_us as f64 / 1e6,
+            user_s: s.cpu_user_s(),
+            system_s: s.cpu_system_s(),
         },
         memory: w::Memory {
             peak_rss_bytes: t.peak_rss_bytes,
@@ -110,8 +120,8 @@ pub fn build(rec: &RunRecord, an: &Analysis, samples: bool, tol: f64) -> w::Repo
             io_write_bytes: c.io_write_bytes,
         }),
         perfmon: w::Perfmon {
-            cpu_s: t.perfmon_cpu_us as f64 / 1e6,
-            peak_rss_bytes: t.perfmon_peak_rss_kib * 1024,
+            cpu_s: s.perfmon_cpu_s(),
+            peak_rss_bytes: s.perfmon_peak_rss_bytes(),
         },
         sources: w::Sources {
             cpu: "rusage",
@@ -121,10 +131,24 @@ pub fn build(rec: &RunRecord, an: &Analysis, samples: bool, tol: f64) -> w::Repo
             faults: "rusage",
             context_switches: "rusage",
         },
-        gpu: gpus(rec, an),
-        gpu_status: rec.gpu_status.clone(),
-        timers: an
+        gpu: s
+            .gpus
+            .iter()
+            .map(|g| w::Gpu {
+                index: g.usage.index,
+                name: g.usage.name.clone(),
+                // Unknown (no device record, or NVML would not tell) is null, never "" or 0.
+                uuid: g.uuid.clone(),
+                memory_total_bytes: g.usage.mem_total_bytes,
+                util_mean_pct: g.usage.util_mean_pct,
+                util_peak_pct: g.usage.util_peak_pct,
+                mem_peak_bytes: g.usage.mem_peak_bytes,
+            })
+            .collect(),
+        gpu_status: s.gpu_status.clone(),
+        timers: doc
             .timers
+            .rows
             .iter()
             .map(|s| w::Timer {
                 name: s.name.clone(),
@@ -154,16 +178,13 @@ pub fn build(rec: &RunRecord, an: &Analysis, samples: bool, tol: f64) -> w::Repo
         series: rec
             .series
             .iter()
-            .zip(&an.series)
+            .zip(&doc.series)
             .map(|(s, a)| w::Series {
-                name: s.name.clone(),
-                algorithm: s.algorithm.clone(),
+                name: a.name.clone(),
+                algorithm: a.algorithm.clone(),
                 source: s.source.clone(),
-                main: s.main,
-                direction: match a.direction {
-                    crate::model::Direction::Minimize => "minimize",
-                    crate::model::Direction::Maximize => "maximize",
-                },
+                main: a.main,
+                direction: direction(a.direction),
                 direction_source: a.direction_source.as_str(),
                 points: s
                     .points
@@ -186,7 +207,7 @@ pub fn build(rec: &RunRecord, an: &Analysis, samples: bool, tol: f64) -> w::Repo
             })
             .collect(),
         convergence_tol: tol,
-        marks: rec
+        marks: doc
             .marks
             .iter()
             .map(|k| w::Mark {
@@ -210,7 +231,7 @@ pub fn build(rec: &RunRecord, an: &Analysis, samples: bool, tol: f64) -> w::Repo
             }),
         },
         resources: {
-            let r = &an.resources;
+            let r = &doc.resources.r;
             w::Resources {
                 samples: r.samples,
                 host_cores: r.host_cores,
@@ -225,7 +246,7 @@ pub fn build(rec: &RunRecord, an: &Analysis, samples: bool, tol: f64) -> w::Repo
                 write_mb_s_peak: r.write_mb_s_peak,
             }
         },
-        findings: an
+        findings: doc
             .findings
             .iter()
             .map(|f| w::Finding {
@@ -235,16 +256,19 @@ pub fn build(rec: &RunRecord, an: &Analysis, samples: bool, tol: f64) -> w::Repo
                 message: f.message.clone(),
             })
             .collect(),
-        diagnostics: w::Diagnostics {
-            lines_seen: rec.diagnostics.lines_seen,
-            malformed_lines: rec.diagnostics.malformed_lines,
-            malformed_examples: rec.diagnostics.malformed_examples.clone(),
-            unmatched_stops: rec.diagnostics.unmatched_stops,
-            truncated_lines: rec.diagnostics.truncated_lines,
-            warnings: rec.diagnostics.warnings.clone(),
+        diagnostics: {
+            let d = &doc.diagnostics;
+            w::Diagnostics {
+                lines_seen: d.lines_seen,
+                malformed_lines: d.malformed_lines,
+                malformed_examples: d.malformed_examples.clone(),
+                unmatched_stops: d.unmatched_stops,
+                truncated_lines: d.truncated_lines,
+                warnings: d.warnings.clone(),
+            }
         },
-        violations: rec
-            .violations
+        violations: doc
+            .budgets
             .iter()
             .map(|v| w::Violation {
                 metric: v.metric.clone(),
@@ -254,24 +278,4 @@ pub fn build(rec: &RunRecord, an: &Analysis, samples: bool, tol: f64) -> w::Repo
             })
             .collect(),
     }
-}
-
-fn gpus(rec: &RunRecord, an: &Analysis) -> Vec<w::Gpu> {
-    an.resources
-        .gpus
-        .iter()
-        .map(|g| {
-            let dev = rec.gpus.iter().find(|d| d.index == g.index);
-            w::Gpu {
-                index: g.index,
-                name: g.name.clone(),
-                // Unknown (no device record, or NVML would not tell) is null, never "" or 0.
-                uuid: dev.map(|d| d.uuid.clone()).filter(|u| !u.is_empty()),
-                memory_total_bytes: g.mem_total_bytes,
-                util_mean_pct: g.util_mean_pct,
-                util_peak_pct: g.util_peak_pct,
-                mem_peak_bytes: g.mem_peak_bytes,
-            }
-        })
-        .collect()
 }

@@ -1,16 +1,26 @@
-//! Rendering a run: text, JSON, Markdown, HTML, Chrome trace and PNG charts.
+//! Rendering: a run as text, JSON, Markdown, HTML, Chrome trace and PNG charts; a group, a
+//! comparison and a history as text, JSON, Markdown and PNG.
 //!
-//! Every text format implements [`Renderer`] (one small file each); PNG charts come from
-//! [`png::render_png`] as named files. Renderers take the record and its [`Analysis`] and never
-//! print: the command decides where the bytes go. Workload-provided text (names, commands, tags,
-//! marks, malformed lines) is escaped by every format that has markup.
+//! A run report is one [`document::RunDocument`], built once from the record and its
+//! [`Analysis`]; text, Markdown and HTML are writers of it (one small file each) and JSON takes
+//! its figures from it. Every text format implements [`Renderer`]; PNG charts come from
+//! [`png::render_png`] as named files. Renderers never print: the command decides where the
+//! bytes go. Workload-provided text (names, commands, tags, marks, malformed lines) is escaped by
+//! every format that has markup. Nothing here reads the store or computes statistics: the
+//! figures come from `analyze`.
 
+pub mod compare;
+pub mod document;
+pub mod group;
+pub mod history;
 pub mod html;
 pub mod json;
 pub mod json_types;
 pub mod markdown;
+mod markup;
 pub mod png;
 pub mod status;
+pub mod table;
 pub mod text;
 pub mod trace;
 pub mod units;
@@ -20,7 +30,11 @@ pub(crate) mod fixture;
 #[cfg(test)]
 mod json_contract;
 #[cfg(test)]
+mod parity;
+#[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod view_contract;
 
 use crate::analyze::Analysis;
 use crate::model::RunRecord;
@@ -36,6 +50,22 @@ pub enum ReportError {
     Png(String),
     #[error("the embedded font could not be loaded")]
     Font,
+}
+
+/// The runs a group, a side of a comparison or a history covers, as the views name them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Selection {
+    /// What the user wrote.
+    pub spec: String,
+    /// A description for people: `group 3 "base" (5 runs)`.
+    pub label: String,
+    /// Run ids, oldest first.
+    pub ids: Vec<i64>,
+}
+
+/// Pretty JSON with a final newline: the JSON of a group, a comparison or a history.
+pub fn json_text(v: &impl serde::Serialize) -> Result<String, ReportError> {
+    Ok(serde_json::to_string_pretty(v)? + "\n")
 }
 
 /// A format that renders a run into the bytes of one file.

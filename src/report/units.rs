@@ -140,36 +140,6 @@ pub fn git_summary(g: &crate::model::GitInfo, esc: fn(&str) -> String) -> String
     v
 }
 
-/// The run's `started`, `host`, `git` and `tags` rows as the HTML and Markdown headers show
-/// them, every workload-provided text passed through `esc`.
-pub fn meta_rows(
-    m: &crate::model::RunMeta,
-    esc: fn(&str) -> String,
-) -> Vec<(&'static str, String)> {
-    let mut rows = vec![("started", crate::report::fmt_rfc3339(m.started_at_ms))];
-    rows.push((
-        "host",
-        format!(
-            "{} ({} cores, {})",
-            esc(&m.host.hostname),
-            m.host.cores,
-            fmt_bytes(m.host.memory_bytes)
-        ),
-    ));
-    if let Some(g) = &m.git {
-        rows.push(("git", git_summary(g, esc)));
-    }
-    if !m.tags.is_empty() {
-        let tags: Vec<String> = m
-            .tags
-            .iter()
-            .map(|(k, v)| format!("{}={}", esc(k), esc(v)))
-            .collect();
-        rows.push(("tags", tags.join(", ")));
-    }
-    rows
-}
-
 /// A value of the metric named `metric` (as `--fail-on` and `--budget` name them) in its unit,
 /// for people: `12.3 s`, `4.00 GiB`, `1.50 cores`, `80%`, or up to 6 significant digits.
 pub fn fmt_metric(metric: &str, v: f64) -> String {

@@ -7,7 +7,7 @@ use plotters::prelude::*;
 
 use super::style::{ce, color, draw_png, header, sizes, time_unit, FAMILY};
 use super::PngOptions;
-use crate::analyze::{Analysis, SeriesStats};
+use crate::analyze::{best_so_far, Analysis, SeriesStats};
 use crate::model::{Direction, RunRecord, Series};
 use crate::report::units::{fmt_num, truncate};
 use crate::report::ReportError;
@@ -172,18 +172,9 @@ fn panel(
         .legend(move |(x, y)| {
             PathElement::new(vec![(x, y), (x + 16, y)], c.mix(0.35).stroke_width(2))
         });
-    let mut best = f64::NAN;
-    let mut bsf = Vec::with_capacity(pts.len());
-    for p in &pts {
-        let better = match st.direction {
-            Direction::Minimize => p.value < best,
-            Direction::Maximize => p.value > best,
-        };
-        if best.is_nan() || better {
-            best = p.value;
-        }
-        bsf.push((fx(p), fy(best)));
-    }
+    let bsf: Vec<(f64, f64)> = best_so_far(st.direction, pts.iter().copied())
+        .map(|(p, best)| (fx(p), fy(best)))
+        .collect();
     let bsf = super::style::downsample(&bsf, (w as usize).max(50));
     ch.draw_series(LineSeries::new(bsf, c.stroke_width(3)))
         .map_err(ce(CHART))?

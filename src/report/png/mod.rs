@@ -3,12 +3,11 @@
 //! no process tracks, no samples) is skipped with a note instead of being drawn empty.
 
 mod convergence;
-mod panel;
+pub mod panel;
 mod processes;
 mod resources;
 pub mod style;
 mod timers;
-pub mod xy;
 
 use crate::analyze::Analysis;
 use crate::model::RunRecord;

@@ -1,7 +1,7 @@
 //! processes.png: CPU% and RSS over time of the `--top` processes with the most CPU time, one
 //! colour per process (legend: pid and name).
 
-use super::panel::{draw_panel, Line, Panel};
+use super::panel::{draw_panel, Line, Look, Panel};
 use super::style::{byte_unit, color, draw_png, header, sizes, time_unit, y_range};
 use super::PngOptions;
 use crate::analyze::Analysis;
@@ -53,11 +53,7 @@ pub(super) fn draw(
                     }
                 }
             }
-            cpu.push(Line {
-                label: label.clone(),
-                color: color(i),
-                pts,
-            });
+            cpu.push(Line::new(label.clone(), color(i), pts));
             let r: Vec<(f64, f64)> = p
                 .rss_kib
                 .iter()
@@ -75,10 +71,12 @@ pub(super) fn draw(
         );
         let rss: Vec<Line> = rss_raw
             .into_iter()
-            .map(|(label, color, pts)| Line {
-                label,
-                color,
-                pts: pts.into_iter().map(|(t, v)| (t, v / div)).collect(),
+            .map(|(label, color, pts)| {
+                Line::new(
+                    label,
+                    color,
+                    pts.into_iter().map(|(t, v)| (t, v / div)).collect(),
+                )
             })
             .collect();
         let x_max_s = crate::analyze::wall_of(rec).max(t.last().map_or(0.0, |v| *v as f64 / 1e6));
@@ -86,44 +84,37 @@ pub(super) fn draw(
         let (_, h) = body.dim_in_pixel();
         let axis = sizes(opts.size.0, opts.size.1).text * 3;
         let (a, b) = body.split_vertically((h.saturating_sub(axis)) / 2);
-        let pct = |v: &f64| format!("{v:.0}%");
         let y = y_range(
             cpu.iter()
                 .flat_map(|l| l.pts.iter().map(|p| p.1))
                 .chain([100.0]),
         );
-        draw_panel(
-            &a,
-            &Panel {
-                chart: CHART,
-                y_desc: "CPU (%, 100 = 1 core)",
-                x_max_s,
-                tu,
-                y,
-                y_fmt: &pct,
-                bottom: false,
+        let panel = |y_desc: String, lines, y, bottom, y_fmt: Box<dyn Fn(&f64) -> String>| Panel {
+            chart: CHART,
+            look: Look::Stacked {
+                bottom,
                 label_bands: false,
             },
-            &cpu,
-            &[],
+            x_desc: format!("time since start ({})", tu.name),
+            y_desc,
+            x_range: Some((0.0, (x_max_s / tu.div).max(1e-9))),
+            y_range: Some(y),
+            x_div: tu.div,
+            y_fmt,
+            lines,
+            bands: &[],
+            markers: Vec::new(),
+        };
+        let pct = |v: &f64| format!("{v:.0}%");
+        draw_panel(
+            &a,
+            &panel("CPU (%, 100 = 1 core)".into(), cpu, y, false, Box::new(pct)),
         )?;
-        let desc = format!("RSS ({unit})");
         let y = y_range(rss.iter().flat_map(|l| l.pts.iter().map(|p| p.1)));
         let f = |v: &f64| fmt_num((*v * 10.0).round() / 10.0);
         draw_panel(
             &b,
-            &Panel {
-                chart: CHART,
-                y_desc: &desc,
-                x_max_s,
-                tu,
-                y,
-                y_fmt: &f,
-                bottom: true,
-                label_bands: false,
-            },
-            &rss,
-            &[],
+            &panel(format!("RSS ({unit})"), rss, y, true, Box::new(f)),
         )?;
         Ok(())
     })

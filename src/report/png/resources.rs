@@ -4,7 +4,7 @@
 
 use plotters::prelude::*;
 
-use super::panel::{draw_panel, Band, Line, Panel};
+use super::panel::{draw_panel, Band, Line, Look, Panel};
 use super::style::{
     byte_unit, ce, color, draw_png, header, sizes, time_unit, y_range, Area, FAMILY,
 };
@@ -104,16 +104,16 @@ pub(super) fn draw(
         let mut panels: Vec<PanelSpec> = Vec::new();
         let pct = |v: &f64| format!("{v:.0}%");
         let lines = vec![
-            Line {
-                label: "user (100% = 1 core)".into(),
-                color: color(0),
-                pts: cpu.iter().map(|p| (p.t_s, p.user_pct)).collect(),
-            },
-            Line {
-                label: "system".into(),
-                color: color(3),
-                pts: cpu.iter().map(|p| (p.t_s, p.system_pct)).collect(),
-            },
+            Line::new(
+                "user (100% = 1 core)",
+                color(0),
+                cpu.iter().map(|p| (p.t_s, p.user_pct)).collect(),
+            ),
+            Line::new(
+                "system",
+                color(3),
+                cpu.iter().map(|p| (p.t_s, p.system_pct)).collect(),
+            ),
         ];
         let yr = y_range(
             lines
@@ -123,11 +123,11 @@ pub(super) fn draw(
         );
         panels.push(("CPU (%)".into(), lines, Box::new(pct), yr));
         let (div, unit) = byte_unit(rss.iter().map(|p| p.1).fold(0.0, f64::max));
-        let rss_line = Line {
-            label: "tree RSS".into(),
-            color: color(2),
-            pts: rss.iter().map(|p| (p.0, p.1 / div)).collect(),
-        };
+        let rss_line = Line::new(
+            "tree RSS",
+            color(2),
+            rss.iter().map(|p| (p.0, p.1 / div)).collect(),
+        );
         let yr = y_range(rss_line.pts.iter().map(|p| p.1));
         panels.push((
             format!("RSS ({unit})"),
@@ -136,16 +136,16 @@ pub(super) fn draw(
             yr,
         ));
         let io = vec![
-            Line {
-                label: "read".into(),
-                color: color(1),
-                pts: rd.iter().map(|p| (p.0, p.1 / 1e6)).collect(),
-            },
-            Line {
-                label: "write".into(),
-                color: color(4),
-                pts: wr.iter().map(|p| (p.0, p.1 / 1e6)).collect(),
-            },
+            Line::new(
+                "read",
+                color(1),
+                rd.iter().map(|p| (p.0, p.1 / 1e6)).collect(),
+            ),
+            Line::new(
+                "write",
+                color(4),
+                wr.iter().map(|p| (p.0, p.1 / 1e6)).collect(),
+            ),
         ];
         let yr = y_range(io.iter().flat_map(|l| l.pts.iter().map(|p| p.1)));
         panels.push((
@@ -158,14 +158,15 @@ pub(super) fn draw(
             let util: Vec<Line> = gpus
                 .iter()
                 .enumerate()
-                .map(|(k, n)| Line {
-                    label: format!("GPU {n} utilization"),
-                    color: color(k + 5),
-                    pts: s
-                        .gauge(&metric::gpu(*n, "util_pct"))
-                        .into_iter()
-                        .map(|(t, v)| (t, v as f64))
-                        .collect(),
+                .map(|(k, n)| {
+                    Line::new(
+                        format!("GPU {n} utilization"),
+                        color(k + 5),
+                        s.gauge(&metric::gpu(*n, "util_pct"))
+                            .into_iter()
+                            .map(|(t, v)| (t, v as f64))
+                            .collect(),
+                    )
                 })
                 .collect();
             panels.push(("GPU (%)".into(), util, Box::new(pct), (0.0, 105.0)));
@@ -178,14 +179,15 @@ pub(super) fn draw(
             let mem: Vec<Line> = gpus
                 .iter()
                 .enumerate()
-                .map(|(k, n)| Line {
-                    label: format!("GPU {n} memory used"),
-                    color: color(k + 5),
-                    pts: s
-                        .gauge(&metric::gpu(*n, "mem_used_bytes"))
-                        .into_iter()
-                        .map(|(t, v)| (t, v as f64 / div))
-                        .collect(),
+                .map(|(k, n)| {
+                    Line::new(
+                        format!("GPU {n} memory used"),
+                        color(k + 5),
+                        s.gauge(&metric::gpu(*n, "mem_used_bytes"))
+                            .into_iter()
+                            .map(|(t, v)| (t, v as f64 / div))
+                            .collect(),
+                    )
                 })
                 .collect();
             let yr = y_range(mem.iter().flat_map(|l| l.pts.iter().map(|p| p.1)));
@@ -212,15 +214,21 @@ pub(super) fn draw(
             };
             let p = Panel {
                 chart: CHART,
-                y_desc: &desc,
-                x_max_s,
-                tu,
-                y: yr,
-                y_fmt: &*fmt,
-                bottom,
-                label_bands: i == 0,
+                look: Look::Stacked {
+                    bottom,
+                    label_bands: i == 0,
+                },
+                x_desc: format!("time since start ({})", tu.name),
+                y_desc: desc,
+                x_range: Some((0.0, (x_max_s / tu.div).max(1e-9))),
+                y_range: Some(yr),
+                x_div: tu.div,
+                y_fmt: fmt,
+                lines,
+                bands: &bands,
+                markers: Vec::new(),
             };
-            draw_panel(&area, &p, &lines, &bands)?;
+            draw_panel(&area, &p)?;
             rest = next;
         }
         Ok(())
