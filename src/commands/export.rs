@@ -1,30 +1,17 @@
 //! `perfmon export RUN...` and `perfmon import FILE...`: a lossless JSON round trip of whole runs
 //! (metadata, totals, samples, process tracks, timers, series), so CI jobs can carry runs between
-//! machines as artifacts. The same format is the fallback file `perfmon run` writes when it
-//! cannot save a run to the database.
+//! machines as artifacts. The format lives in [`crate::store::transfer`], which also writes the
+//! fallback file `perfmon run` leaves when it cannot save a run to the database.
 
 use std::collections::HashMap;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result};
-use serde::{Deserialize, Serialize};
 
 use crate::cli::{ExportArgs, ImportArgs};
-use crate::model::RunRecord;
-use crate::store::{RunWriter, Store};
-
-/// Version of the export format; bumped only for breaking changes.
-pub const EXPORT_FORMAT: u32 = 1;
-
-/// The exported document.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct ExportDoc {
-    /// Always `EXPORT_FORMAT`; identifies the file as a perfmon export.
-    pub perfmon_export: u32,
-    pub perfmon_version: String,
-    pub runs: Vec<RunRecord>,
-}
+use crate::store::transfer::{store_record, to_json, ExportDoc, EXPORT_FORMAT};
+use crate::store::Store;
 
 pub fn export(db: &Path, a: &ExportArgs) -> Result<i32> {
     let store = Store::open_readonly(db)?;
@@ -45,17 +32,6 @@ pub fn export(db: &Path, a: &ExportArgs) -> Result<i32> {
         None => super::write_stdout(&json)?,
     }
     Ok(0)
-}
-
-fn to_json(runs: Vec<RunRecord>) -> Result<String> {
-    let doc = ExportDoc {
-        perfmon_export: EXPORT_FORMAT,
-        perfmon_version: env!("CARGO_PKG_VERSION").to_string(),
-        runs,
-    };
-    let mut s = serde_json::to_string(&doc)?;
-    s.push('\n');
-    Ok(s)
 }
 
 pub fn import(db: &Path, a: &ImportArgs) -> Result<i32> {
@@ -108,53 +84,4 @@ pub fn import(db: &Path, a: &ImportArgs) -> Result<i32> {
         );
     }
     Ok(0)
-}
-
-/// Stores a whole record as a new run and returns its id.
-pub fn store_record(store: &mut Store, rec: &mut RunRecord) -> Result<i64> {
-    let id = store.begin_run(&rec.meta)?;
-    rec.meta.id = id;
-    RunWriter::new(id).finish(store, rec)?;
-    Ok(id)
-}
-
-/// Writes a run that could not be saved to a fallback export file; returns its path. Tries the
-/// database's directory, then the temporary directory, then the working directory.
-pub fn write_fallback(db: &Path, rec: &RunRecord) -> Result<PathBuf> {
-    let json = to_json(vec![rec.clone()])?;
-    let name = format!(
-        "perfmon-unsaved-{}-{}.json",
-        rec.meta.started_at_ms,
-        std::process::id()
-    );
-    let mut dirs: Vec<PathBuf> = Vec::new();
-    if let Some(d) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
-        dirs.push(d.to_path_buf());
-    }
-    dirs.push(std::env::temp_dir());
-    dirs.push(PathBuf::from("."));
-    let mut last_err = None;
-    for d in dirs {
-        let p = d.join(&name);
-        match write_private(&p, json.as_bytes()) {
-            Ok(()) => return Ok(p),
-            Err(e) => last_err = Some(e),
-        }
-    }
-    match last_err {
-        Some(e) => Err(e.into()),
-        None => anyhow::bail!("no place to write the fallback file"),
-    }
-}
-
-fn write_private(p: &Path, data: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(p)?;
-    f.write_all(data)?;
-    f.sync_all()
 }

@@ -135,43 +135,29 @@ fn run_once(
         }
         Execution::Recorded(r) => r,
     };
-    let saved = record::save::save(&mut r);
+    let saved = record::save::save_or_fallback(&mut r, &opts.db);
     if let Some(text) = &r.explain {
         eprint!("{text}");
     }
     let (status, wall) = (r.rec.meta.status, r.rec.meta.wall_s.unwrap_or(0.0));
-    let run = match saved {
+    match &saved {
+        // Nothing is lost silently: the message says where the run went.
+        Err(unsaved) => eprintln!("perfmon: error: {unsaved}"),
         Ok(id) if !keep => {
-            if let Err(e) = r.store.delete_runs(&[id]) {
+            if let Err(e) = r.store.delete_runs(&[*id]) {
                 eprintln!("perfmon: warning: the warmup run {id} could not be deleted and stays stored: {e}");
             }
-            Some((id, status))
         }
-        Ok(id) => {
-            if !opts.quiet {
-                let wall = crate::report::units::fmt_secs(wall);
-                eprintln!(
-                    "perfmon: run {id} stored ({}, {wall}): perfmon report {id}",
-                    status.as_str()
-                );
-            }
-            Some((id, status))
+        Ok(id) if !opts.quiet => {
+            let wall = crate::report::units::fmt_secs(wall);
+            eprintln!(
+                "perfmon: run {id} stored ({}, {wall}): perfmon report {id}",
+                status.as_str()
+            );
         }
-        Err(e) => {
-            // Nothing is lost silently: what the database did not take goes to a file that
-            // `perfmon import` loads later.
-            match super::export::write_fallback(&opts.db, &r.rec) {
-                Ok(p) => eprintln!(
-                    "perfmon: error: the run could not be saved ({e}); it was written to {}: load it with `perfmon import {}`",
-                    p.display(),
-                    p.display()
-                ),
-                Err(e2) => eprintln!(
-                    "perfmon: error: the run could not be saved ({e}) nor written to a fallback file ({e2:#})"
-                ),
-            }
-            Some((r.rec.meta.id, status))
-        }
-    };
+        Ok(_) => {}
+    }
+    // Samples flushed before a failed final save stay in the database under the run's id.
+    let run = Some((saved.unwrap_or(r.rec.meta.id), status));
     Ok(Outcome { code: r.code, run })
 }

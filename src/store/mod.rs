@@ -36,6 +36,7 @@ mod open;
 mod read;
 mod runs;
 mod schema;
+pub mod transfer;
 mod writer;
 
 use std::path::{Path, PathBuf};
