@@ -346,7 +346,13 @@ mod tests {
             &mut held,
             Some(&*guard)
         ));
-        assert!(write_filtered(9, b"mon mark y\nc", hide, &mut held, Some(&*guard)));
+        assert!(write_filtered(
+            9,
+            b"mon mark y\nc",
+            hide,
+            &mut held,
+            Some(&*guard)
+        ));
         assert_eq!(held, b"c");
         drop(guard);
         let mut out = String::new();
