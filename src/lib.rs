@@ -11,6 +11,9 @@ pub mod cli;
 pub mod collect;
 pub mod commands;
 pub mod config;
+/// The cargo-fuzz entry points: built for the fuzz crate (feature `fuzzing`) and for the tests
+/// (their stable twins in `fuzz_smoke`), never into the release library.
+#[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 pub mod model;
 pub mod parse;
