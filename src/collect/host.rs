@@ -12,6 +12,8 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use nix::unistd::SysconfVar;
+
 use crate::model::{GitInfo, HostInfo};
 
 /// How long [`GitProbe::finish`] waits for git at most, counted from the start.
@@ -22,8 +24,11 @@ const GIT_TIMEOUT: Duration = Duration::from_secs(2);
 /// stays empty or 0 in the record, and comes back as a warning for the caller to print and keep
 /// with the run.
 pub fn host_info() -> (HostInfo, Vec<String>) {
-    // SAFETY: sysconf only reads a process-wide value.
-    let cores = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+    // -1 (unknown, a warning) where sysconf fails or has no answer.
+    let cores = nix::unistd::sysconf(SysconfVar::_NPROCESSORS_ONLN)
+        .ok()
+        .flatten()
+        .unwrap_or(-1);
     host_facts(|p| std::fs::read_to_string(p), cores)
 }
 
@@ -72,20 +77,11 @@ fn host_facts(
 
 /// `uname` nodename and release.
 fn uname() -> (String, String) {
-    // SAFETY: utsname is plain data; uname fills it with NUL-terminated strings.
-    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
-    if unsafe { libc::uname(&mut u) } != 0 {
-        return (String::new(), String::new());
-    }
-    let s = |f: &[libc::c_char]| {
-        let bytes: Vec<u8> = f
-            .iter()
-            .take_while(|&&c| c != 0)
-            .map(|&c| c as u8)
-            .collect();
-        String::from_utf8_lossy(&bytes).into_owned()
-    };
-    (s(&u.nodename), s(&u.release))
+    let u = rustix::system::uname();
+    (
+        u.nodename().to_string_lossy().into_owned(),
+        u.release().to_string_lossy().into_owned(),
+    )
 }
 
 /// `PRETTY_NAME` of an os-release file, unquoted.

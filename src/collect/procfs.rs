@@ -1,6 +1,8 @@
 //! Low-level helpers for reading Linux /proc: whole-file `pread` into a reused buffer,
 //! `openat` relative to a directory fd, directory listing with `getdents64`, and
-//! allocation-free parsers for `stat`, `io`, `status` and `children`.
+//! allocation-free parsers for `stat`, `io`, `status` and `children`. The system calls go
+//! through rustix's safe wrappers (no `unsafe` here); on Linux they are the same single system
+//! calls as before, made inline.
 //!
 //! Every /proc file read here is a kernel `seq_file`, which fills the caller's buffer as far as
 //! it can: a read shorter than the buffer is therefore the end of the file, and one `pread` at
@@ -9,8 +11,10 @@
 use std::ffi::CStr;
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd};
+use std::mem::MaybeUninit;
 use std::os::unix::fs::FileExt;
+
+use rustix::fs::{Mode, OFlags, RawDir, SeekFrom};
 
 /// Reads the whole file from offset 0 into `buf` (kept at its full length, grown as needed) and
 /// returns the number of bytes read.
@@ -37,20 +41,14 @@ pub(crate) fn pread_all(f: &File, buf: &mut Vec<u8>) -> io::Result<usize> {
 }
 
 /// `openat(dir, rel, O_RDONLY | O_CLOEXEC | extra)`.
-pub(crate) fn openat(dir: &File, rel: &CStr, extra: libc::c_int) -> io::Result<File> {
-    // SAFETY: `rel` is NUL-terminated; the returned fd is owned by the File.
-    let fd = unsafe {
-        libc::openat(
-            dir.as_raw_fd(),
-            rel.as_ptr(),
-            libc::O_RDONLY | libc::O_CLOEXEC | extra,
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: fd was just returned by openat and is owned by nobody else.
-    Ok(unsafe { File::from_raw_fd(fd) })
+pub(crate) fn openat(dir: &File, rel: &CStr, extra: OFlags) -> io::Result<File> {
+    let fd = rustix::fs::openat(
+        dir,
+        rel,
+        OFlags::RDONLY | OFlags::CLOEXEC | extra,
+        Mode::empty(),
+    )?;
+    Ok(File::from(fd))
 }
 
 /// Opens `/proc/<pid>` as an `O_PATH` directory fd (a base for [`openat`]).
@@ -58,18 +56,12 @@ pub(crate) fn open_pid_dir(pid: u32) -> io::Result<File> {
     let mut path = PathBuf32::new();
     path.push(b"/proc/");
     path.push_u32(pid);
-    // SAFETY: the path is NUL-terminated by `as_cstr`.
-    let fd = unsafe {
-        libc::open(
-            path.as_cstr().as_ptr(),
-            libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: fd was just returned by open and is owned by nobody else.
-    Ok(unsafe { File::from_raw_fd(fd) })
+    let fd = rustix::fs::open(
+        path.as_cstr(),
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    Ok(File::from(fd))
 }
 
 /// A small stack buffer for building NUL-terminated relative paths such as `123/children`.
@@ -115,52 +107,28 @@ impl PathBuf32 {
     }
 }
 
+/// The buffer [`list_numeric_dir`] reads directory entries into (reused between listings).
+pub(crate) fn dir_buffer() -> Vec<MaybeUninit<u8>> {
+    vec![MaybeUninit::uninit(); 4096]
+}
+
 /// Lists the numeric entries (pids or tids) of an open directory fd, from its start, into `out`.
+/// `buf` is a [`dir_buffer`]: the `getdents64` batches are read into it.
 pub(crate) fn list_numeric_dir(
     dir: &File,
-    buf: &mut Vec<u8>,
+    buf: &mut [MaybeUninit<u8>],
     out: &mut Vec<u32>,
 ) -> io::Result<()> {
     out.clear();
-    if buf.len() < 4096 {
-        buf.resize(4096, 0);
-    }
-    // SAFETY: plain syscalls on a valid fd.
-    if unsafe { libc::lseek(dir.as_raw_fd(), 0, libc::SEEK_SET) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    loop {
-        // SAFETY: the kernel writes at most buf.len() bytes into buf.
-        let n = unsafe {
-            libc::syscall(
-                libc::SYS_getdents64,
-                dir.as_raw_fd(),
-                buf.as_mut_ptr(),
-                buf.len(),
-            )
-        };
-        if n < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        if n == 0 {
-            return Ok(());
-        }
-        // struct linux_dirent64 { u64 d_ino; i64 d_off; u16 d_reclen; u8 d_type; char d_name[]; }
-        let data = &buf[..n as usize];
-        let mut off = 0;
-        while off + 19 < data.len() {
-            let reclen = u16::from_ne_bytes([data[off + 16], data[off + 17]]) as usize;
-            if reclen == 0 || off + reclen > data.len() {
-                break;
-            }
-            let name = &data[off + 19..off + reclen];
-            let name = &name[..memchr::memchr(0, name).unwrap_or(name.len())];
-            if let Some(v) = parse_u64(name) {
-                out.push(v as u32);
-            }
-            off += reclen;
+    // The fd is kept between listings: rewind it so that the kernel lists it afresh.
+    rustix::fs::seek(dir, SeekFrom::Start(0))?;
+    let mut entries = RawDir::new(dir, buf);
+    while let Some(entry) = entries.next() {
+        if let Some(v) = parse_u64(entry?.file_name().to_bytes()) {
+            out.push(v as u32);
         }
     }
+    Ok(())
 }
 
 /// The fields of `/proc/PID/stat` that perfmon uses (raw kernel units: ticks, pages, bytes).
@@ -370,9 +338,9 @@ mod tests {
         let (st, _) = parse_stat(&buf[..n]).unwrap();
         assert!(st.num_threads >= 1);
         let dir = open_pid_dir(std::process::id()).unwrap();
-        let task = openat(&dir, c"task", libc::O_DIRECTORY).unwrap();
+        let task = openat(&dir, c"task", OFlags::DIRECTORY).unwrap();
         let mut tids = vec![];
-        list_numeric_dir(&task, &mut buf, &mut tids).unwrap();
+        list_numeric_dir(&task, &mut dir_buffer(), &mut tids).unwrap();
         assert!(tids.contains(&std::process::id()));
     }
 }

@@ -27,7 +27,13 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs::File;
+use std::mem::MaybeUninit;
 use std::time::Instant;
+
+use nix::time::ClockId;
+use nix::unistd::Pid;
+use rustix::fs::OFlags;
+use rustix::process::Resource;
 
 use super::procfs::{self, PathBuf32, Stat};
 use super::ProcSample;
@@ -75,7 +81,7 @@ struct ProcState {
     /// False when the fd budget was exhausted: files are reopened at each sample.
     cached: bool,
     /// CPU clock of the process (`clock_getcpuclockid`), when available.
-    clock: Option<libc::clockid_t>,
+    clock: Option<ClockId>,
     /// Pass in which the pid was last seen.
     pass: u64,
     /// The CPU clock and its user/system split at the last read (see [`split_cpu`]), with what
@@ -100,6 +106,8 @@ pub struct TreeSampler {
     states: HashMap<u32, ProcState>,
     pass: u64,
     buf: Vec<u8>,
+    /// Where `task/` directories are listed (see [`procfs::list_numeric_dir`]).
+    dir_buf: Vec<MaybeUninit<u8>>,
     kids: Vec<u32>,
     queue: VecDeque<u32>,
     visited: HashSet<u32>,
@@ -113,17 +121,16 @@ pub struct TreeSampler {
 impl TreeSampler {
     /// `root` is the pid whose descendants form the tree (perfmon's own pid).
     pub fn new(root: u32) -> TreeSampler {
-        // SAFETY: sysconf and getrlimit only read process-wide values.
-        let clk_tck = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-        let mut lim = libc::rlimit {
-            rlim_cur: 1024,
-            rlim_max: 1024,
-        };
-        // SAFETY: lim is a valid rlimit to fill.
-        unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) };
+        // The kernel's values as it handed them to the process (the auxiliary vector), which is
+        // where sysconf(_SC_CLK_TCK) and sysconf(_SC_PAGESIZE) read them too.
+        let clk_tck = rustix::param::clock_ticks_per_second();
+        let page = rustix::param::page_size();
+        // The soft limit; None is RLIM_INFINITY.
+        let soft = rustix::process::getrlimit(Resource::Nofile)
+            .current
+            .unwrap_or(u64::MAX);
         // A quarter of the soft limit: the rest is left to perfmon (database, pipes).
-        let fd_budget = (lim.rlim_cur / 4).clamp(32, 16384) as usize;
+        let fd_budget = (soft / 4).clamp(32, 16384) as usize;
         TreeSampler {
             root,
             root_task: None,
@@ -133,6 +140,7 @@ impl TreeSampler {
             states: HashMap::new(),
             pass: 0,
             buf: vec![0; 8192],
+            dir_buf: procfs::dir_buffer(),
             kids: Vec::new(),
             queue: VecDeque::new(),
             visited: HashSet::new(),
@@ -210,7 +218,7 @@ impl TreeSampler {
     fn list_root_children(&mut self) {
         if self.root_task.is_none() {
             self.root_task = procfs::open_pid_dir(self.root)
-                .and_then(|d| procfs::openat(&d, c"task", libc::O_DIRECTORY))
+                .and_then(|d| procfs::openat(&d, c"task", OFlags::DIRECTORY))
                 .ok();
             if self.root_task.is_some() {
                 self.cached_fds += 1;
@@ -223,7 +231,7 @@ impl TreeSampler {
         if relist
             && self
                 .root_threads
-                .list(task, &mut self.buf, self.pass)
+                .list(task, &mut self.dir_buf, self.pass)
                 .is_err()
         {
             return;
@@ -258,7 +266,7 @@ impl TreeSampler {
         let before = st.h.fds();
         if st.h.task.is_none() {
             st.h.task = procfs::open_pid_dir(pid)
-                .and_then(|d| procfs::openat(&d, c"task", libc::O_DIRECTORY))
+                .and_then(|d| procfs::openat(&d, c"task", OFlags::DIRECTORY))
                 .ok();
         }
         let Some(task) = st.h.task.as_ref() else {
@@ -268,7 +276,7 @@ impl TreeSampler {
             // A single thread is the leader itself: no need to list the task directory.
             st.threads.set_single(pid, self.pass);
         } else if (st.listed_threads != nthreads || st.threads.stale(self.pass))
-            && st.threads.list(task, &mut self.buf, self.pass).is_err()
+            && st.threads.list(task, &mut self.dir_buf, self.pass).is_err()
         {
             return;
         }
@@ -326,11 +334,11 @@ impl TreeSampler {
     fn open_state(&mut self, pid: u32) -> Option<ProcState> {
         let dir = procfs::open_pid_dir(pid).ok()?;
         let h = Handles {
-            stat: Some(procfs::openat(&dir, c"stat", 0).ok()?),
+            stat: Some(procfs::openat(&dir, c"stat", OFlags::empty()).ok()?),
             // Unreadable for a setuid program (or gone with an exited process): the sample's
             // figures are then None, counted in `TreeTotals::io_unknown`/`ctxsw_unknown`.
-            io: procfs::openat(&dir, c"io", 0).ok(),
-            status: procfs::openat(&dir, c"status", 0).ok(),
+            io: procfs::openat(&dir, c"io", OFlags::empty()).ok(),
+            status: procfs::openat(&dir, c"status", OFlags::empty()).ok(),
             task: None,
             children: Vec::new(),
         };
@@ -338,10 +346,7 @@ impl TreeSampler {
         if cached {
             self.cached_fds += h.fds();
         }
-        let mut clock: libc::clockid_t = 0;
-        // SAFETY: clock is a valid out-pointer.
-        let clock = (unsafe { libc::clock_getcpuclockid(pid as libc::pid_t, &mut clock) } == 0)
-            .then_some(clock);
+        let clock = nix::time::clock_getcpuclockid(Pid::from_raw(pid as i32)).ok();
         Some(ProcState {
             h,
             cached,
@@ -464,7 +469,7 @@ impl ThreadList {
     }
 
     /// Lists the threads of `task` afresh in pass `pass`.
-    fn list(&mut self, task: &File, buf: &mut Vec<u8>, pass: u64) -> std::io::Result<()> {
+    fn list(&mut self, task: &File, buf: &mut [MaybeUninit<u8>], pass: u64) -> std::io::Result<()> {
         procfs::list_numeric_dir(task, buf, &mut self.tids)?;
         self.listed_pass = pass;
         Ok(())
@@ -501,7 +506,7 @@ fn read_thread_children(
                 let mut rel = PathBuf32::new();
                 rel.push_u32(tid);
                 rel.push(b"/children");
-                let Ok(f) = procfs::openat(task, rel.as_cstr(), 0) else {
+                let Ok(f) = procfs::openat(task, rel.as_cstr(), OFlags::empty()) else {
                     continue;
                 };
                 let n = procfs::pread_all(&f, buf).ok();
@@ -519,16 +524,9 @@ fn read_thread_children(
 }
 
 /// The process CPU clock in nanoseconds.
-fn clock_ns(clock: libc::clockid_t) -> Option<i128> {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: ts is a valid out-pointer.
-    if unsafe { libc::clock_gettime(clock, &mut ts) } != 0 {
-        return None;
-    }
-    Some(i128::from(ts.tv_sec) * 1_000_000_000 + i128::from(ts.tv_nsec))
+fn clock_ns(clock: ClockId) -> Option<i128> {
+    let ts = nix::time::clock_gettime(clock).ok()?;
+    Some(i128::from(ts.tv_sec()) * 1_000_000_000 + i128::from(ts.tv_nsec()))
 }
 
 /// A process's CPU clock (ns, never lower than an earlier reading) split into user and system

@@ -59,16 +59,10 @@ pub fn is_network_fs_type(f_type: u32) -> bool {
 
 /// Whether `path` (an existing file or directory) lies on a network file system.
 pub fn on_network_fs(path: &Path) -> bool {
-    use std::os::unix::ffi::OsStrExt;
-    let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+    // An error (no such path, or a path with a NUL byte) is "not known to be on one".
+    let Ok(st) = rustix::fs::statfs(path) else {
         return false;
     };
-    // SAFETY: zeroed statfs is a valid out-parameter.
-    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
-    // SAFETY: valid NUL-terminated path and out-pointer.
-    if unsafe { libc::statfs(c.as_ptr(), &mut st) } != 0 {
-        return false;
-    }
     // f_type is a signed word whose width varies by target; the magic is its low 32 bits.
     #[allow(clippy::unnecessary_cast)]
     let t = (st.f_type as u64 & 0xFFFF_FFFF) as u32;
