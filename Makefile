@@ -3,7 +3,7 @@ CARGO ?= cargo
 DEMO_DIR ?= demo-out
 PERFMON := target/release/perfmon
 
-.PHONY: all build demo test deps lint fmt bench clean
+.PHONY: all build demo test deps lint msrv fmt bench clean
 
 all: build
 
@@ -26,10 +26,17 @@ demo: build
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --lib --features fuzzing -- -D warnings
+
+# What can be checked of rust-version (Cargo.toml) with one toolchain: no locked dependency
+# declares a newer rust-version or edition (scripts/msrv says what this does and does not prove);
+# clippy's incompatible_msrv, run by `lint`, rejects std APIs newer than it.
+msrv:
+	@scripts/msrv
 
 # The CI gate's statistical test measures CPU time: it runs alone, after the parallel suite, so
 # the other tests' load does not blur the runs it compares.
-test: deps lint
+test: deps lint msrv
 	$(CARGO) test --all-targets
 	$(CARGO) test --test integration -- --ignored --test-threads=1
 

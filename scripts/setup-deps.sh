@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs besides the Rust toolchain: GNU time (the independent source
-# of rusage figures), python3 (the fixture workloads), and tmux and less (the terminal tests in
-# tests/integration/tmux.rs type perfmon commands into a tmux pane). Idempotent; uses apt-get when
-# root.
+# of rusage figures), python3 (the fixture workloads and scripts/msrv), and tmux and less (the
+# terminal tests in tests/integration/tmux.rs type perfmon commands into a tmux pane). Idempotent;
+# uses apt-get when root.
 set -euo pipefail
 # The lint step of `make test` needs rustfmt and clippy.
 if command -v rustup >/dev/null 2>&1; then
