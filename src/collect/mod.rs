@@ -12,10 +12,12 @@ pub mod host;
 mod procfs;
 pub mod system;
 mod tree;
+pub mod walk;
 #[cfg(test)]
 mod tree_tests;
 
 pub use tree::{SampleCost, TreeSampler};
+pub use walk::descendants;
 
 /// One process as seen in one sample.
 #[derive(Debug, Clone, Default, PartialEq)]

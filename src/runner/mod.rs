@@ -163,7 +163,7 @@ impl Running {
         let reaped_io = self.io_baseline.and_then(|(r0, w0)| {
             reap::reaped_io().map(|(r, w)| (r.saturating_sub(r0), w.saturating_sub(w0)))
         });
-        let left_behind = signals::descendants(std::process::id());
+        let left_behind = crate::collect::descendants(std::process::id());
         let cgroup = self.cgroup.as_ref().map(|c| c.totals());
         Ok(Ended {
             exit,

@@ -25,6 +25,7 @@ use signal_hook::low_level::siginfo::Cause;
 use super::forward::OutputGuard;
 use super::terminal::SizeFollower;
 use super::tty_mirror::MirrorCtl;
+use crate::collect::descendants;
 
 /// Window in which a second Ctrl-C kills the command's group.
 const DOUBLE_INT: Duration = Duration::from_secs(2);
@@ -299,33 +300,4 @@ pub fn kill_descendants(sig: i32) {
             let _gone = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), sig);
         }
     }
-}
-
-/// All descendants of `root`, parents before children.
-pub fn descendants(root: u32) -> Vec<u32> {
-    let mut out = Vec::new();
-    let mut queue = vec![root];
-    let mut i = 0;
-    while i < queue.len() {
-        let pid = queue[i];
-        i += 1;
-        let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-            continue;
-        };
-        for t in tasks.flatten() {
-            let path = t.path().join("children");
-            if let Ok(s) = std::fs::read_to_string(path) {
-                for c in s
-                    .split_ascii_whitespace()
-                    .filter_map(|c| c.parse::<u32>().ok())
-                {
-                    if !queue.contains(&c) {
-                        queue.push(c);
-                        out.push(c);
-                    }
-                }
-            }
-        }
-    }
-    out
 }
