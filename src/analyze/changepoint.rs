@@ -155,8 +155,8 @@ fn best_split(x: &[f64], min: usize) -> Option<(usize, f64)> {
     best
 }
 
-/// A small deterministic generator (xorshift64) for the permutation test, and for the
-/// randomized fuzz twins in the test suite.
+/// The crate's one small deterministic generator (xorshift64): the permutation test, and the
+/// randomized tests (fuzz twins, codec round trips). Seed it with a non-zero value.
 pub(crate) struct XorShift(pub(crate) u64);
 
 impl XorShift {
@@ -167,6 +167,12 @@ impl XorShift {
         x ^= x << 17;
         self.0 = x;
         x
+    }
+
+    /// A number below `n` (n > 0).
+    #[cfg(test)]
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
     }
 
     fn shuffle(&mut self, v: &mut [f64]) {

@@ -12,9 +12,9 @@ pub mod host;
 mod procfs;
 pub mod system;
 mod tree;
-pub mod walk;
 #[cfg(test)]
 mod tree_tests;
+pub mod walk;
 
 pub use tree::{SampleCost, TreeSampler};
 pub use walk::descendants;

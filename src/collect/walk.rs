@@ -51,7 +51,9 @@ mod tests {
         let grandchild: u32 = line.trim().parse().unwrap();
         let found = super::descendants(std::process::id());
         let _ = child.kill();
-        let _ = std::process::Command::new("kill").arg(grandchild.to_string()).status();
+        let _ = std::process::Command::new("kill")
+            .arg(grandchild.to_string())
+            .status();
         let _ = child.wait();
         let c = found.iter().position(|&p| p == child.id());
         let g = found.iter().position(|&p| p == grandchild);

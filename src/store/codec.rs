@@ -445,23 +445,6 @@ pub fn decode_f64s(r: &mut Reader, n: usize) -> Result<Vec<f64>, DecodeError> {
 mod tests {
     use super::*;
 
-    /// xorshift64*: deterministic test data without a dependency.
-    pub(crate) struct Rng(u64);
-    impl Rng {
-        pub(crate) fn new(seed: u64) -> Rng {
-            Rng(seed.max(1))
-        }
-        pub(crate) fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-        }
-        pub(crate) fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-    }
-
     fn round_trip(values: &[i64]) {
         let mut buf = Vec::new();
         encode_column(values, &mut buf);
@@ -502,7 +485,7 @@ mod tests {
 
     #[test]
     fn random_columns_round_trip() {
-        let mut rng = Rng::new(7);
+        let mut rng = crate::analyze::changepoint::XorShift(7);
         for case in 0..300 {
             let n = rng.below(500) as usize;
             let mut v = Vec::with_capacity(n);
@@ -582,7 +565,7 @@ mod tests {
 
     #[test]
     fn random_garbage_never_panics() {
-        let mut rng = Rng::new(99);
+        let mut rng = crate::analyze::changepoint::XorShift(99);
         for _ in 0..2000 {
             let n = rng.below(64) as usize;
             let buf: Vec<u8> = (0..n).map(|_| rng.next() as u8).collect();
