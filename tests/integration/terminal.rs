@@ -374,13 +374,14 @@ fn seen_of(v: &Value) -> Option<Seen> {
 
 fn fmt_seen(s: &Seen) -> String {
     let sz = |x: Option<(u64, u64)>| x.map_or("-".to_string(), |(r, c)| format!("{r}x{c}"));
+    fmt_terminals(s.isatty, [sz(s.size[0]), sz(s.size[1])])
+}
+
+/// `isatty 011 size1 37x101 size2 -`: what a case saw or wants of its three descriptors.
+fn fmt_terminals(isatty: [bool; 3], sizes: [String; 2]) -> String {
     format!(
         "isatty {}{}{} size1 {} size2 {}",
-        s.isatty[0] as u8,
-        s.isatty[1] as u8,
-        s.isatty[2] as u8,
-        sz(s.size[0]),
-        sz(s.size[1])
+        isatty[0] as u8, isatty[1] as u8, isatty[2] as u8, sizes[0], sizes[1]
     )
 }
 
@@ -419,14 +420,7 @@ impl Want {
             SizeWant::Exact(r, c) => format!("{r}x{c}"),
             SizeWant::NonZero => "non-zero".to_string(),
         };
-        format!(
-            "isatty {}{}{} size1 {} size2 {}",
-            self.isatty[0] as u8,
-            self.isatty[1] as u8,
-            self.isatty[2] as u8,
-            sz(self.size[0]),
-            sz(self.size[1])
-        )
+        fmt_terminals(self.isatty, [sz(self.size[0]), sz(self.size[1])])
     }
 }
 
