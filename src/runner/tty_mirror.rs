@@ -242,3 +242,45 @@ fn carry_changes(real: &mut Termios, base: &Termios, cur: &Termios) {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use nix::sys::termios::{InputFlags, OutputFlags, SpecialCharacterIndices};
+
+    /// Only what the command changed on its pseudo-terminal reaches the real terminal: less
+    /// turning off line mode and echo does, the output processing perfmon itself turned off on the
+    /// pseudo-terminal does not (the real terminal keeps its own).
+    #[test]
+    fn only_the_commands_changes_are_carried_over() {
+        let pty = nix::pty::openpty(None, None).unwrap();
+        let real = tcgetattr(&pty.slave).unwrap();
+        let mut base = real.clone();
+        base.output_flags.remove(OutputFlags::OPOST);
+        base.local_flags.remove(LocalFlags::ECHO);
+        let mut cur = base.clone();
+        cur.local_flags.remove(LocalFlags::ICANON);
+        cur.input_flags.remove(InputFlags::ICRNL);
+        cur.control_chars[SpecialCharacterIndices::VMIN as usize] = 1;
+        let mut want = real.clone();
+        carry_changes(&mut want, &base, &cur);
+        assert!(!want.local_flags.contains(LocalFlags::ICANON));
+        assert!(!want.input_flags.contains(InputFlags::ICRNL));
+        assert_eq!(
+            want.output_flags, real.output_flags,
+            "OPOST stays the real one's"
+        );
+        assert_eq!(
+            want.local_flags.contains(LocalFlags::ECHO),
+            real.local_flags.contains(LocalFlags::ECHO),
+            "echo was perfmon's change, not the command's"
+        );
+        assert!(same_modes(&base, &base.clone()));
+        assert!(!same_modes(&base, &cur));
+        // Back to what perfmon gave it: nothing to carry, the real terminal gets its own modes.
+        let mut back = real.clone();
+        carry_changes(&mut back, &base, &base);
+        assert!(same_modes(&back, &real));
+    }
+}
