@@ -67,6 +67,9 @@ pub struct Spawned {
     pub watched: Vec<Watched>,
 }
 
+/// Set to `1` in the command's environment.
+pub const UNDER_PERFMON_VAR: &str = "PERFMON";
+
 pub fn spawn(opts: &SpawnOptions) -> Result<Spawned, SpawnError> {
     let Some((prog, args)) = opts.argv.split_first() else {
         return Err(SpawnError::NotFound(String::new()));
@@ -77,6 +80,9 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Spawned, SpawnError> {
     if std::env::var_os("PYTHONUNBUFFERED").is_none() {
         cmd.env("PYTHONUNBUFFERED", "1");
     }
+    // Tells instrumentation inside the command (the `perfmon` Python module) that its protocol
+    // lines will be read; without it they stay silent.
+    cmd.env(UNDER_PERFMON_VAR, "1");
     for (k, v) in &opts.env {
         cmd.env(k, v);
     }

@@ -89,3 +89,20 @@ fn lines_are_timestamped_as_they_arrive() {
         assert!(o - base < 0.05, "line {i} stamped {:.3} s late", o - base);
     }
 }
+
+/// The command learns it runs under perfmon (`PERFMON=1`), which the Python module needs to write
+/// its protocol lines; perfmon's own environment is not changed for other processes.
+#[test]
+fn the_command_sees_perfmon_in_its_environment() {
+    let env = Env::new();
+    let out = env.run(&[
+        "run",
+        "--quiet",
+        "--",
+        "sh",
+        "-c",
+        "echo \"under=${PERFMON:-unset}\"",
+    ]);
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "under=1\n");
+}
