@@ -29,6 +29,8 @@ pub struct ParseFeed {
 impl LineSink for ParseFeed {
     fn chunk(&self, stream: Stream, t_s: f64, chunk: &[u8]) {
         // A send fails only when the parse thread has died; `ParseThread::join` reports that.
+        // The copy allocates per chunk: recycling buffers through a pool was measured and saves
+        // 0.4% of perfmon's instructions on 64 MB of output (callgrind), so it is not done.
         let _reported_at_join = self.tx.send(Msg::Chunk(stream, t_s, chunk.to_vec()));
     }
 

@@ -273,11 +273,13 @@ fn poll_in(
         tv_nsec: i64::from(t.subsec_nanos()),
     });
     loop {
-        let mut fds = vec![PollFd::new(&fd, PollFlags::IN)];
-        if let Some(w) = &wake {
-            fds.push(PollFd::new(w, PollFlags::IN));
-        }
-        match poll(&mut fds, ts.as_ref()) {
+        // A fixed pair, not a Vec: this runs once per chunk forwarded.
+        let mut fds = [
+            PollFd::new(&fd, PollFlags::IN),
+            PollFd::new(wake.as_ref().unwrap_or(&fd), PollFlags::IN),
+        ];
+        let n = if wake.is_some() { 2 } else { 1 };
+        match poll(&mut fds[..n], ts.as_ref()) {
             Ok(_) => return Ok(!fds[0].revents().is_empty()),
             Err(rustix::io::Errno::INTR) => continue,
             Err(e) => return Err(e.into()),
