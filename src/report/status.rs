@@ -30,8 +30,10 @@ const REFRESH: Duration = Duration::from_millis(250);
 const CURSOR_QUIET: Duration = Duration::from_secs(2);
 /// A command that ends sooner is never shown a status line (no flash for short commands).
 const SHOW_AFTER_S: f64 = 0.5;
-/// Erase the row the cursor is on and go to its start.
-const ERASE: &[u8] = b"\r\x1b[2K";
+/// Erase from the start of the row the cursor is on: the status row, where the cursor waits
+/// (see `redraw`). From the start of the status row to the end of the screen: also the rows a terminal that
+/// rewraps lines on a resize (tmux, VTE, kitty) has wrapped the status row onto, below it.
+const ERASE: &[u8] = b"\r\x1b[J";
 
 /// The figures the line shows.
 #[derive(Debug, Clone, Default)]
@@ -211,6 +213,10 @@ struct State {
     finished: bool,
     text: String,
     last_refresh: Option<Instant>,
+    /// The terminal's width, read at the start and on every SIGWINCH ([`OutputGuard::resized`]),
+    /// not per chunk of output. Foreground and line mode are still read at each redraw: they
+    /// change without a signal to perfmon.
+    cols: usize,
 }
 
 /// The status line on perfmon's stderr (fd 2), a terminal.
@@ -235,6 +241,7 @@ impl StatusLine {
                 finished: false,
                 text: String::new(),
                 last_refresh: None,
+                cols: width(),
             }),
         })
     }
@@ -303,24 +310,34 @@ impl StatusLine {
             self.erase(st);
             return;
         }
-        let cols = terminal::window_size(2).map_or(80, |(_, c)| c as usize);
-        let text = fit(&st.text, cols.saturating_sub(1));
+        let text = fit(&st.text, st.cols.saturating_sub(1));
         let mut out = Vec::with_capacity(text.len() + 8);
         out.extend_from_slice(if st.shown { ERASE } else { b"" });
         out.extend_from_slice(text.as_bytes());
+        // The cursor waits at the start of the row, not after the text: when the window narrows
+        // and the terminal rewraps the row, the cursor stays at its first part, so ERASE clears
+        // every part (after the text, a rewrap would leave it on the last one, with the first
+        // parts left on the screen for good).
+        out.push(b'\r');
         st.shown = write_all_fd(std_fd(2), &out).is_ok();
     }
 }
 
+/// The width of the terminal on stderr (80 when it cannot be read).
+fn width() -> usize {
+    terminal::window_size(2).map_or(80, |(_, c)| c as usize)
+}
+
 impl OutputGuard for StatusLine {
     fn write(&self, fd: i32, data: &[u8]) -> io::Result<()> {
-        let Ok(mut st) = self.state.lock() else {
-            return write_all_fd(std_fd(fd), data);
-        };
+        // Output to another place (stdout redirected) never waits for the status line's lock.
         let ours = fd == 2 || self.stdout_shares_rows;
         if !ours {
             return write_all_fd(std_fd(fd), data);
         }
+        let Ok(mut st) = self.state.lock() else {
+            return write_all_fd(std_fd(fd), data);
+        };
         self.erase(&mut st);
         let r = write_all_fd(std_fd(fd), data);
         let now = Instant::now();
@@ -334,6 +351,7 @@ impl OutputGuard for StatusLine {
     fn resized(&self) {
         // A wider line may be cut or wrapped by the new width: draw it again.
         if let Ok(mut st) = self.state.lock() {
+            st.cols = width();
             self.erase(&mut st);
             self.redraw(&mut st, Instant::now());
         }

@@ -724,6 +724,46 @@ fn tmux_status_line_leaves_a_carriage_return_bar_alone() {
     c.finish("a \\r progress bar with the status line", &t);
 }
 
+/// Scenario: the window narrows while the status row shows. A terminal that rewraps lines
+/// (tmux does, as VTE and kitty do) splits the old, wider status row over several rows; perfmon
+/// must clear all of them and draw the row again within the new width, leaving no fragment.
+#[test]
+fn tmux_status_line_survives_a_narrower_window() {
+    const NARROW: usize = 36;
+    let mut t = Term::new();
+    let n = t.start("perfmon --db \"$DB\" run --name narrow -- python3 w/term_lines.py 6 1");
+    let mut c = Checks::new();
+    let wide = t.wait_for("the status row with the series", |s| {
+        s.visible
+            .iter()
+            .find(|r| is_status_row(r) && r.contains("loss #"))
+            .cloned()
+    });
+    c.check(wide.chars().count() > NARROW, || {
+        format!("the status row {wide:?} is not wider than {NARROW} columns: nothing to rewrap")
+    });
+    t.tmux(&["resize-window", "-t", "t", "-x", &NARROW.to_string()]);
+    // The redraw follows the SIGWINCH at once; give the terminal a moment to settle.
+    let rows = t.wait_for("the status row drawn within the narrower window", |s| {
+        let cut = s
+            .visible
+            .iter()
+            .any(|r| is_status_row(r) && r.chars().count() < NARROW);
+        cut.then(|| s.visible.clone())
+    });
+    let ours: Vec<&String> = rows.iter().filter(|r| r.starts_with("perfmon: ")).collect();
+    c.check(ours.len() == 1, || {
+        format!(
+            "after the resize, {} rows start with `perfmon: ` (one expected): {ours:?}",
+            ours.len()
+        )
+    });
+    let code = t.wait_exit(n, "term_lines.py under perfmon");
+    c.check(code == 0, || format!("perfmon exited {code}, not 0"));
+    c.add(t.status_row_left("after the run in the narrowed window"));
+    c.finish("a narrower window", &t);
+}
+
 /// Scenario 4: Ctrl-C interrupts the command as without perfmon; the run is stored as
 /// `interrupted` with the progress received so far, and the terminal's modes are restored.
 #[test]
