@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use crate::analyze::budget::{BudgetWatch, Figures};
 use crate::collect::gpu::{GpuSample, GpuSource};
 use crate::collect::system::SystemSampler;
-use crate::collect::{TreeSampler, TreeSnapshot};
+use crate::collect::TreeSampler;
 use crate::model::{metric, BudgetViolation, ProcessTrack, RunRecord};
 use crate::runner::reap::{reaped_io, ReapTotals};
 use crate::store::{RunWriter, Store, StoreError};
@@ -210,11 +210,6 @@ impl Sampler {
         self.store = Some((store, writer));
     }
 
-    /// The record being filled (its metadata, for the caller that attaches the store).
-    pub fn record_mut(&mut self) -> &mut RunRecord {
-        &mut self.rec
-    }
-
     fn flush(&mut self) {
         let Some((store, writer)) = self.store.as_mut() else {
             return;
@@ -245,8 +240,8 @@ impl Sampler {
         }
     }
 
-    /// Takes one sample and appends it to the record. Returns the tree snapshot.
-    pub fn sample_once(&mut self) -> TreeSnapshot {
+    /// Takes one sample and appends it to the record.
+    pub fn sample_once(&mut self) {
         // Reaped totals first, then the tree (parents before children): a process reaped
         // in between is then missed once (a transient undercount), never counted twice.
         let r = &self.reaped;
@@ -412,7 +407,6 @@ impl Sampler {
                 self.violations.push(v);
             }
         }
-        snap
     }
 
     /// What the samples lack, as warnings for the run. A process that exits between two reads
