@@ -103,7 +103,9 @@ fn run_once(
     keep: bool,
     repeat_index: Option<String>,
 ) -> Result<Outcome> {
-    // Opened first: an unusable database is refused before the command runs.
+    // Git first: it answers on a thread while the database opens.
+    let git = record::start_git_probe();
+    // Opened before the command: an unusable database is refused before the command runs.
     let store = Store::open(&opts.db)?;
     store.defer_checkpoint()?;
     let cfg = RecordConfig {
@@ -127,7 +129,7 @@ fn run_once(
         budget: opts.budget.clone(),
         budget_kill: opts.budget_kill,
     };
-    let mut r = match record::record(&cfg, store)? {
+    let mut r = match record::record(&cfg, store, git)? {
         Execution::NotStarted(e) => {
             eprintln!("perfmon: {e}");
             let code = e.exit_code();

@@ -12,4 +12,4 @@ pub mod totals;
 
 pub use meta::{MetaInput, ENV_ALLOWLIST};
 pub use parse_thread::{ParseFeed, ParseThread, ParserLost};
-pub use session::{record, Execution, RecordConfig, Recorded};
+pub use session::{record, start_git_probe, Execution, RecordConfig, Recorded};

@@ -67,12 +67,22 @@ pub enum Execution {
     Recorded(Box<Recorded>),
 }
 
-/// Runs the command once and records it into `store` (already open). Every warning (something
-/// may be missing from the run) is printed and kept in the run's diagnostics.
-pub fn record(cfg: &RecordConfig<'_>, store: Store) -> anyhow::Result<Execution> {
+/// Asks git about the working directory on a thread of its own (None outside a work tree).
+/// Started before the database is opened, so the two overlap: the dirty check is the longest
+/// part of a short run's overhead inside a repository.
+pub fn start_git_probe() -> Option<GitProbe> {
+    GitProbe::start(&std::env::current_dir().ok()?)
+}
+
+/// Runs the command once and records it into `store` (already open), with the git facts of
+/// `git_probe` ([`start_git_probe`]). Every warning (something may be missing from the run) is
+/// printed and kept in the run's diagnostics.
+pub fn record(
+    cfg: &RecordConfig<'_>,
+    store: Store,
+    git_probe: Option<GitProbe>,
+) -> anyhow::Result<Execution> {
     let (meta, mut warnings) = start_meta(&cfg.meta);
-    // Git is asked first, on a thread, so it costs the run no time and is never in the tree.
-    let git_probe = GitProbe::start(std::path::Path::new(&meta.cwd));
     let parser = Parser::new(cfg.parse)?;
     let status = if cfg.quiet {
         None

@@ -5,6 +5,7 @@
 mod bad_input;
 mod common;
 mod compare;
+mod meta;
 mod output;
 mod parse_corpus;
 mod process;
