@@ -11,6 +11,7 @@ use anyhow::{Context, Result};
 use crate::analyze::spec::Budget;
 use crate::model::RunStatus;
 use crate::parse::ParseConfig;
+use crate::record::save::Unsaved;
 use crate::record::{self, Execution, MetaInput, RecordConfig};
 use crate::runner::PtyMode;
 use crate::store::Store;
@@ -141,25 +142,32 @@ fn run_once(
     if let Some(text) = &r.explain {
         eprint!("{text}");
     }
-    let (status, wall) = (r.rec.meta.status, r.rec.meta.wall_s.unwrap_or(0.0));
-    match &saved {
-        // Nothing is lost silently: the message says where the run went.
+    let status = r.rec.meta.status;
+    say_where_it_went(&mut r, &saved, keep, opts.quiet);
+    // Samples flushed before a failed final save stay in the database under the run's id.
+    let run = Some((saved.unwrap_or(r.rec.meta.id), status));
+    Ok(Outcome { code: r.code, run })
+}
+
+/// Nothing is lost silently: the last message says where the run went (a warmup is deleted).
+fn say_where_it_went(
+    r: &mut record::Recorded,
+    saved: &Result<i64, Unsaved>,
+    keep: bool,
+    quiet: bool,
+) {
+    match saved {
         Err(unsaved) => eprintln!("perfmon: error: {unsaved}"),
         Ok(id) if !keep => {
             if let Err(e) = r.store.delete_runs(&[*id]) {
                 eprintln!("perfmon: warning: the warmup run {id} could not be deleted and stays stored: {e}");
             }
         }
-        Ok(id) if !opts.quiet => {
-            let wall = crate::report::units::fmt_secs(wall);
-            eprintln!(
-                "perfmon: run {id} stored ({}, {wall}): perfmon report {id}",
-                status.as_str()
-            );
+        Ok(id) if !quiet => {
+            let wall = crate::report::units::fmt_secs(r.rec.meta.wall_s.unwrap_or(0.0));
+            let status = r.rec.meta.status.as_str();
+            eprintln!("perfmon: run {id} stored ({status}, {wall}): perfmon report {id}");
         }
         Ok(_) => {}
     }
-    // Samples flushed before a failed final save stay in the database under the run's id.
-    let run = Some((saved.unwrap_or(r.rec.meta.id), status));
-    Ok(Outcome { code: r.code, run })
 }
