@@ -158,6 +158,9 @@ fn connect(
                 src_fd: fd,
             });
             watched.push(Watched {
+                // Read now, before the command starts: a program that sets its modes at once
+                // (`less`) must not have changed them yet, or its changes look like the baseline.
+                baseline: nix::sys::termios::tcgetattr(&slave)?,
                 slave: slave.try_clone()?,
                 master: master.try_clone()?,
                 keys_here: fd == 2,

@@ -31,6 +31,9 @@ pub struct Watched {
     pub master: OwnedFd,
     /// Its stream is the command's stderr: a program in key mode on it reads keys there.
     pub keys_here: bool,
+    /// The modes perfmon gave it, read before the command started: what the command changes
+    /// is measured against these.
+    pub baseline: Termios,
 }
 
 /// The real terminal: where keys are typed, and whose modes perfmon changes and restores.
@@ -86,10 +89,7 @@ impl TtyMirror {
             return None;
         }
         let real = open_real()?;
-        let baselines: Vec<Termios> = watched
-            .iter()
-            .map(|w| tcgetattr(&w.slave).ok())
-            .collect::<Option<_>>()?;
+        let baselines: Vec<Termios> = watched.iter().map(|w| w.baseline.clone()).collect();
         let ctl = Arc::new(MirrorCtl {
             stop: AtomicBool::new(false),
             paused: AtomicBool::new(false),
