@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod duration;
+pub mod message;
 mod values;
 
 pub use duration::{parse_age, parse_duration, parse_interval};
@@ -191,6 +192,7 @@ pub struct ImportArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(override_usage = "perfmon run [OPTIONS] -- CMD [ARGS...]")]
 pub struct RunArgs {
     /// Sampling interval, with a unit: 100ms (default), 10ms, 0.5s, 2s
     #[arg(

@@ -8,6 +8,7 @@ pub mod gc;
 pub mod group;
 pub mod history;
 pub mod list;
+pub mod load;
 pub mod parse;
 pub mod report;
 pub mod run;
@@ -88,6 +89,21 @@ pub fn db_path(flag: Option<PathBuf>) -> Result<PathBuf> {
     match std::env::var_os("HOME").filter(|v| !v.is_empty()) {
         Some(h) => Ok(PathBuf::from(h).join(".local/share/perfmon/perfmon.db")),
         None => anyhow::bail!("cannot find a place for the database: set --db or PERFMON_DB"),
+    }
+}
+
+/// The error of a read-only command finding no database at `db`: none yet (`perfmon run`
+/// makes one), or none ever (a path where no file can be created).
+pub fn no_database(db: &std::path::Path) -> anyhow::Error {
+    match crate::store::why_uncreatable(db) {
+        Some(why) => anyhow::anyhow!(
+            "no database at {}, and none can be created there: {why}",
+            db.display()
+        ),
+        None => anyhow::anyhow!(
+            "no database at {}: perfmon run -- CMD records a run",
+            db.display()
+        ),
     }
 }
 

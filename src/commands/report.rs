@@ -26,11 +26,8 @@ pub fn report(db: &Path, a: &ReportArgs) -> Result<i32> {
     if a.target.is_some() {
         bail!("--target applies to a group report: add --group (or report group:N)");
     }
-    if !db.exists() {
-        bail!(
-            "no database at {}: perfmon run -- CMD records a run",
-            db.display()
-        );
+    if !db.is_file() {
+        return Err(super::no_database(db));
     }
     let store = Store::open_readonly(db)?;
     let id = store.resolve(&a.run)?;
