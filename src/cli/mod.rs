@@ -7,6 +7,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod duration;
+pub mod help;
+pub mod man;
 pub mod message;
 mod values;
 
@@ -19,7 +21,9 @@ pub use values::{parse_tag, BudgetSpec, FailOnSpec};
     name = "perfmon",
     version,
     about = "Profile optimization workloads: process tree, GPU, timers and convergence, stored in SQLite",
-    propagate_version = true
+    propagate_version = true,
+    after_help = help::AFTER_SHORT_HELP,
+    after_long_help = help::after_long_help()
 )]
 pub struct Cli {
     /// SQLite file to use (default: $PERFMON_DB, else $XDG_DATA_HOME/perfmon/perfmon.db,
@@ -57,12 +61,33 @@ pub enum Command {
     Export(ExportArgs),
     /// Load runs written by `perfmon export` (or a fallback file of a run that could not be saved)
     Import(ImportArgs),
+    /// Print the shell completion script: perfmon completions bash|zsh|fish
+    Completions(CompletionsArgs),
+    /// Print the man page (with --dir, write it and one page per subcommand there)
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write perfmon.1 and perfmon-SUBCOMMAND.1 into this directory instead of printing perfmon.1
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CompareFormat {
+    /// A table of every metric, base against candidate (default)
     Text,
+    /// The comparison as one JSON document
     Json,
+    /// A Markdown table (a CI job summary)
     Markdown,
     /// Both sides' resource timelines and convergence overlaid (needs --output FILE)
     Png,
@@ -84,6 +109,7 @@ pub struct CompareArgs {
     pub base: String,
     /// The candidate, in the same forms
     pub cand: String,
+    /// Output format: text, json, markdown or png
     #[arg(long, value_enum, default_value_t = CompareFormat::Text)]
     pub format: CompareFormat,
     /// Write to this file instead of stdout
@@ -109,7 +135,9 @@ pub struct CompareArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum HistoryFormat {
+    /// One line per run with its commit, change points marked (default)
     Text,
+    /// The points and change points as one JSON document
     Json,
     /// A chart of the metric over the runs with its change points (needs --output FILE)
     Png,
@@ -122,6 +150,7 @@ pub struct HistoryArgs {
     /// The metric: wall, cpu, peak_rss, timer:NAME, best, ...
     #[arg(long, default_value = "wall", value_parser = parse_metric_arg)]
     pub metric: crate::analyze::spec::Metric,
+    /// Output format: text, json or png
     #[arg(long, value_enum, default_value_t = HistoryFormat::Text)]
     pub format: HistoryFormat,
     /// Write to this file instead of stdout
@@ -192,7 +221,10 @@ pub struct ImportArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(override_usage = "perfmon run [OPTIONS] -- CMD [ARGS...]")]
+#[command(
+    override_usage = "perfmon run [OPTIONS] -- CMD [ARGS...]",
+    after_long_help = help::run_after_long_help()
+)]
 pub struct RunArgs {
     /// Sampling interval, with a unit: 100ms (default), 10ms, 0.5s, 2s
     #[arg(
@@ -290,11 +322,17 @@ pub struct ListArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
+    /// A summary for the terminal (default)
     Text,
+    /// Every figure as one JSON document (--samples adds the time series)
     Json,
+    /// A Markdown report (--png-dir links the charts)
     Markdown,
+    /// One self-contained HTML page with the charts
     Html,
+    /// A Chrome trace of the timers (chrome://tracing, Perfetto)
     Trace,
+    /// One PNG file per chart (needs --output DIR)
     Png,
 }
 
@@ -303,6 +341,7 @@ pub struct ReportArgs {
     /// A run id, `last` (default) or a name (its latest run)
     #[arg(default_value = "last")]
     pub run: String,
+    /// Output format: text, json, markdown, html, trace or png
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
     /// Write to this file (a directory for png)

@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod compare;
+pub mod docs;
 pub mod export;
 pub mod gc;
 pub mod group;
@@ -22,7 +23,11 @@ use crate::cli::{Cli, Command};
 
 /// Runs the parsed command line; returns the process exit status.
 pub fn dispatch(cli: Cli) -> Result<i32> {
-    let db = db_path(cli.db.clone())?;
+    // The generated docs need no database (nor a place for one: HOME may be unset).
+    let db = match cli.command {
+        Command::Completions(_) | Command::Man(_) => PathBuf::new(),
+        _ => db_path(cli.db.clone())?,
+    };
     match cli.command {
         Command::Run(a) => {
             let budget = match a.budget {
@@ -71,6 +76,8 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Doctor(a) => gc::doctor(&db, &a),
         Command::Export(a) => export::export(&db, &a),
         Command::Import(a) => export::import(&db, &a),
+        Command::Completions(a) => docs::completions(&a),
+        Command::Man(a) => docs::man(&a),
     }
 }
 
