@@ -1,18 +1,19 @@
 //! perfmon's errors as the one line printed at the edge (`perfmon: error: ...`).
 
-/// An error and its causes as one line, each cause said once: a cause whose text the line
-/// already holds (an io::Error that a context quoted) is left out.
+/// An error and its causes as one line, each cause said once: a cause whose text the error
+/// wrapping it already quotes (`database X: {source}` around an io::Error) is left out.
 pub fn error_line(e: &anyhow::Error) -> String {
     let mut line = String::new();
+    let mut wrapper = String::new();
     for cause in e.chain() {
         let text = flat(&cause.to_string());
-        if text.is_empty() || line.contains(&text) {
-            continue;
+        if !text.is_empty() && !wrapper.contains(&text) {
+            if !line.is_empty() {
+                line.push_str(": ");
+            }
+            line.push_str(&text);
         }
-        if !line.is_empty() {
-            line.push_str(": ");
-        }
-        line.push_str(&text);
+        wrapper = text;
     }
     line
 }
@@ -73,6 +74,27 @@ mod tests {
             .context("writing run 3")
             .context("storing the run");
         assert_eq!(error_line(&e), "storing the run: writing run 3: disk full");
+    }
+
+    #[test]
+    fn a_cause_is_left_out_only_where_its_own_wrapper_quotes_it() {
+        // "busy" also appears in the outer context, but its wrapper does not quote it.
+        let e = anyhow::Error::new(std::io::Error::other("busy"))
+            .context("opening")
+            .context("database /tmp/busy.db");
+        assert_eq!(error_line(&e), "database /tmp/busy.db: opening: busy");
+        // Quoted two levels up through a quoting middle: still said once.
+        let io = std::io::Error::from_raw_os_error(13);
+        let text = io.to_string();
+        let e = anyhow::Error::new(Quoting {
+            path: "/x.db".into(),
+            source: io,
+        })
+        .context("storing the run");
+        assert_eq!(
+            error_line(&e),
+            format!("storing the run: database /x.db: {text}")
+        );
     }
 
     #[test]

@@ -109,7 +109,7 @@ pub struct CompareArgs {
     pub base: String,
     /// The candidate, in the same forms
     pub cand: String,
-    /// Output format: text, json, markdown or png
+    /// Output format
     #[arg(long, value_enum, default_value_t = CompareFormat::Text)]
     pub format: CompareFormat,
     /// Write to this file instead of stdout
@@ -150,7 +150,7 @@ pub struct HistoryArgs {
     /// The metric: wall, cpu, peak_rss, timer:NAME, best, ...
     #[arg(long, default_value = "wall", value_parser = parse_metric_arg)]
     pub metric: crate::analyze::spec::Metric,
-    /// Output format: text, json or png
+    /// Output format
     #[arg(long, value_enum, default_value_t = HistoryFormat::Text)]
     pub format: HistoryFormat,
     /// Write to this file instead of stdout
@@ -328,9 +328,9 @@ pub enum ReportFormat {
     Json,
     /// A Markdown report (--png-dir links the charts)
     Markdown,
-    /// One self-contained HTML page with the charts
+    /// One self-contained HTML file, charts inline
     Html,
-    /// A Chrome trace of the timers (chrome://tracing, Perfetto)
+    /// Chrome trace events: timers as spans, samples as counters (Perfetto, chrome://tracing)
     Trace,
     /// One PNG file per chart (needs --output DIR)
     Png,
@@ -341,7 +341,7 @@ pub struct ReportArgs {
     /// A run id, `last` (default) or a name (its latest run)
     #[arg(default_value = "last")]
     pub run: String,
-    /// Output format: text, json, markdown, html, trace or png
+    /// Output format
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
     /// Write to this file (a directory for png)
