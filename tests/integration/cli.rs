@@ -409,4 +409,14 @@ fn install_puts_the_binary_man_pages_and_completions_in_place() {
         let text = std::fs::read_to_string(prefix.join(f)).unwrap();
         assert!(text.contains("perfmon") && text.contains("report"), "{f}");
     }
+    // `make install` runs these same steps on the release binary (dry run: no release build).
+    let plan = succeed(
+        Command::new("make")
+            .args(["-n", "install", "PREFIX=/some/prefix", "CARGO=true"])
+            .current_dir(env!("CARGO_MANIFEST_DIR")),
+    );
+    assert!(
+        plan.contains("scripts/install target/release/perfmon /some/prefix"),
+        "{plan}"
+    );
 }
