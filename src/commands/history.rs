@@ -17,7 +17,7 @@ use crate::report::json_text;
 use crate::store::{ListFilter, LoadParts, Store};
 
 pub fn history(db: &Path, a: &HistoryArgs) -> Result<i32> {
-    let store = Store::open_readonly(db)?;
+    let store = super::open_readonly(db)?;
     let metric = &a.metric;
     let metas = select_metas(&store, a.selection.as_deref(), a.limit)?;
     // Read only what the metric needs: 10,000 runs must answer within a second.

@@ -114,6 +114,14 @@ pub fn no_database(db: &std::path::Path) -> anyhow::Error {
     }
 }
 
+/// Opens the database at `db` for reading; none there is [`no_database`]'s error.
+pub fn open_readonly(db: &std::path::Path) -> Result<crate::store::Store> {
+    match crate::store::Store::open_readonly(db) {
+        Err(crate::store::StoreError::NoDatabase(_)) => Err(no_database(db)),
+        r => Ok(r?),
+    }
+}
+
 /// Writes to stdout; a closed pipe (`perfmon list | head`) is not an error.
 pub fn write_stdout(s: &str) -> Result<()> {
     use std::io::Write;

@@ -77,7 +77,8 @@ fn database_errors_say_each_cause_once() {
 }
 
 /// `list` with a database path where none can ever be fails as `report` does (it said "no runs
-/// stored yet" and exited 0); a path where `run` would create one is still an empty list.
+/// stored yet" and exited 0), and every reading command says why no database can be there; a
+/// path where `run` would create one is still an empty list.
 #[test]
 fn list_fails_where_no_database_can_be() {
     let env = Env::new();
@@ -89,15 +90,24 @@ fn list_fails_where_no_database_can_be() {
         under_file.as_path(),
         env.dir.path(),
     ] {
-        for cmd in ["list", "report"] {
+        for cmd in [
+            &["list"][..],
+            &["report"],
+            &["report", "group:1"],
+            &["history"],
+            &["compare", "1", "2"],
+            &["export", "1"],
+            &["check", "--budget", "wall<1h"],
+            &["doctor"],
+        ] {
             let out = Command::new(perfmon_bin())
                 .arg("--db")
                 .arg(db)
-                .arg(cmd)
+                .args(cmd)
                 .output()
                 .unwrap();
             let err = String::from_utf8_lossy(&out.stderr);
-            assert_eq!(out.status.code(), Some(2), "{cmd} {db:?}: {err}");
+            assert_eq!(out.status.code(), Some(2), "{cmd:?} {db:?}: {err}");
             assert!(err.starts_with("perfmon: error: no database at"), "{err}");
             assert!(err.contains("none can be created there"), "{err}");
             assert!(out.stdout.is_empty());
