@@ -91,6 +91,8 @@ pub fn why_uncreatable(path: &Path) -> Option<String> {
     if !dir.is_dir() {
         return Some(format!("{shown} is not a directory"));
     }
+    // Each check that cannot be made (statfs or statvfs failing) says nothing: the next decides,
+    // and at worst `list` shows an empty list where `run` would fail with its own error.
     if let Ok(st) = rustix::fs::statfs(dir) {
         // f_type is a signed word whose width varies by target; the magic is its low 32 bits.
         #[allow(clippy::unnecessary_cast)]
