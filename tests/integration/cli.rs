@@ -27,6 +27,12 @@ fn a_bare_number_is_not_a_duration() {
     assert!(!marker.exists(), "the command ran");
     expect_error(&env, &["gc", "--older-than", "30"], "--older-than");
     expect_error(&env, &["run", "--budget", "wall<600", "--", "true"], "unit");
+    // The same budget in perfmon.toml: named, and the command does not run.
+    let toml = env.dir.path().join("perfmon.toml");
+    std::fs::write(&toml, "[run]\nbudget = \"wall<600\"\n").unwrap();
+    expect_error(&env, &["run", "--", "touch", m], "perfmon.toml");
+    assert!(!marker.exists(), "the command ran");
+    std::fs::remove_file(&toml).unwrap();
     // With a unit, the same values are taken.
     let ok = env.run(&["run", "--quiet", "--interval", "10ms", "--", "true"]);
     assert!(
