@@ -3,7 +3,7 @@ CARGO ?= cargo
 DEMO_DIR ?= demo-out
 PERFMON := target/release/perfmon
 
-.PHONY: all build demo test deps lint msrv fmt bench clean
+.PHONY: all build demo test deps lint msrv fmt bench clean install
 
 all: build
 
@@ -56,3 +56,8 @@ bench: build
 clean:
 	$(CARGO) clean
 	rm -rf $(DEMO_DIR)
+
+# The binary, its man pages and shell completions under PREFIX (scripts/install says where).
+PREFIX ?= $(HOME)/.local
+install: build
+	scripts/install $(PERFMON) $(PREFIX)

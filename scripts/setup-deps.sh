@@ -15,6 +15,11 @@ need=()
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
 command -v less >/dev/null 2>&1 || need+=(less)
+# The shell completion tests (tests/integration/cli.rs) load the zsh and fish scripts; groff
+# renders the man page.
+command -v zsh >/dev/null 2>&1 || need+=(zsh)
+command -v fish >/dev/null 2>&1 || need+=(fish)
+command -v groff >/dev/null 2>&1 || need+=(groff-base)
 if ((${#need[@]} == 0)); then
   exit 0
 fi

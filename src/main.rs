@@ -2,6 +2,7 @@
 //! the exit status (the command's for `run`; 2 for perfmon's own errors and bad usage).
 
 use clap::Parser;
+use perfmon::cli::message::{clap_line, error_line};
 
 fn main() {
     let cli = match perfmon::cli::Cli::try_parse() {
@@ -17,8 +18,9 @@ fn main() {
                     let _ = e.print();
                     std::process::exit(2);
                 }
-                _ => {
-                    eprintln!("perfmon: error: {}", one_line(&e.to_string()));
+                kind => {
+                    let missing = kind == ErrorKind::MissingRequiredArgument;
+                    eprintln!("perfmon: error: {}", clap_line(&e.to_string(), missing));
                     std::process::exit(2);
                 }
             }
@@ -30,24 +32,12 @@ fn main() {
             if is_broken_pipe(&e) {
                 0
             } else {
-                eprintln!("perfmon: error: {e:#}");
+                eprintln!("perfmon: error: {}", error_line(&e));
                 2
             }
         }
     };
     std::process::exit(code);
-}
-
-/// A clap error as one line, like perfmon's own errors: its message and details, without the
-/// usage and the "For more information" hint (`--help` shows those).
-fn one_line(msg: &str) -> String {
-    msg.lines()
-        .map(str::trim)
-        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
-        .filter(|l| !l.is_empty())
-        .map(|l| l.strip_prefix("error: ").unwrap_or(l))
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {

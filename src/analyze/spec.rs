@@ -240,12 +240,12 @@ fn split_items(spec: &str) -> Result<Vec<&str>, SpecError> {
     Ok(items)
 }
 
-/// Seconds in one `unit` of a duration: `ms`, `s` (or `sec`, or none), `m` (or `min`), `h`,
-/// `d`. The one duration syntax of budgets, `--interval` and `gc --older-than`.
+/// Seconds in one `unit` of a duration: `ms`, `s` (or `sec`), `m` (or `min`), `h`, `d`. The one
+/// duration syntax of budgets, `--interval` and `gc --older-than`; no unit is no duration.
 pub fn seconds_per(unit: &str) -> Option<f64> {
     Some(match unit {
         "ms" => 1e-3,
-        "" | "s" | "sec" => 1.0,
+        "s" | "sec" => 1.0,
         "m" | "min" => 60.0,
         "h" => 3600.0,
         "d" => 86400.0,
@@ -273,6 +273,9 @@ pub fn parse_value(metric: &Metric, v: &str) -> Result<f64, SpecError> {
     let factor = match metric.unit() {
         Unit::Seconds => match seconds_per(unit) {
             Some(f) => f,
+            None if unit.is_empty() => {
+                return Err(bad(&format!("a duration needs a unit: {num}s, {num}m")))
+            }
             None => return Err(bad("expected a duration unit: ms, s, m, h or d")),
         },
         Unit::Bytes => match unit {
@@ -380,6 +383,14 @@ mod tests {
             "wall<",
         ] {
             assert!(parse_budget(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_bare_duration_in_a_budget_asks_for_a_unit() {
+        for bare in ["wall<600", "cpu<2.5", "wall<10m,cpu<30"] {
+            let e = parse_budget(bare).map(|_| ()).expect_err(bare).to_string();
+            assert!(e.contains("needs a unit"), "{bare}: {e}");
         }
     }
 

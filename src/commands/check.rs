@@ -9,7 +9,6 @@ use anyhow::Result;
 use crate::analyze::budget::{check_all, Figures};
 use crate::cli::CheckArgs;
 use crate::report::units::fmt_metric;
-use crate::store::Store;
 
 /// Exit status when a budget was broken.
 pub const EXIT_BROKEN: i32 = 1;
@@ -21,7 +20,7 @@ pub fn check(db: &Path, a: &CheckArgs) -> Result<i32> {
             anyhow::anyhow!("no budget: give --budget SPEC or [run] budget in perfmon.toml")
         })?,
     };
-    let store = Store::open_readonly(db)?;
+    let store = super::open_readonly(db)?;
     let id = store.resolve(&a.run)?;
     let rec = store.load_run(id)?;
     let figures = Figures::from_record(&rec);

@@ -37,7 +37,7 @@ pub fn compare(db: &Path, a: &CompareArgs) -> Result<i32> {
             crate::cli::TestArg::MannWhitney => TestKind::MannWhitney,
         },
     };
-    let store = Store::open_readonly(db)?;
+    let store = super::open_readonly(db)?;
     let (base_sel, base) = side(&store, &a.base, a.converge_tol)?;
     let (cand_sel, cand) = side(&store, &a.cand, a.converge_tol)?;
     let c = Comparison::new(&base, &cand, thresholds, opts);

@@ -14,7 +14,7 @@ use crate::store::transfer::{store_record, to_json, ExportDoc, EXPORT_FORMAT};
 use crate::store::Store;
 
 pub fn export(db: &Path, a: &ExportArgs) -> Result<i32> {
-    let store = Store::open_readonly(db)?;
+    let store = super::open_readonly(db)?;
     let mut runs = Vec::new();
     for spec in &a.runs {
         let id = store.resolve(spec)?;

@@ -11,7 +11,7 @@ use crate::cli::{DoctorArgs, GcArgs, RmArgs};
 use crate::store::{ListFilter, Store, StoreError};
 
 pub fn rm(db: &Path, a: &RmArgs) -> Result<i32> {
-    let mut store = Store::open_readonly(db)?;
+    let mut store = super::open_readonly(db)?;
     let mut ids = Vec::new();
     for spec in &a.runs {
         ids.push(store.resolve(spec)?);
@@ -28,7 +28,7 @@ pub fn gc(db: &Path, a: &GcArgs) -> Result<i32> {
     if a.keep_last.is_none() && a.older_than.is_none() {
         anyhow::bail!("gc needs --keep-last N or --older-than AGE (for example 30d)");
     }
-    let mut store = Store::open_readonly(db)?;
+    let mut store = super::open_readonly(db)?;
     let runs = store.list_runs(&ListFilter {
         name: a.name.clone(),
         ..ListFilter::default()
@@ -92,6 +92,7 @@ pub fn doctor(db: &Path, _a: &DoctorArgs) -> Result<i32> {
     let (problems, whole_file) = match Store::open_readonly(db).and_then(|s| s.integrity_check()) {
         Ok(p) => (p, false),
         Err(e @ StoreError::Sqlite { .. }) => (vec![format!("the whole file: {e}")], true),
+        Err(StoreError::NoDatabase(_)) => return Err(super::no_database(db)),
         Err(e) => return Err(e.into()),
     };
     let mut out = String::new();

@@ -12,7 +12,6 @@ use crate::analyze::group::summarize_group;
 use crate::cli::{ReportArgs, ReportFormat};
 use crate::report::group::{chart_file, json, markdown, text, time_to_target_png};
 use crate::report::json_text;
-use crate::store::Store;
 
 /// True when `report` should show a group: `group:N`, or `--group`.
 pub fn wants_group(a: &ReportArgs) -> bool {
@@ -20,7 +19,7 @@ pub fn wants_group(a: &ReportArgs) -> bool {
 }
 
 pub fn report_group(db: &Path, a: &ReportArgs) -> Result<i32> {
-    let store = Store::open_readonly(db)?;
+    let store = super::open_readonly(db)?;
     // `--group` with a run id or `last`: that run's group.
     let spec = if a.run.starts_with("group:") {
         a.run.clone()

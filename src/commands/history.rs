@@ -17,7 +17,7 @@ use crate::report::json_text;
 use crate::store::{ListFilter, LoadParts, Store};
 
 pub fn history(db: &Path, a: &HistoryArgs) -> Result<i32> {
-    let store = Store::open_readonly(db)?;
+    let store = super::open_readonly(db)?;
     let metric = &a.metric;
     let metas = select_metas(&store, a.selection.as_deref(), a.limit)?;
     // Read only what the metric needs: 10,000 runs must answer within a second.
@@ -79,6 +79,9 @@ pub fn history(db: &Path, a: &HistoryArgs) -> Result<i32> {
     Ok(0)
 }
 
+/// The forms a history's selection takes, for the hints of errors.
+const FORMS: &str = "history selects runs by a name, `name=NAME` or `tag:KEY=VALUE`";
+
 /// The runs of a history, oldest first: `ok` runs of the selection (default: all), at most
 /// `limit` of the newest.
 fn select_metas(store: &Store, sel: Option<&str>, limit: usize) -> Result<Vec<RunMeta>> {
@@ -91,7 +94,7 @@ fn select_metas(store: &Store, sel: Option<&str>, limit: usize) -> Result<Vec<Ru
         Some(s) if s.starts_with("tag:") => {
             let (k, v) = s[4..]
                 .split_once('=')
-                .with_context(|| format!("bad selection {s:?}: tag:KEY=VALUE"))?;
+                .with_context(|| format!("bad selection {s:?}: tag:KEY=VALUE; {FORMS}"))?;
             f.tags = vec![(k.to_string(), v.to_string())];
         }
         Some(s) => f.name = Some(s.strip_prefix("name=").unwrap_or(s).to_string()),
@@ -105,7 +108,7 @@ fn select_metas(store: &Store, sel: Option<&str>, limit: usize) -> Result<Vec<Ru
     v.reverse();
     if v.is_empty() {
         anyhow::bail!(
-            "no finished runs {}: `perfmon list` shows the stored runs",
+            "no finished runs {}: {FORMS} (`perfmon list` shows the stored runs)",
             sel.map(|s| format!("match {s:?}"))
                 .unwrap_or_else(|| "are stored".into())
         );

@@ -8,14 +8,16 @@ use crate::cli::ListArgs;
 use crate::store::{ListFilter, Store, StoreError};
 
 pub fn list(db: &Path, a: &ListArgs) -> Result<i32> {
-    // Listing never creates a database: none yet is an empty list.
+    // Listing never creates a database: none yet is an empty list, but a path where none can
+    // ever be (a typo, /proc/x.db) is an error, as in `report`.
     let runs = match Store::open_readonly(db) {
         Ok(store) => store.list_runs(&ListFilter {
             limit: Some(a.limit),
             name: a.name.clone(),
             tags: a.tags.clone(),
         })?,
-        Err(StoreError::NoDatabase(_)) => Vec::new(),
+        Err(StoreError::NoDatabase(_)) if crate::store::why_uncreatable(db).is_none() => Vec::new(),
+        Err(StoreError::NoDatabase(_)) => return Err(super::no_database(db)),
         Err(e) => return Err(e.into()),
     };
     let mut out = String::new();

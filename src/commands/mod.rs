@@ -3,11 +3,13 @@
 
 pub mod check;
 pub mod compare;
+pub mod docs;
 pub mod export;
 pub mod gc;
 pub mod group;
 pub mod history;
 pub mod list;
+pub mod load;
 pub mod parse;
 pub mod report;
 pub mod run;
@@ -21,7 +23,11 @@ use crate::cli::{Cli, Command};
 
 /// Runs the parsed command line; returns the process exit status.
 pub fn dispatch(cli: Cli) -> Result<i32> {
-    let db = db_path(cli.db.clone())?;
+    // The generated docs need no database (nor a place for one: HOME may be unset).
+    let db = match cli.command {
+        Command::Completions(_) | Command::Man(_) => PathBuf::new(),
+        _ => db_path(cli.db.clone())?,
+    };
     match cli.command {
         Command::Run(a) => {
             let budget = match a.budget {
@@ -70,6 +76,8 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Doctor(a) => gc::doctor(&db, &a),
         Command::Export(a) => export::export(&db, &a),
         Command::Import(a) => export::import(&db, &a),
+        Command::Completions(a) => docs::completions(&a),
+        Command::Man(a) => docs::man(&a),
     }
 }
 
@@ -88,6 +96,29 @@ pub fn db_path(flag: Option<PathBuf>) -> Result<PathBuf> {
     match std::env::var_os("HOME").filter(|v| !v.is_empty()) {
         Some(h) => Ok(PathBuf::from(h).join(".local/share/perfmon/perfmon.db")),
         None => anyhow::bail!("cannot find a place for the database: set --db or PERFMON_DB"),
+    }
+}
+
+/// The error of a read-only command finding no database at `db`: none yet (`perfmon run`
+/// makes one), or none ever (a path where no file can be created).
+pub fn no_database(db: &std::path::Path) -> anyhow::Error {
+    match crate::store::why_uncreatable(db) {
+        Some(why) => anyhow::anyhow!(
+            "no database at {}, and none can be created there: {why}",
+            db.display()
+        ),
+        None => anyhow::anyhow!(
+            "no database at {}: perfmon run -- CMD records a run",
+            db.display()
+        ),
+    }
+}
+
+/// Opens the database at `db` for reading; none there is [`no_database`]'s error.
+pub fn open_readonly(db: &std::path::Path) -> Result<crate::store::Store> {
+    match crate::store::Store::open_readonly(db) {
+        Err(crate::store::StoreError::NoDatabase(_)) => Err(no_database(db)),
+        r => Ok(r?),
     }
 }
 

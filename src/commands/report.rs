@@ -14,7 +14,6 @@ use crate::report::png::{render_png, PngOptions};
 use crate::report::text::TextRenderer;
 use crate::report::trace::TraceRenderer;
 use crate::report::Renderer;
-use crate::store::Store;
 
 pub fn report(db: &Path, a: &ReportArgs) -> Result<i32> {
     if !(a.converge_tol.is_finite() && a.converge_tol >= 0.0) {
@@ -26,13 +25,7 @@ pub fn report(db: &Path, a: &ReportArgs) -> Result<i32> {
     if a.target.is_some() {
         bail!("--target applies to a group report: add --group (or report group:N)");
     }
-    if !db.exists() {
-        bail!(
-            "no database at {}: perfmon run -- CMD records a run",
-            db.display()
-        );
-    }
-    let store = Store::open_readonly(db)?;
+    let store = super::open_readonly(db)?;
     let id = store.resolve(&a.run)?;
     let rec = store.load_run(id)?;
     let analysis = analyze_with(

@@ -10,18 +10,44 @@
 //! | `tag:branch=main` | every run tagged `branch=main` that ended `ok` |
 //! | `main` (a bare name) | the latest group named `main` (a single run is a group of one) |
 //!
-//! and the loading of the selected runs (wiring: the store reads, `analyze` computes).
+//! The loading of the selected runs is `load` (re-exported here).
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 
-use crate::analyze::sides::{run_figures_of, RunFigures};
-use crate::model::{RunRecord, RunStatus};
+pub use super::load::{load_figures, load_runs};
+use crate::model::RunStatus;
 pub use crate::report::Selection;
-use crate::store::{ListFilter, Store};
+use crate::store::{ListFilter, Store, StoreError};
 
-/// Resolves a selection; an empty one is an error naming the selection.
+/// Every form a selection takes, for the hints of errors.
+pub const FORMS: &str =
+    "a run id, `last`, `last:N`, `group:N`, `name=NAME`, `tag:KEY=VALUE` or a name";
+
+/// Resolves a selection; an empty one is an error naming the selection and every form.
 pub fn select(store: &Store, spec: &str) -> Result<Selection> {
-    let s = spec.trim();
+    let bad = |why: &str| anyhow::anyhow!("bad selection {spec:?}: {why}; a selection is {FORMS}");
+    let (label, ids) = match ids_of(store, spec.trim(), bad) {
+        Err(e) if matches!(e.downcast_ref(), Some(StoreError::NoSuchRun(_))) => {
+            (String::new(), vec![])
+        }
+        r => r?,
+    };
+    if ids.is_empty() {
+        bail!("selection {spec:?} matches no run: a selection is {FORMS} (`perfmon list` shows the stored runs)");
+    }
+    Ok(Selection {
+        spec: spec.to_string(),
+        label,
+        ids,
+    })
+}
+
+/// The label and run ids of selection `s`; `bad` makes the error of a malformed one.
+fn ids_of(
+    store: &Store,
+    s: &str,
+    bad: impl Fn(&str) -> anyhow::Error,
+) -> Result<(String, Vec<i64>)> {
     let ok_only = |v: Vec<(i64, RunStatus)>| -> Vec<i64> {
         let mut ids: Vec<i64> = v
             .into_iter()
@@ -31,16 +57,19 @@ pub fn select(store: &Store, spec: &str) -> Result<Selection> {
         ids.reverse();
         ids
     };
-    let (label, ids) = if let Some(g) = s.strip_prefix("group:") {
+    Ok(if let Some(g) = s.strip_prefix("group:") {
         let g: i64 = g
             .trim()
             .parse()
-            .with_context(|| format!("bad selection {spec:?}: group:N needs a number"))?;
+            .map_err(|_| bad("group:N needs a number"))?;
         (format!("group {g}"), store.group_runs(g)?)
     } else if let Some(n) = s.strip_prefix("last:") {
-        let n: usize = n.trim().parse().ok().filter(|n| *n > 0).with_context(|| {
-            format!("bad selection {spec:?}: last:N needs a count of 1 or more")
-        })?;
+        let n: usize = n
+            .trim()
+            .parse()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| bad("last:N needs a count of 1 or more"))?;
         // Read a few more than N so that failed runs do not shrink the selection.
         let runs = store.list_ids(&ListFilter {
             limit: Some(n.saturating_mul(4)),
@@ -59,7 +88,7 @@ pub fn select(store: &Store, spec: &str) -> Result<Selection> {
     } else if let Some(tag) = s.strip_prefix("tag:") {
         let (k, v) = tag
             .split_once('=')
-            .with_context(|| format!("bad selection {spec:?}: tag:KEY=VALUE"))?;
+            .ok_or_else(|| bad("tag:KEY=VALUE needs a KEY=VALUE"))?;
         let runs = store.list_ids(&ListFilter {
             tags: vec![(k.to_string(), v.to_string())],
             ..ListFilter::default()
@@ -79,73 +108,10 @@ pub fn select(store: &Store, spec: &str) -> Result<Selection> {
         match meta.first().and_then(|m| m.group_id) {
             Some(g) => {
                 let ids = store.group_runs(g)?;
-                (
-                    format!(
-                        "group {g} {s:?} ({} run{})",
-                        ids.len(),
-                        if ids.len() == 1 { "" } else { "s" }
-                    ),
-                    ids,
-                )
+                let runs = if ids.len() == 1 { "run" } else { "runs" };
+                (format!("group {g} {s:?} ({} {runs})", ids.len()), ids)
             }
             None => (format!("run {id} {s:?}"), vec![id]),
         }
-    };
-    if ids.is_empty() {
-        bail!("selection {spec:?} matches no run (`perfmon list` shows the stored runs)");
-    }
-    Ok(Selection {
-        spec: spec.to_string(),
-        label,
-        ids,
     })
-}
-
-/// The whole records of runs `ids`, in order.
-pub fn load_runs(store: &Store, ids: &[i64]) -> Result<Vec<RunRecord>> {
-    ids.iter()
-        .map(|id| {
-            store
-                .load_run(*id)
-                .with_context(|| format!("cannot read run {id}"))
-        })
-        .collect()
-}
-
-/// The main series and the figures of runs `ids`, in order, analyzed with tolerance `tol`. A
-/// large selection is read on two threads, each with its own read-only connection: 10,000 runs
-/// must compare within a second.
-pub fn load_figures(store: &Store, ids: &[i64], tol: f64) -> Result<Vec<RunFigures>> {
-    if ids.len() < 200 {
-        return figures_of(store, ids, tol);
-    }
-    let (a, b) = ids.split_at(ids.len() / 2);
-    let path = store.path().to_path_buf();
-    let (mut first, second) = std::thread::scope(|sc| {
-        let h = sc.spawn(|| -> Result<_> { figures_of(&Store::open_readonly(&path)?, b, tol) });
-        let first = figures_of(store, a, tol);
-        let second = h
-            .join()
-            .map_err(|_| anyhow::anyhow!("a reading thread panicked"))?;
-        Ok::<_, anyhow::Error>((first?, second?))
-    })?;
-    first.extend(second);
-    Ok(first)
-}
-
-fn figures_of(store: &Store, ids: &[i64], tol: f64) -> Result<Vec<RunFigures>> {
-    let mut out = Vec::with_capacity(ids.len());
-    for &id in ids {
-        // Samples only matter for GPU figures: a side of thousands of runs stays fast.
-        let mut rec = store
-            .load_run_summary(id)
-            .with_context(|| format!("cannot read run {id}"))?;
-        if !rec.gpus.is_empty() {
-            rec = store
-                .load_run(id)
-                .with_context(|| format!("cannot read run {id}"))?;
-        }
-        out.push(run_figures_of(&rec, tol));
-    }
-    Ok(out)
 }

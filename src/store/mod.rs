@@ -45,7 +45,7 @@ pub use codec::CHUNK;
 /// The sample-blob decoder, for the fuzz targets (fuzz/) and their randomized twins.
 #[doc(hidden)]
 pub use codec::{decode_chunk, decode_pair, encode_chunk, Chunk, DecodeError};
-pub use open::{Journal, BUSY_TIMEOUT};
+pub use open::{why_uncreatable, Journal, BUSY_TIMEOUT};
 pub use read::LoadParts;
 pub use writer::RunWriter;
 
@@ -58,7 +58,9 @@ pub enum StoreError {
         source: rusqlite::Error,
     },
     #[error(
-        "no run matches {0:?} (give a run id, a run name, or `last`; `perfmon list` shows them)"
+        "no run matches {0:?}: a run is an id, `last` or a name (its latest run); `report` also \
+         takes `group:N`, and compare takes `last:N`, `name=NAME`, `tag:KEY=VALUE` too \
+         (`perfmon list` shows the runs)"
     )]
     NoSuchRun(String),
     #[error("no database at {0}: record a run with `perfmon run -- CMD` first")]

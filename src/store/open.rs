@@ -69,6 +69,73 @@ pub fn on_network_fs(path: &Path) -> bool {
     is_network_fs_type(t)
 }
 
+/// Why no database can ever be created at `path` (a missing one), or None when `perfmon run`
+/// could create it: the nearest existing ancestor must be a writable directory on a file system
+/// that holds files. Read-only commands use it to tell "none yet" from "never".
+pub fn why_uncreatable(path: &Path) -> Option<String> {
+    if path.is_dir() {
+        return Some(format!("{} is a directory", path.display()));
+    }
+    let dir = path
+        .ancestors()
+        .skip(1)
+        .map(|d| {
+            if d.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                d
+            }
+        })
+        .find(|d| d.exists())?;
+    let shown = dir.display();
+    if !dir.is_dir() {
+        return Some(format!("{shown} is not a directory"));
+    }
+    // Each check that cannot be made (statfs or statvfs failing) says nothing: the next decides,
+    // and at worst `list` shows an empty list where `run` would fail with its own error.
+    if let Ok(st) = rustix::fs::statfs(dir) {
+        // f_type is a signed word whose width varies by target; the magic is its low 32 bits.
+        #[allow(clippy::unnecessary_cast)]
+        let t = (st.f_type as u64 & 0xFFFF_FFFF) as u32;
+        if let Some(kind) = pseudo_fs_name(t) {
+            return Some(format!(
+                "{shown} is a {kind} file system, which holds no files"
+            ));
+        }
+    }
+    let read_only = rustix::fs::statvfs(dir)
+        .is_ok_and(|v| v.f_flag.contains(rustix::fs::StatVfsMountFlags::RDONLY));
+    if read_only {
+        return Some(format!("{shown} is on a read-only file system"));
+    }
+    if rustix::fs::access(
+        dir,
+        rustix::fs::Access::WRITE_OK | rustix::fs::Access::EXEC_OK,
+    )
+    .is_err()
+    {
+        return Some(format!("{shown} is not writable"));
+    }
+    None
+}
+
+/// The name of a kernel pseudo file system (`statfs` f_type), where no file can be created.
+fn pseudo_fs_name(f_type: u32) -> Option<&'static str> {
+    Some(match f_type {
+        0x9FA0 => "proc",
+        0x6265_6572 => "sysfs",
+        0x0027_E0EB => "cgroup",
+        0x6367_7270 => "cgroup2",
+        0x6462_6720 => "debugfs",
+        0x7472_6163 => "tracefs",
+        0x7363_6673 => "securityfs",
+        0x1CD1 => "devpts",
+        0xCAFE_4A11 => "bpf",
+        0x6165_676C => "pstore",
+        _ => return None,
+    })
+}
+
 /// Opens a connection with perfmon's pragmas. `read_only` connections never write (query_only).
 pub fn connect(path: &Path, read_only: bool) -> rusqlite::Result<Connection> {
     // No SQLITE_OPEN_CREATE: the file was created (0600) by us, or must already exist.
@@ -112,6 +179,24 @@ pub fn set_journal(conn: &Connection, journal: Journal) -> rusqlite::Result<()> 
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn where_a_database_can_never_be() {
+        let d = tempfile::tempdir().unwrap();
+        // Creatable: a file in a writable directory, or under directories yet to be made.
+        assert_eq!(why_uncreatable(&d.path().join("runs.db")), None);
+        assert_eq!(why_uncreatable(&d.path().join("a/b/runs.db")), None);
+        // Never: under a file, in /proc, or a directory in the database's place.
+        let f = d.path().join("file");
+        std::fs::write(&f, "x").unwrap();
+        let e = why_uncreatable(&f.join("runs.db")).unwrap();
+        assert!(e.contains("is not a directory"), "{e}");
+        let e = why_uncreatable(Path::new("/proc/x.db")).unwrap();
+        assert!(e.contains("proc"), "{e}");
+        let e = why_uncreatable(Path::new("/proc/no/such/x.db")).unwrap();
+        assert!(e.contains("proc"), "{e}");
+        assert!(why_uncreatable(d.path()).is_some());
+    }
 
     #[test]
     fn creates_private_dirs_and_file() {

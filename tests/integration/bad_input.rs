@@ -11,7 +11,7 @@ fn run_bt(env: &Env, args: &[&str]) -> Output {
 
 /// Runs perfmon and checks the error: exit 2, exactly one stderr line starting `perfmon: error:`
 /// and containing `needle`, nothing on stdout, no panic.
-fn expect_error(env: &Env, args: &[&str], needle: &str) {
+pub(crate) fn expect_error(env: &Env, args: &[&str], needle: &str) {
     let out = run_bt(env, args);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
@@ -25,7 +25,7 @@ fn expect_error(env: &Env, args: &[&str], needle: &str) {
     assert!(out.stdout.is_empty(), "{args:?}");
 }
 
-fn env_with_runs() -> Env {
+pub(crate) fn env_with_runs() -> Env {
     let env = Env::new();
     for _ in 0..2 {
         assert!(env.run(&["run", "--quiet", "--", "true"]).status.success());

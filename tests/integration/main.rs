@@ -3,6 +3,7 @@
 //! check every figure against an independent source (GNU time, known workload costs, checksums).
 
 mod bad_input;
+mod cli;
 mod common;
 mod compare;
 mod meta;

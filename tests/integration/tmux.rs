@@ -1020,3 +1020,31 @@ fn tmux_command_output_is_a_terminal_with_colours() {
     }
     c.finish("colours on a terminal", &t);
 }
+
+/// Completion at a real terminal: an interactive bash that loaded `perfmon completions bash` (as
+/// the file `make install` puts in bash-completion's directory is loaded) turns `perfmon rep` and
+/// Tab into `perfmon report `, and lists the `--format` values on Tab Tab.
+#[test]
+fn tmux_bash_completes_subcommands_and_format_values() {
+    let mut t = Term::new();
+    assert_eq!(t.run("source <(perfmon completions bash)"), 0);
+    t.keys(&["-l", "perfmon rep"]);
+    t.keys(&["Tab"]);
+    t.wait_for("`perfmon rep` completed to `perfmon report`", |s| {
+        s.visible
+            .iter()
+            .any(|r| r == "$ perfmon report")
+            .then_some(())
+    });
+    t.keys(&["-l", "--", "--format "]);
+    t.keys(&["Tab", "Tab"]);
+    t.wait_for("the --format values listed", |s| {
+        let listed = s
+            .visible
+            .iter()
+            .find(|r| !r.starts_with('$') && r.contains("markdown"))?;
+        let words: Vec<&str> = listed.split_whitespace().collect();
+        (words == ["text", "json", "markdown", "html", "trace", "png"]).then_some(())
+    });
+    t.keys(&["C-c"]);
+}

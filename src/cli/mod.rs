@@ -6,12 +6,28 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod duration;
+pub mod help;
+pub mod man;
+mod manage;
+pub mod message;
+mod values;
+
+pub use duration::{parse_age, parse_duration, parse_interval};
+pub use manage::{
+    CheckArgs, CompletionsArgs, DoctorArgs, ExportArgs, GcArgs, ImportArgs, ManArgs, RmArgs,
+};
+use values::{parse_alpha, parse_budget_arg, parse_fail_on_arg, parse_metric_arg, parse_size};
+pub use values::{parse_tag, BudgetSpec, FailOnSpec};
+
 #[derive(Debug, Parser)]
 #[command(
     name = "perfmon",
     version,
     about = "Profile optimization workloads: process tree, GPU, timers and convergence, stored in SQLite",
-    propagate_version = true
+    propagate_version = true,
+    after_help = help::AFTER_SHORT_HELP,
+    after_long_help = help::after_long_help()
 )]
 pub struct Cli {
     /// SQLite file to use (default: $PERFMON_DB, else $XDG_DATA_HOME/perfmon/perfmon.db,
@@ -49,12 +65,19 @@ pub enum Command {
     Export(ExportArgs),
     /// Load runs written by `perfmon export` (or a fallback file of a run that could not be saved)
     Import(ImportArgs),
+    /// Print the shell completion script: perfmon completions bash|zsh|fish
+    Completions(CompletionsArgs),
+    /// Print the man page (with --dir, write it and one page per subcommand there)
+    Man(ManArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CompareFormat {
+    /// A table of every metric, base against candidate (default)
     Text,
+    /// The comparison as one JSON document
     Json,
+    /// A Markdown table (a CI job summary)
     Markdown,
     /// Both sides' resource timelines and convergence overlaid (needs --output FILE)
     Png,
@@ -76,6 +99,7 @@ pub struct CompareArgs {
     pub base: String,
     /// The candidate, in the same forms
     pub cand: String,
+    /// Output format
     #[arg(long, value_enum, default_value_t = CompareFormat::Text)]
     pub format: CompareFormat,
     /// Write to this file instead of stdout
@@ -99,36 +123,11 @@ pub struct CompareArgs {
     pub converge_tol: f64,
 }
 
-/// A parsed `--fail-on` (one value: clap would take a bare Vec for a repeated option).
-#[derive(Debug, Clone)]
-pub struct FailOnSpec(pub Vec<crate::analyze::spec::Threshold>);
-
-/// A parsed `--budget`.
-#[derive(Debug, Clone)]
-pub struct BudgetSpec(pub Vec<crate::analyze::spec::Budget>);
-
-fn parse_fail_on_arg(s: &str) -> Result<FailOnSpec, String> {
-    crate::analyze::spec::parse_fail_on(s)
-        .map(FailOnSpec)
-        .map_err(|e| e.to_string())
-}
-
-fn parse_metric_arg(s: &str) -> Result<crate::analyze::spec::Metric, String> {
-    crate::analyze::spec::Metric::parse(s).map_err(|e| e.to_string())
-}
-
-fn parse_alpha(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(a) if a > 0.0 && a < 1.0 => Ok(a),
-        _ => Err(format!(
-            "bad alpha {s:?}: a number between 0 and 1, like 0.05"
-        )),
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum HistoryFormat {
+    /// One line per run with its commit, change points marked (default)
     Text,
+    /// The points and change points as one JSON document
     Json,
     /// A chart of the metric over the runs with its change points (needs --output FILE)
     Png,
@@ -141,6 +140,7 @@ pub struct HistoryArgs {
     /// The metric: wall, cpu, peak_rss, timer:NAME, best, ...
     #[arg(long, default_value = "wall", value_parser = parse_metric_arg)]
     pub metric: crate::analyze::spec::Metric,
+    /// Output format
     #[arg(long, value_enum, default_value_t = HistoryFormat::Text)]
     pub format: HistoryFormat,
     /// Write to this file instead of stdout
@@ -158,61 +158,12 @@ pub struct HistoryArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct RmArgs {
-    /// Runs: ids, `last` or names (their latest run)
-    #[arg(required = true, value_name = "RUN")]
-    pub runs: Vec<String>,
-}
-
-#[derive(Debug, Args)]
-pub struct GcArgs {
-    /// Keep the N newest runs (of --name, if given)
-    #[arg(long, value_name = "N")]
-    pub keep_last: Option<usize>,
-    /// Remove runs started longer ago than this: 30d, 12h
-    #[arg(long, value_parser = parse_duration, value_name = "AGE")]
-    pub older_than: Option<Duration>,
-    /// Only runs with this name
-    #[arg(long)]
-    pub name: Option<String>,
-    /// List what would be removed, remove nothing
-    #[arg(long)]
-    pub dry_run: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct DoctorArgs {}
-
-#[derive(Debug, Args)]
-pub struct CheckArgs {
-    /// A run id, `last` (default) or a name (its latest run)
-    #[arg(default_value = "last")]
-    pub run: String,
-    /// Budgets, e.g. 'wall<10m,peak_tree_rss<4GiB' (default: [run] budget of perfmon.toml)
-    #[arg(long, value_parser = parse_budget_arg, value_name = "SPEC")]
-    pub budget: Option<BudgetSpec>,
-}
-
-#[derive(Debug, Args)]
-pub struct ExportArgs {
-    /// Runs: ids, `last` or names (their latest run)
-    #[arg(required = true, value_name = "RUN")]
-    pub runs: Vec<String>,
-    /// Write to this file instead of stdout
-    #[arg(long, short)]
-    pub output: Option<PathBuf>,
-}
-
-#[derive(Debug, Args)]
-pub struct ImportArgs {
-    /// Files written by `perfmon export` (`-` for stdin)
-    #[arg(required = true, value_name = "FILE")]
-    pub files: Vec<PathBuf>,
-}
-
-#[derive(Debug, Args)]
+#[command(
+    override_usage = "perfmon run [OPTIONS] -- CMD [ARGS...]",
+    after_long_help = help::run_after_long_help()
+)]
 pub struct RunArgs {
-    /// Sampling interval: 100ms (default), 10ms, 0.5s, 2s
+    /// Sampling interval, with a unit: 100ms (default), 10ms, 0.5s, 2s
     #[arg(
         long,
         default_value = "100ms",
@@ -290,18 +241,6 @@ pub struct RunArgs {
     pub command: Vec<std::ffi::OsString>,
 }
 
-fn parse_budget_arg(s: &str) -> Result<BudgetSpec, String> {
-    let b = crate::analyze::spec::parse_budget(s).map_err(|e| e.to_string())?;
-    let bad = crate::analyze::budget::unsupported(&b);
-    if !bad.is_empty() {
-        return Err(format!(
-            "{} cannot be watched during a run (use perfmon compare for series and timers)",
-            bad.join(", ")
-        ));
-    }
-    Ok(BudgetSpec(b))
-}
-
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Show at most this many runs
@@ -320,11 +259,17 @@ pub struct ListArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
+    /// A summary for the terminal (default)
     Text,
+    /// Every figure as one JSON document (--samples adds the time series)
     Json,
+    /// A Markdown report (--png-dir links the charts)
     Markdown,
+    /// One self-contained HTML file, charts inline
     Html,
+    /// Chrome trace events: timers as spans, samples as counters (Perfetto, chrome://tracing)
     Trace,
+    /// One PNG file per chart (needs --output DIR)
     Png,
 }
 
@@ -333,6 +278,7 @@ pub struct ReportArgs {
     /// A run id, `last` (default) or a name (its latest run)
     #[arg(default_value = "last")]
     pub run: String,
+    /// Output format
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
     /// Write to this file (a directory for png)
@@ -381,109 +327,13 @@ pub struct ParseArgs {
     pub summary: bool,
 }
 
-/// Parses a sampling interval: `100ms`, `0.5s`, `2s`, `1m`; a bare number is seconds.
-/// Must be between 1 ms and 1 hour.
-pub fn parse_interval(s: &str) -> Result<Duration, String> {
-    let d = parse_duration(s)?;
-    if d < Duration::from_millis(1) {
-        return Err(format!("interval {s:?} is too short (at least 1ms)"));
-    }
-    if d > Duration::from_secs(3600) {
-        return Err(format!("interval {s:?} is too long (at most 1h)"));
-    }
-    Ok(d)
-}
-
-/// Parses a duration with a unit (`ms`, `s`, `m`, `h`, `d`); a bare number is seconds.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let t = s.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let v: f64 = num.parse().map_err(|_| {
-        format!("bad duration {s:?}: expected a number with a unit, like 100ms or 2s")
-    })?;
-    let Some(mult) = crate::analyze::spec::seconds_per(unit.trim()) else {
-        return Err(format!(
-            "bad duration {s:?}: unknown unit {:?} (use ms, s, m, h, d)",
-            unit.trim()
-        ));
-    };
-    let secs = v * mult;
-    if !secs.is_finite() || secs <= 0.0 {
-        return Err(format!("bad duration {s:?}: must be greater than zero"));
-    }
-    // from_secs_f64 panics past u64::MAX seconds ("99999999999999999999s").
-    Duration::try_from_secs_f64(secs).map_err(|_| format!("bad duration {s:?}: too long"))
-}
-
-/// Parses `key=value`; the key is letters, digits, `_`, `-`, `.`, `/`.
-pub fn parse_tag(s: &str) -> Result<(String, String), String> {
-    let Some((k, v)) = s.split_once('=') else {
-        return Err(format!("bad tag {s:?}: expected KEY=VALUE"));
-    };
-    if k.is_empty()
-        || !k
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/'))
-    {
-        return Err(format!(
-            "bad tag {s:?}: the key must be letters, digits, '_', '-', '.' or '/'"
-        ));
-    }
-    Ok((k.to_string(), v.to_string()))
-}
-
-fn parse_size(s: &str) -> Result<(u32, u32), String> {
-    let bad = || format!("bad size {s:?}: expected WIDTHxHEIGHT, like 1200x800");
-    let (w, h) = s.split_once('x').ok_or_else(bad)?;
-    let w: u32 = w.parse().map_err(|_| bad())?;
-    let h: u32 = h.parse().map_err(|_| bad())?;
-    if !(200..=10000).contains(&w) || !(150..=10000).contains(&h) {
-        return Err(format!("bad size {s:?}: width 200-10000, height 150-10000"));
-    }
-    Ok((w, h))
-}
-
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn huge_durations_are_errors_not_panics() {
-        assert!(parse_duration("99999999999999999999s").is_err());
-        assert!(parse_duration("1e400").is_err());
-        assert!(parse_interval("99999999999999999999d").is_err());
-    }
     use clap::CommandFactory;
 
     #[test]
     fn cli_definition_is_valid() {
         Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn intervals() {
-        assert_eq!(parse_interval("10ms").unwrap(), Duration::from_millis(10));
-        assert_eq!(parse_interval("0.5s").unwrap(), Duration::from_millis(500));
-        assert_eq!(parse_interval("2s").unwrap(), Duration::from_secs(2));
-        assert_eq!(parse_interval("2").unwrap(), Duration::from_secs(2));
-        for bad in ["0", "-1", "abc", "", "5x", "0ms", "nan", "1e9s"] {
-            assert!(parse_interval(bad).is_err(), "{bad} accepted");
-        }
-    }
-
-    #[test]
-    fn tags() {
-        assert_eq!(
-            parse_tag("branch=main").unwrap(),
-            ("branch".into(), "main".into())
-        );
-        assert_eq!(parse_tag("a=b=c").unwrap(), ("a".into(), "b=c".into()));
-        assert!(parse_tag("novalue").is_err());
-        assert!(parse_tag("=x").is_err());
-        assert!(parse_tag("a b=x").is_err());
     }
 }

@@ -1,0 +1,56 @@
+//! Loading the runs of a selection (wiring: the store reads, `analyze` computes).
+
+use anyhow::{Context, Result};
+
+use crate::analyze::sides::{run_figures_of, RunFigures};
+use crate::model::RunRecord;
+use crate::store::Store;
+
+/// The whole records of runs `ids`, in order.
+pub fn load_runs(store: &Store, ids: &[i64]) -> Result<Vec<RunRecord>> {
+    ids.iter()
+        .map(|id| {
+            store
+                .load_run(*id)
+                .with_context(|| format!("cannot read run {id}"))
+        })
+        .collect()
+}
+
+/// The main series and the figures of runs `ids`, in order, analyzed with tolerance `tol`. A
+/// large selection is read on two threads, each with its own read-only connection: 10,000 runs
+/// must compare within a second.
+pub fn load_figures(store: &Store, ids: &[i64], tol: f64) -> Result<Vec<RunFigures>> {
+    if ids.len() < 200 {
+        return figures_of(store, ids, tol);
+    }
+    let (a, b) = ids.split_at(ids.len() / 2);
+    let path = store.path().to_path_buf();
+    let (mut first, second) = std::thread::scope(|sc| {
+        let h = sc.spawn(|| -> Result<_> { figures_of(&Store::open_readonly(&path)?, b, tol) });
+        let first = figures_of(store, a, tol);
+        let second = h
+            .join()
+            .map_err(|_| anyhow::anyhow!("a reading thread panicked"))?;
+        Ok::<_, anyhow::Error>((first?, second?))
+    })?;
+    first.extend(second);
+    Ok(first)
+}
+
+fn figures_of(store: &Store, ids: &[i64], tol: f64) -> Result<Vec<RunFigures>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for &id in ids {
+        // Samples only matter for GPU figures: a side of thousands of runs stays fast.
+        let mut rec = store
+            .load_run_summary(id)
+            .with_context(|| format!("cannot read run {id}"))?;
+        if !rec.gpus.is_empty() {
+            rec = store
+                .load_run(id)
+                .with_context(|| format!("cannot read run {id}"))?;
+        }
+        out.push(run_figures_of(&rec, tol));
+    }
+    Ok(out)
+}
