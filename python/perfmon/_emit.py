@@ -58,7 +58,7 @@ def reset():
 def _warn_once(what, message):
     if what not in _warned:
         _warned.add(what)
-        warnings.warn("perfmon: " + message, RuntimeWarning, stacklevel=3)
+        warnings.warn("perfmon: " + message, RuntimeWarning, stacklevel=4)
 
 
 def _one_line(text):

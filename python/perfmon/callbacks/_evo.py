@@ -71,9 +71,10 @@ def deap_record(logbook, algo=None, direction=None, iter_key="gen"):
         return
     last = dict(logbook[-1])
     it = last.pop(iter_key, None)
+    plain = set(last)
     for name, chapter in getattr(logbook, "chapters", {}).items():
         if len(chapter):
-            entry = dict(chapter[-1])
-            entry.pop(iter_key, None)
+            # A chapter's entry repeats the record's plain keys (gen, nevals): left out.
+            entry = {k: v for k, v in chapter[-1].items() if k != iter_key and k not in plain}
             last[name] = entry
     _common.emit([(direction, _common.flatten(last))], iter=it, algo=algo)
