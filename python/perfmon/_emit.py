@@ -10,6 +10,7 @@ import math
 import numbers
 import os
 import re
+import select
 import sys
 import threading
 import warnings
@@ -21,6 +22,16 @@ FORCE_VAR = "PERFMON_FORCE"
 _forced = None
 _lock = threading.Lock()
 _warned = set()
+
+
+def _new_lock():
+    # A child forked while another thread held the lock would wait forever on it.
+    global _lock
+    _lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_lock)
 
 # What a progress key may hold (protocol.rs): a letter, then letters, digits, _ - . /
 _KEY_BAD = re.compile(r"[^A-Za-z0-9_./-]+")
@@ -184,7 +195,11 @@ def write_lines(lines):
             data = (line + "\n").encode("utf-8", "replace")
             try:
                 while data:
-                    n = os.write(2, data)
+                    try:
+                        n = os.write(2, data)
+                    except BlockingIOError:  # a non-blocking fd 2 that is full: wait for it
+                        select.select([], [2], [], 1.0)
+                        continue
                     data = data[n:]
             except OSError as e:
                 _warn_once("write", "cannot write to stderr (%s); lines are lost" % e)

@@ -272,5 +272,61 @@ class Writing(unittest.TestCase):
         self.assertEqual(per_thread, {"t%d" % t: list(range(n_lines)) for t in range(n_threads)})
 
 
+    @unittest.skipUnless(hasattr(os, "fork"), "no fork")
+    def test_a_child_forked_while_the_lock_is_held_can_write(self):
+        with fd2_captured() as out:
+            with _emit._lock:
+                pid = os.fork()
+                if pid == 0:  # the child: the lock it inherited is held by no thread of its own
+                    perfmon.mark("from the child")
+                    os._exit(0)
+            for _ in range(500):
+                done, status = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    break
+                threading.Event().wait(0.01)
+            else:
+                os.kill(pid, 9)
+                os.waitpid(pid, 0)
+                self.fail("the child is stuck on the inherited lock")
+        self.assertEqual(status, 0)
+        self.assertEqual(out, ["@perfmon mark from the child"])
+
+    def test_a_full_non_blocking_stderr_is_waited_for(self):
+        r, w = os.pipe()
+        os.set_blocking(w, False)
+        filled = 0
+        try:
+            while True:
+                filled += os.write(w, b"x" * 4096)
+        except BlockingIOError:
+            pass
+        saved = os.dup(2)
+        os.dup2(w, 2)
+        got = []
+
+        def drain():
+            threading.Event().wait(0.2)
+            while True:
+                b = os.read(r, 65536)
+                if not b:
+                    break
+                got.append(b)
+
+        reader = threading.Thread(target=drain)
+        reader.start()
+        perfmon.enable()
+        try:
+            perfmon.progress(iter=1, value=2.5)
+        finally:
+            perfmon.reset()
+            os.dup2(saved, 2)
+            os.close(saved)
+            os.close(w)
+            reader.join()
+            os.close(r)
+        data = b"".join(got)
+        self.assertEqual(data[filled:], b"@perfmon progress iter=1 value=2.5\n")
+
 if __name__ == "__main__":
     unittest.main()
