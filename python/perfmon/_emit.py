@@ -3,10 +3,10 @@
 Every line is written with one ``os.write`` to file descriptor 2 under a lock: perfmon reads
 the process's fd 2, which is the real stderr even when ``sys.stderr`` is replaced (Jupyter's
 kernel stream, a test runner's capture, a ``contextlib.redirect_stderr``). Text that Python still
-buffers in ``sys.stderr`` is flushed first so a line never lands inside it.
+buffers in ``sys.stderr`` is flushed first, so output keeps its order (text left without a
+newline still runs into the next line, ours included: the README says so).
 """
 
-import math
 import numbers
 import os
 import re
