@@ -84,17 +84,20 @@ def progress(iter=None, algo=None, direction=None, **values):
     fit the protocol (see ``_emit.sanitize_key``). ``direction`` ("min" or "max") says which way
     is better for every key of this call. Without ``iter`` perfmon counts on from the last one.
     """
-    _emit.write_lines(_emit.progress_lines(values, iter=iter, algo=algo, direction=direction))
+    progress_dict(values, iter=iter, algo=algo, direction=direction)
 
 
 def progress_dict(values, iter=None, algo=None, direction=None):
     """As :func:`progress`, with the values in a mapping (for keys that are not identifiers)."""
-    _emit.write_lines(_emit.progress_lines(values, iter=iter, algo=algo, direction=direction))
+    _emit.check_progress_args(iter, direction)
+    if _emit.enabled():
+        _emit.write_lines(_emit.progress_lines(values, iter=iter, algo=algo, direction=direction))
 
 
 def mark(text):
     """A point in time with a text: ``mark("restart with a larger population")``."""
-    t = _emit._one_line(text).strip()
+    t = _emit.one_line(text).strip()
     if not t:
         raise ValueError("perfmon: a mark needs a text")
-    _emit.write_lines(["@perfmon mark " + t])
+    if _emit.enabled():
+        _emit.write_lines(["@perfmon mark " + t])

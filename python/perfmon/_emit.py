@@ -72,7 +72,7 @@ def _warn_once(what, message):
         warnings.warn("perfmon: " + message, RuntimeWarning, stacklevel=4)
 
 
-def _one_line(text):
+def one_line(text):
     return " ".join(str(text).splitlines()).replace("\x00", " ")
 
 
@@ -81,7 +81,7 @@ def format_name(name):
 
     A double quote cannot appear inside a quoted name, so it becomes a single quote.
     """
-    n = _one_line(name).replace('"', "'")
+    n = one_line(name).replace('"', "'")
     if not n.strip():
         raise ValueError("perfmon: a timer name must not be empty")
     if n != n.strip() or any(c in n for c in " \t"):
@@ -91,7 +91,7 @@ def format_name(name):
 
 def format_word(value):
     """An algo= value: bare when it is one word, else quoted (double quotes become single)."""
-    v = _one_line(value).replace('"', "'")
+    v = one_line(value).replace('"', "'")
     return '"' + v + '"' if (not v or any(c in v for c in " \t")) else v
 
 
@@ -137,21 +137,37 @@ def format_iter(it):
     return str(int(it))
 
 
-def progress_lines(values, iter=None, algo=None, direction=None):
-    """The protocol lines of one progress record (several when it is long). Values that are
-    not numbers are left out (with one warning a key); nan and inf are kept."""
+_DIRECTIONS = {"min": "min", "minimize": "min", "max": "max", "maximize": "max"}
+
+
+def format_direction(direction):
+    d = _DIRECTIONS.get(str(direction).lower())
+    if d is None:
+        raise ValueError("perfmon: direction must be min or max, not %r" % (direction,))
+    return d
+
+
+def check_progress_args(iter=None, direction=None):
+    """Raises ValueError for an iter or direction the protocol cannot carry (also when not
+    writing, so a mistake shows without perfmon too)."""
+    if iter is not None:
+        format_iter(iter)
+    if direction is not None:
+        format_direction(direction)
+
+
+def _progress_head(iter, algo, direction):
     head = ["@perfmon progress"]
     if algo is not None:
         head.append("algo=" + format_word(algo))
     if iter is not None:
         head.append("iter=" + format_iter(iter))
     if direction is not None:
-        d = {"min": "min", "minimize": "min", "max": "max", "maximize": "max"}.get(
-            str(direction).lower()
-        )
-        if d is None:
-            raise ValueError("perfmon: direction must be min or max, not %r" % (direction,))
-        head.append("direction=" + d)
+        head.append("direction=" + format_direction(direction))
+    return " ".join(head)
+
+
+def _progress_fields(values):
     fields = []
     seen = set()
     for key, value in values.items():
@@ -167,10 +183,16 @@ def progress_lines(values, iter=None, algo=None, direction=None):
             n += 1
         seen.add(k)
         fields.append(k + "=" + num)
+    return fields
+
+
+def progress_lines(values, iter=None, algo=None, direction=None):
+    """The protocol lines of one progress record (several, each with the same head, when it is
+    long). Values that are not numbers are left out (one warning a key); nan and inf are kept."""
+    prefix = _progress_head(iter, algo, direction)
     lines = []
-    prefix = " ".join(head)
     cur = prefix
-    for f in fields:
+    for f in _progress_fields(values):
         if cur != prefix and len(cur) + 1 + len(f) > MAX_LINE_BYTES:
             lines.append(cur)
             cur = prefix

@@ -190,6 +190,17 @@ class Switch(unittest.TestCase):
             os.environ.clear()
             os.environ.update(env)
 
+    def test_mistakes_raise_also_when_off(self):
+        perfmon.disable()
+        for call in (
+            lambda: perfmon.progress(iter=1.5, a=1.0),
+            lambda: perfmon.progress(direction="up", a=1.0),
+            lambda: perfmon.mark(" "),
+            lambda: perfmon.timer(""),
+        ):
+            with self.assertRaises(ValueError):
+                call()
+
     def test_disabled_writes_nothing(self):
         with fd2_captured() as out:
             perfmon.disable()

@@ -45,7 +45,9 @@ def _as_list(value):
 
 def emit(groups, iter=None, algo=None):
     """Writes one record given as [(direction or None, {key: value}), ...]: one line a group
-    (empty groups are skipped), all with the same iter."""
+    (empty groups are skipped), all with the same iter. Nothing is computed when off."""
+    if not _emit.enabled():
+        return
     lines = []
     for direction, values in groups:
         if values:
