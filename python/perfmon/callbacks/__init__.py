@@ -21,16 +21,9 @@ from ._ml import LightGBMCallback
 from ._optuna import OptunaCallback
 from ._scipy import ScipyCallback
 
-__all__ = [
-    "ScipyCallback",
-    "OptunaCallback",
-    "KerasCallback",
-    "XGBoostCallback",
-    "LightGBMCallback",
-    "PymooCallback",
-    "DeapStats",
-    "deap_record",
-]
+# Only the callbacks that need no import: `from perfmon.callbacks import *` must not import
+# Keras, XGBoost or pymoo (the lazy names below are imported by name).
+__all__ = ["ScipyCallback", "OptunaCallback", "LightGBMCallback", "DeapStats", "deap_record"]
 
 _LAZY = {
     "KerasCallback": ("_ml", "make_keras_class"),
@@ -48,3 +41,7 @@ def __getattr__(name):
     cls = getattr(importlib.import_module("." + module, __name__), factory)()
     globals()[name] = cls
     return cls
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_LAZY))

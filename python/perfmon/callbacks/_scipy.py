@@ -20,7 +20,8 @@ class ScipyCallback:
     Methods that pass only ``xk`` (``tnc``, and ``cobyla`` with an old-style callback) are read
     too: with ``fun=f`` the objective is evaluated at ``xk`` (one extra call of ``f`` an
     iteration), without it only the iteration count ``nit`` is recorded. For SciPy older than
-    1.12, ``differential_evolution(..., callback=cb.legacy)`` takes ``(xk, convergence)``.
+    1.12, ``differential_evolution(..., callback=cb.legacy)`` takes ``(xk, convergence)``;
+    ``basinhopping`` and ``dual_annealing`` take ``callback=cb.xf``.
     """
 
     def __init__(self, fun=None, algo=None, args=()):
@@ -45,6 +46,12 @@ class ScipyCallback:
         self.count += 1
         extra = {} if convergence is None else {"convergence": convergence}
         self._record_x(xk, extra)
+
+    def xf(self, x, f, *rest):
+        """The ``callback(x, f, ...)`` form of ``basinhopping`` and ``dual_annealing``: ``fun``
+        = each minimum they report, at 1, 2, ..."""
+        self.count += 1
+        _common.emit([("min", {"fun": f})], iter=self.count, algo=self.algo)
 
     def _record_x(self, xk, other):
         if self.fun is not None:
