@@ -112,6 +112,8 @@ def format_number(value):
     """A number written so the parser reads back exactly the same double: repr of a float is
     the shortest round-trip form; nan, inf and -inf are words the parser accepts. Ints stay
     ints while a double holds them exactly. None when the value is not a real number."""
+    if type(value) is float:  # the common case, before the slower ABC checks
+        return repr(value)
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, numbers.Integral):
@@ -130,6 +132,8 @@ def format_number(value):
 
 
 def format_iter(it):
+    if type(it) is int:
+        return str(it)
     if isinstance(it, bool) or not isinstance(it, numbers.Integral):
         if isinstance(it, numbers.Real) and float(it).is_integer():
             return str(int(it))
