@@ -57,8 +57,7 @@ class timer:
         _emit.write_lines(["@perfmon timer stop " + self.name])
         return False
 
-    def __call__(self, *args):
-        (func,) = args
+    def __call__(self, func):
         if inspect.iscoroutinefunction(func):
 
             @functools.wraps(func)

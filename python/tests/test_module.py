@@ -339,5 +339,24 @@ class Writing(unittest.TestCase):
         data = b"".join(got)
         self.assertEqual(data[filled:], b"@perfmon progress iter=1 value=2.5\n")
 
+class Callbacks(unittest.TestCase):
+    def test_scipy_evaluates_fun_only_when_writing(self):
+        from perfmon.callbacks import ScipyCallback
+
+        calls = []
+
+        def f(x):
+            calls.append(x)
+            return sum(v * v for v in x)
+
+        cb = ScipyCallback(fun=f, algo="tnc")
+        perfmon.disable()
+        cb([1.0, 2.0])
+        self.assertEqual(calls, [])
+        with fd2_captured() as out:
+            cb([1.0, 2.0])
+        self.assertEqual(calls, [[1.0, 2.0]])
+        self.assertEqual(out, ["@perfmon progress algo=tnc iter=2 direction=min fun=5.0"])
+
 if __name__ == "__main__":
     unittest.main()

@@ -1,5 +1,6 @@
 """SciPy: a callback for ``scipy.optimize.minimize`` and ``differential_evolution``."""
 
+from .. import _emit
 from . import _common
 
 # Scalars of an intermediate OptimizeResult that are better when smaller.
@@ -36,7 +37,7 @@ class ScipyCallback:
         if not hasattr(res, "keys"):
             self._record_x(res, {})
             return
-        it = res.get("nit", self.count) if hasattr(res, "get") else self.count
+        it = res.get("nit", self.count)
         best = {k: res[k] for k in _MIN_KEYS if k in res}
         other = {k: res[k] for k in _OTHER_KEYS if k in res}
         _common.emit([("min", best), (None, other)], iter=it, algo=self.algo)
@@ -54,6 +55,8 @@ class ScipyCallback:
         _common.emit([("min", {"fun": f})], iter=self.count, algo=self.algo)
 
     def _record_x(self, xk, other):
+        if not _emit.enabled():  # no extra objective evaluations when nothing is written
+            return
         if self.fun is not None:
             best = {"fun": self.fun(xk, *self.args)}
         else:
