@@ -3,10 +3,12 @@
 Every line is written with one ``os.write`` to file descriptor 2 under a lock: perfmon reads
 the process's fd 2, which is the real stderr even when ``sys.stderr`` is replaced (Jupyter's
 kernel stream, a test runner's capture, a ``contextlib.redirect_stderr``). Text that Python still
-buffers in ``sys.stderr`` is flushed first, so output keeps its order (text left without a
-newline still runs into the next line, ours included: the README says so).
+buffers in ``sys.stderr`` is flushed first, so output keeps its order, and tqdm's bars are
+cleared meanwhile (other text left without a newline still runs into the next line, ours
+included: the README says so).
 """
 
+import contextlib
 import numbers
 import os
 import re
@@ -206,6 +208,28 @@ def progress_lines(values, iter=None, algo=None, direction=None):
     return lines
 
 
+def _tqdm_classes():
+    """The tqdm classes loaded that have bars open (tqdm.auto's may keep its own set)."""
+    out = []
+    for mod in ("tqdm", "tqdm.auto", "tqdm.asyncio", "tqdm.notebook"):
+        cls = getattr(sys.modules.get(mod), "tqdm", None)
+        if isinstance(cls, type) and getattr(cls, "_instances", None) and cls not in out:
+            out.append(cls)
+    return out
+
+
+def _bars_cleared(stack):
+    """Clears tqdm's bars while lines are written (tqdm's own external_write_mode): a bar on
+    stderr is a line without its newline, which a protocol line would otherwise be glued to
+    and lost in (Optuna's show_progress_bar, a loop under tqdm). Clearing ends with a `\r`,
+    after which perfmon reads the line."""
+    for cls in _tqdm_classes():
+        try:
+            stack.enter_context(cls.external_write_mode(file=sys.stderr))
+        except Exception:  # an unknown tqdm: write as usual
+            pass
+
+
 def write_lines(lines):
     """Writes whole lines to fd 2, one write each, when enabled. Never raises for I/O."""
     if not lines or not enabled():
@@ -217,16 +241,22 @@ def write_lines(lines):
                     stream.flush()
             except (OSError, ValueError, AttributeError):
                 pass
-        for line in lines:
-            data = (line + "\n").encode("utf-8", "replace")
-            try:
-                while data:
-                    try:
-                        n = os.write(2, data)
-                    except BlockingIOError:  # a non-blocking fd 2 that is full: wait for it
-                        select.select([], [2], [], 1.0)
-                        continue
-                    data = data[n:]
-            except OSError as e:
-                _warn_once("write", "cannot write to stderr (%s); lines are lost" % e)
-                return
+        with contextlib.ExitStack() as stack:
+            _bars_cleared(stack)
+            _write_fd2(lines)
+
+
+def _write_fd2(lines):
+    for line in lines:
+        data = (line + "\n").encode("utf-8", "replace")
+        try:
+            while data:
+                try:
+                    n = os.write(2, data)
+                except BlockingIOError:  # a non-blocking fd 2 that is full: wait for it
+                    select.select([], [2], [], 1.0)
+                    continue
+                data = data[n:]
+        except OSError as e:
+            _warn_once("write", "cannot write to stderr (%s); lines are lost" % e)
+            return

@@ -339,6 +339,23 @@ class Writing(unittest.TestCase):
         data = b"".join(got)
         self.assertEqual(data[filled:], b"@perfmon progress iter=1 value=2.5\n")
 
+    @unittest.skipUnless(__import__("importlib").util.find_spec("tqdm"), "tqdm not installed")
+    def test_lines_survive_a_tqdm_bar_on_stderr(self):
+        from tqdm import tqdm
+
+        with fd2_captured() as out:
+            bar = tqdm(total=5, file=sys.stderr, mininterval=0, ascii=True)
+            for i in range(5):
+                bar.update(1)
+                perfmon.progress(iter=i, loss=1.0 / (i + 1))
+            bar.close()
+        # perfmon reads what follows a line's last \r (what a terminal shows)
+        read = [line.rsplit("\r", 1)[-1] for line in out]
+        protocol = [line for line in read if line.startswith("@perfmon ")]
+        self.assertEqual(
+            protocol, ["@perfmon progress iter=%d loss=%r" % (i, 1.0 / (i + 1)) for i in range(5)]
+        )
+
 class Callbacks(unittest.TestCase):
     def test_scipy_evaluates_fun_only_when_writing(self):
         from perfmon.callbacks import ScipyCallback
