@@ -218,12 +218,12 @@ def _tqdm_classes():
     return out
 
 
-def _bars_cleared(stack):
+def _bars_cleared(stack, classes):
     """Clears tqdm's bars while lines are written (tqdm's own external_write_mode): a bar on
     stderr is a line without its newline, which a protocol line would otherwise be glued to
     and lost in (Optuna's show_progress_bar, a loop under tqdm). Clearing ends with a `\r`,
     after which perfmon reads the line."""
-    for cls in _tqdm_classes():
+    for cls in classes:
         try:
             stack.enter_context(cls.external_write_mode(file=sys.stderr))
         except Exception:  # an unknown tqdm: write as usual
@@ -241,8 +241,12 @@ def write_lines(lines):
                     stream.flush()
             except (OSError, ValueError, AttributeError):
                 pass
+        bars = _tqdm_classes() if "tqdm" in sys.modules else ()
+        if not bars:
+            _write_fd2(lines)
+            return
         with contextlib.ExitStack() as stack:
-            _bars_cleared(stack)
+            _bars_cleared(stack, bars)
             _write_fd2(lines)
 
 
