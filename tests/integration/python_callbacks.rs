@@ -32,6 +32,18 @@ fn venv_python() -> PathBuf {
     py
 }
 
+/// One thread a library: the suite runs beside timing-sensitive tests on 2 cores, and JAX,
+/// OpenBLAS and OpenMP would otherwise each start one thread a core.
+fn one_thread(c: &mut Command) -> &mut Command {
+    c.env("OMP_NUM_THREADS", "1")
+        .env("OPENBLAS_NUM_THREADS", "1")
+        .env("MKL_NUM_THREADS", "1")
+        .env(
+            "XLA_FLAGS",
+            "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
+        )
+}
+
 fn workload(name: &str) -> PathBuf {
     root().join("fixtures/python").join(name)
 }
@@ -44,7 +56,7 @@ fn direct(env: &Env, python: &Path, name: &str) -> (Output, Value) {
     c.env("PYTHONPATH", root().join("python"));
     c.env_remove("PERFMON").env_remove("PERFMON_FORCE");
     c.current_dir(env.dir.path());
-    let out = c.output().expect("run python");
+    let out = one_thread(&mut c).output().expect("run python");
     assert!(out.status.success(), "{name}: {}", text(&out.stderr));
     (out, read_json(&expect))
 }
@@ -56,7 +68,7 @@ fn under_perfmon(env: &Env, python: &Path, name: &str) -> (Value, Value) {
     c.arg(python).arg(workload(name)).arg(&expect);
     c.env("PYTHONPATH", root().join("python"));
     c.env_remove("PERFMON_FORCE");
-    let out = c.output().expect("run perfmon");
+    let out = one_thread(&mut c).output().expect("run perfmon");
     assert!(out.status.success(), "{name}: {}", text(&out.stderr));
     (env.report_json("last"), read_json(&expect))
 }
