@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs besides the Rust toolchain: GNU time (the independent source
 # of rusage figures), python3 (the fixture workloads and scripts/msrv), and tmux and less (the
-# terminal tests in tests/integration/tmux.rs type perfmon commands into a tmux pane). Idempotent;
+# terminal tests in tests/integration/tmux.rs type perfmon commands into a tmux pane), and the
+# virtualenv of the Python callback tests (scripts/setup-pyenv.sh). Idempotent;
 # uses apt-get when root.
 set -euo pipefail
 # The lint step of `make test` needs rustfmt and clippy.
@@ -20,14 +21,16 @@ command -v less >/dev/null 2>&1 || need+=(less)
 command -v zsh >/dev/null 2>&1 || need+=(zsh)
 command -v fish >/dev/null 2>&1 || need+=(fish)
 command -v groff >/dev/null 2>&1 || need+=(groff-base)
-if ((${#need[@]} == 0)); then
-  exit 0
+# The Python callback tests' virtualenv (scripts/setup-pyenv.sh) needs venv with ensurepip.
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
+if ((${#need[@]} > 0)); then
+  if [[ $(id -u) -ne 0 ]] && ! command -v sudo >/dev/null; then
+    echo "setup-deps: please install: ${need[*]}" >&2
+    exit 1
+  fi
+  SUDO=$([[ $(id -u) -eq 0 ]] && echo "" || echo sudo)
+  echo "setup-deps: installing ${need[*]}" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
-if [[ $(id -u) -ne 0 ]] && ! command -v sudo >/dev/null; then
-  echo "setup-deps: please install: ${need[*]}" >&2
-  exit 1
-fi
-SUDO=$([[ $(id -u) -eq 0 ]] && echo "" || echo sudo)
-echo "setup-deps: installing ${need[*]}" >&2
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+scripts/setup-pyenv.sh

@@ -10,6 +10,7 @@ mod meta;
 mod output;
 mod parse_corpus;
 mod process;
+mod python_callbacks;
 mod reliability;
 mod security;
 mod storage_faults;
