@@ -12,7 +12,7 @@ use crate::analyze::compare::{CompareOptions, TestKind};
 use crate::analyze::sides::{Comparison, Side};
 use crate::analyze::spec::Threshold;
 use crate::cli::{CompareArgs, CompareFormat};
-use crate::report::compare::{overlay_png, undecided_text, CompareDocument};
+use crate::report::compare::{overlay_png, shared_note, undecided_text, CompareDocument};
 use crate::report::{json_text, Selection};
 use crate::store::Store;
 
@@ -41,6 +41,9 @@ pub fn compare(db: &Path, a: &CompareArgs) -> Result<i32> {
     let (base_sel, base) = side(&store, &a.base, a.converge_tol)?;
     let (cand_sel, cand) = side(&store, &a.cand, a.converge_tol)?;
     let c = Comparison::new(&base, &cand, thresholds, opts);
+    if let Some(note) = shared_note(&base_sel, &cand_sel) {
+        eprintln!("perfmon: {note}");
+    }
     let doc = CompareDocument {
         base: &base_sel,
         cand: &cand_sel,

@@ -125,7 +125,8 @@ fn a_worse_median_in_noisy_runs_is_flagged_inconclusive() {
         "{stderr}"
     );
     assert!(
-        stdout.contains("gate: passed (wall>5%); inconclusive: wall is"),
+        stdout.starts_with("passed, inconclusive: wall +")
+            && stdout.contains("\ninconclusive: wall is"),
         "{stdout}"
     );
 
@@ -423,7 +424,7 @@ fn the_ci_recipe_passes_on_the_same_code_and_fails_on_a_regression() {
     );
     let s = std::fs::read_to_string(&summary).unwrap();
     assert!(
-        s.contains("### perfmon group") && s.contains("### perfmon compare"),
+        s.contains("### perfmon group") && s.contains("### FAILED: cpu +"),
         "{s}"
     );
     assert!(s.contains("**regressed**"), "{s}");
