@@ -190,6 +190,22 @@ fn compare_json_has_its_documented_keys_and_verdicts() {
     assert!(change > 150.0, "{change}");
     assert_eq!(v["gate"]["passed"], false);
     assert_eq!(v["gate"]["failed"][0]["metric"], "cpu");
+    // --format png --output DIR writes DIR/compare.png, as report does with its charts.
+    let dir = env.dir.path().join("charts");
+    let out = env.run(&[
+        "compare",
+        "base",
+        "cand",
+        "--fail-on",
+        "cpu>10%",
+        "--format",
+        "png",
+        "--output",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let bytes = std::fs::read(dir.join("compare.png")).unwrap();
+    assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 5000);
     // A single run a side: no test, and the output says so.
     let out = env.run(&["compare", "1", "4", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -8,7 +8,7 @@ mod png;
 
 pub use gate::{shared_note, verdict_line};
 pub use json::{wire, COMPARE_SCHEMA_VERSION};
-pub use png::overlay_png;
+pub use png::{overlay_png, COMPARE_PNG};
 
 use super::table::Table;
 use super::units::{fmt_metric, md_code, md_escape};

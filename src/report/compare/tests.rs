@@ -212,3 +212,31 @@ fn a_selection_compared_with_itself_says_so() {
     let (b, k) = sides();
     assert!(!render(&c, &b, &k).0.contains("note:"));
 }
+
+#[test]
+fn the_chart_marks_the_gated_metrics_and_draws_each_run() {
+    let c = comparison("wall>5%,best>25%");
+    let (b, k) = (side(&BASE, 0.0), side(&SLOWER, 26.5e6));
+    let p = super::png::gate_panel(&c, [&b, &k]).unwrap();
+    let label = |x: f64| p.x_fmt.as_ref().unwrap()(&x);
+    assert_eq!(label(1.0), "wall +20.0% FAILED");
+    assert_eq!(label(2.0), "best (loss) +20.0%");
+    assert_eq!(label(1.5), "");
+    // Thresholds at 105% (broken: red) and 125%; every run as % of the base median (10 s).
+    let red = plotters::style::RGBColor(214, 39, 40);
+    assert_eq!(p.lines[0].pts, [(0.6, 105.0), (1.4, 105.0)]);
+    assert_eq!(p.lines[0].color, red);
+    assert_eq!(p.lines[1].pts[0].1, 125.0);
+    assert_ne!(p.lines[1].color, red);
+    let cand = &p.lines[3];
+    assert_eq!(cand.pts.len(), 10);
+    assert!((cand.pts[0].1 - 119.0).abs() < 1e-9, "{:?}", cand.pts);
+    // The chart's title is the verdict line.
+    let doc = CompareDocument {
+        base: &sides().0,
+        cand: &sides().1,
+        c: &c,
+    };
+    let png = super::overlay_png(&doc, [&b, &k], [None, None]).unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
+}
