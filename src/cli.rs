@@ -56,7 +56,7 @@ pub enum CompareFormat {
     Text,
     Json,
     Markdown,
-    /// Both sides' resource timelines and convergence overlaid (needs --output FILE)
+    /// The gated metrics run by run, then both sides overlaid (needs --output DIR: DIR/compare.png)
     Png,
 }
 

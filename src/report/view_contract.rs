@@ -169,6 +169,7 @@ struct History {
     change_points: Vec<ChangePoint>,
     method: String,
     metric: String,
+    min_points: u64,
     points: Vec<HistoryPoint>,
     schema_version: u32,
     #[serde(deserialize_with = "nullable")]
@@ -180,6 +181,8 @@ struct History {
 struct HistoryPoint {
     #[serde(deserialize_with = "nullable")]
     commit: Option<String>,
+    #[serde(deserialize_with = "nullable")]
+    name: Option<String>,
     run_ids: Vec<i64>,
     started_at: String,
     #[serde(deserialize_with = "nullable")]
@@ -196,6 +199,8 @@ struct ChangePoint {
     #[serde(deserialize_with = "nullable")]
     commit: Option<String>,
     index: u64,
+    #[serde(deserialize_with = "nullable")]
+    name: Option<String>,
     p: f64,
     run_ids: Vec<i64>,
 }
@@ -283,6 +288,7 @@ fn compare_json() -> String {
 fn history_json() -> String {
     use crate::analyze::history::{history, RunValue};
     let runs = (0..16).map(|i| RunValue {
+        name: Some("ci".into()),
         run_id: i + 1,
         group_id: (i == 2).then_some(9),
         started_at_ms: 1_795_847_004_000 + i * 60_000,
@@ -291,10 +297,11 @@ fn history_json() -> String {
     });
     let h = history(runs, &Default::default());
     assert!(!h.change_points.is_empty());
+    let hs = [h];
     let doc = super::history::HistoryDocument {
         metric: "wall",
         selection: Some("ci"),
-        h: &h,
+        hs: &hs,
     };
     super::json_text(&doc.json()).unwrap()
 }

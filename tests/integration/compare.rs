@@ -447,3 +447,44 @@ fn the_ci_recipe_passes_on_the_same_code_and_fails_on_a_regression() {
     let html = std::fs::read_to_string(env.dir.path().join("perfmon-report.html")).unwrap();
     assert!(html.contains("<html") && !html.contains("https://"));
 }
+
+#[test]
+fn history_without_a_selection_keeps_workloads_apart_and_says_why_it_finds_nothing() {
+    let env = Env::new();
+    for _ in 0..3 {
+        burn(&env, "small", "10", "1");
+        burn(&env, "big", "400", "1");
+    }
+    let out = env.run(&["history", "--metric", "cpu"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.starts_with("history of cpu over all runs: 2 workloads (run names)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\nsmall: 3 points from 3 runs (runs 1, 3, 5), no commit")
+            || text.contains("\nsmall: 3 points from 3 runs (runs 1, 3, 5), 1 commit"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\nbig: 3 points from 3 runs (runs 2, 4, 6)"),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("too few points to detect a change (need 10, have 3)")
+            .count(),
+        2,
+        "{text}"
+    );
+    let out = env.run(&["history", "--metric", "cpu", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = v["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["small", "small", "small", "big", "big", "big"]);
+    assert_eq!(v["min_points"], 10);
+}

@@ -9,7 +9,7 @@ use crate::analyze::sides::{Comparison, Side};
 use crate::analyze::spec::Metric;
 use crate::analyze::{best_so_far, cpu_percent_series};
 use crate::model::{metric, Direction, RunRecord};
-use crate::report::png::panel::{render_panels, Line, Mark, Panel};
+use crate::report::png::panel::{point_labels, render_panels, Line, Mark, Panel};
 use crate::report::png::style::color;
 use crate::report::units::fmt_num;
 use crate::report::ReportError;
@@ -103,13 +103,7 @@ pub(super) fn gate_panel<'a>(c: &'a Comparison, sides: [&Side; 2]) -> Option<Pan
     );
     p.x_range = Some((0.5, n as f64 + 0.5));
     p.x_labels = n;
-    p.x_fmt = Some(Box::new(move |v: &f64| {
-        let i = v.round();
-        if (v - i).abs() > 1e-6 || i < 1.0 {
-            return String::new();
-        }
-        names.get(i as usize - 1).cloned().unwrap_or_default()
-    }));
+    p.x_fmt = Some(point_labels(names, 1));
     Some(p)
 }
 

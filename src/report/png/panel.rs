@@ -77,6 +77,20 @@ pub enum Look {
 /// A tick label formatter.
 pub type TickFmt<'a> = Box<dyn Fn(&f64) -> String + 'a>;
 
+/// Tick labels of points at x = 1, 2, ...: `labels[i - 1]` at x = i, written at every
+/// `every`-th point counted back from the last (the newest is always named), blank elsewhere.
+pub fn point_labels<'a>(labels: Vec<String>, every: usize) -> TickFmt<'a> {
+    let n = labels.len();
+    let every = every.max(1);
+    Box::new(move |v: &f64| {
+        let i = v.round();
+        if (v - i).abs() > 1e-6 || i < 1.0 || i as usize > n || (n - i as usize) % every != 0 {
+            return String::new();
+        }
+        labels[i as usize - 1].clone()
+    })
+}
+
 /// One panel.
 pub struct Panel<'a> {
     pub chart: &'static str,
@@ -445,7 +459,7 @@ pub fn render_panels(
         let legend_w = panels
             .iter()
             .filter(|p| p.look == Look::Plain)
-            .map(|p| plain::legend_width(&p.lines, sz.small, w))
+            .map(|p| plain::legend_width(&p.lines, sizes(w, w).small, w))
             .max()
             .unwrap_or(0);
         for (p, area) in panels.iter().zip(areas.iter()) {
