@@ -89,6 +89,7 @@ struct Compare {
     method: Method,
     rows: Vec<Row>,
     schema_version: u32,
+    shared_runs: Vec<i64>,
 }
 
 #[derive(Deserialize)]
@@ -106,6 +107,7 @@ struct Row {
     candidate: Summary,
     #[serde(deserialize_with = "nullable")]
     change_pct: Option<f64>,
+    label: String,
     lower_is_better: bool,
     metric: String,
     #[serde(deserialize_with = "nullable")]
@@ -332,6 +334,9 @@ fn compare_json_matches_the_mirror_types() {
     assert_eq!(c.gate.failed[0].metric, "wall");
     assert_eq!(c.gate.inconclusive[0].metric, "cpu");
     assert_eq!(c.gate.not_measured, ["gpu_mem"]);
+    assert!(c.shared_runs.is_empty());
+    let best = c.rows.iter().find(|r| r.metric == "wall").unwrap();
+    assert_eq!(best.label, "wall");
     let io = c.rows.iter().find(|r| r.metric == "io_read").unwrap();
     assert!(io.change_pct.is_none());
 }

@@ -59,6 +59,7 @@ impl CompareDocument<'_> {
                     base: wire::Summary::of(&r.base),
                     candidate: wire::Summary::of(&r.cand),
                     change_pct: r.change_pct,
+                    label: c.label(&r.metric),
                     lower_is_better: r.lower_is_better,
                     metric: r.metric.to_string(),
                     p: r.p,
@@ -67,6 +68,13 @@ impl CompareDocument<'_> {
                 })
                 .collect(),
             schema_version: COMPARE_SCHEMA_VERSION,
+            shared_runs: self
+                .base
+                .ids
+                .iter()
+                .copied()
+                .filter(|i| self.cand.ids.contains(i))
+                .collect(),
         }
     }
 }
@@ -86,6 +94,8 @@ pub mod wire {
         pub method: Method,
         pub rows: Vec<Row>,
         pub schema_version: u32,
+        /// Runs on both sides (all of them when a selection is compared with itself).
+        pub shared_runs: Vec<i64>,
     }
 
     #[derive(Debug, Serialize)]
@@ -101,6 +111,8 @@ pub mod wire {
         pub base: Summary,
         pub candidate: Summary,
         pub change_pct: Option<f64>,
+        /// The metric for people: `best (loss)` names the main series.
+        pub label: String,
         pub lower_is_better: bool,
         pub metric: String,
         pub p: Option<f64>,

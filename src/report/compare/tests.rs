@@ -165,6 +165,15 @@ fn rows_of_the_main_series_name_it() {
     );
     let (_, _, html) = rendered(&md);
     assert!(html.contains("<td>best (loss)</td>"), "{html}");
+    let c = comparison("best>1%");
+    let json = CompareDocument {
+        base: &b,
+        cand: &k,
+        c: &c,
+    }
+    .json();
+    let best = json.rows.iter().find(|r| r.metric == "best").unwrap();
+    assert_eq!(best.label, "best (loss)");
 }
 
 #[test]
@@ -203,6 +212,12 @@ fn a_selection_compared_with_itself_says_so() {
     );
     let (_, paras, _) = rendered(&md);
     assert!(paras[0].starts_with("note: base and candidate are the same runs"));
+    let doc = CompareDocument {
+        base: &s,
+        cand: &s,
+        c: &c,
+    };
+    assert_eq!(doc.json().shared_runs, [1, 2, 3, 4, 5]);
     // Sides that overlap in part say which runs they share.
     let (text, _) = render(&c, &s, &sel("last:3", &[4, 5, 6]));
     assert!(
