@@ -110,20 +110,20 @@ pub fn history(runs: impl IntoIterator<Item = RunValue>, opts: &ChangePointOptio
 /// One history per workload (run name, in the order of each name's first run; unnamed runs
 /// are one workload), so that different programs' values never make one series.
 pub fn histories_by_name(runs: Vec<RunValue>, opts: &ChangePointOptions) -> Vec<History> {
-    let mut names: Vec<Option<String>> = Vec::new();
-    for r in &runs {
-        if !names.contains(&r.name) {
-            names.push(r.name.clone());
-        }
+    let mut index: HashMap<Option<String>, usize> = HashMap::new();
+    let mut groups: Vec<(Option<String>, Vec<RunValue>)> = Vec::new();
+    for r in runs {
+        let i = *index.entry(r.name.clone()).or_insert_with(|| {
+            groups.push((r.name.clone(), Vec::new()));
+            groups.len() - 1
+        });
+        groups[i].1.push(r);
     }
-    names
+    groups
         .into_iter()
-        .map(|n| {
-            let mine = runs.iter().filter(|r| r.name == n).cloned();
-            History {
-                name: n.clone(),
-                ..history(mine, opts)
-            }
+        .map(|(name, mine)| History {
+            name,
+            ..history(mine, opts)
         })
         .collect()
 }
