@@ -7,6 +7,7 @@ use super::undecided_text;
 use crate::analyze::compare::{Row, Verdict};
 use crate::analyze::sides::Comparison;
 use crate::analyze::spec::Threshold;
+use crate::report::units::fmt_metric;
 use crate::report::Selection;
 
 /// `p 0.008`, `p < 0.001`, or why there is no p.
@@ -25,9 +26,11 @@ fn item(c: &Comparison, t: &Threshold, esc: fn(&str) -> String) -> String {
     let Some(r) = c.rows.iter().find(|r| r.metric == t.metric) else {
         return format!("{name} not measured");
     };
+    let metric = t.metric.to_string();
     let change = match r.change_pct {
         Some(x) => format!("{x:+.1}%"),
-        None => "from 0".into(),
+        None if r.cand.median == r.base.median => "unchanged at 0".into(),
+        None => format!("from 0 to {}", fmt_metric(&metric, r.cand.median)),
     };
     let failed = c.failures.iter().any(|f| f.threshold == *t);
     let undecided = c.undecided.iter().any(|u| u.threshold == *t);

@@ -39,11 +39,14 @@ pub(super) fn gate_panel<'a>(c: &'a Comparison, sides: [&Side; 2]) -> Option<Pan
     let mut runs: [Vec<(f64, f64)>; 2] = [Vec::new(), Vec::new()];
     let mut lines = Vec::new();
     let mut names = Vec::new();
+    // No share of a median of 0: said under the axis, not dropped silently.
+    let mut undrawn = Vec::new();
     for (m, pct) in metrics {
         let Some(row) = c.rows.iter().find(|r| r.metric == *m) else {
             continue;
         };
         if row.base.median == 0.0 {
+            undrawn.push(c.label(m));
             continue;
         }
         let x = names.len() as f64 + 1.0;
@@ -92,11 +95,22 @@ pub(super) fn gate_panel<'a>(c: &'a Comparison, sides: [&Side; 2]) -> Option<Pan
     let n = names.len();
     let mut p = Panel::plain(
         "compare",
-        if c.thresholds.is_empty() {
-            "regressed metric"
-        } else {
-            "gated metric"
-        },
+        format!(
+            "{}{}",
+            if c.thresholds.is_empty() {
+                "regressed metric"
+            } else {
+                "gated metric"
+            },
+            if undrawn.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " ({} not drawn: base median 0, see the text)",
+                    undrawn.join(", ")
+                )
+            }
+        ),
         "% of the base median",
         lines,
         |v: &f64| format!("{}%", fmt_num(v.round())),

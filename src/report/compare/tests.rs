@@ -95,6 +95,41 @@ fn passing_and_ungated_verdicts_are_one_line_too() {
         text.lines().next().unwrap(),
         "passed: wall +20.0% (limit 25%), p 0.008; gpu_mem not measured"
     );
+    // A metric at 0 on both sides is unchanged, not a change "from 0".
+    let (text, _) = render(&comparison("io_read>5%"), &b, &k);
+    assert!(
+        text.starts_with("passed: io_read unchanged at 0 (limit 5%), p "),
+        "{text}"
+    );
+    // Noisy sides whose median is 5% worse: the gate passes and says it could not decide.
+    // Mann-Whitney: U = 8 of 25; P(U <= 8) = 53 / 252 for 5 against 5, two-sided 0.421.
+    let noisy = |v: &[f64]| {
+        Side::from_runs(
+            v.iter()
+                .map(|x| (None, vec![fig(Metric::Cpu, *x)]))
+                .collect::<Vec<_>>(),
+        )
+    };
+    let c = Comparison::new(
+        &noisy(&[0.0607, 0.0575, 0.0616, 0.0452, 0.0621]),
+        &noisy(&[0.0548, 0.0639, 0.0566, 0.0721, 0.0644]),
+        parse_fail_on("cpu>3%").unwrap(),
+        CompareOptions::default(),
+    );
+    let (text, md) = render(&c, &b, &k);
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "passed, inconclusive: cpu +5.3% (> 3%) not significant, p 0.421"
+    );
+    assert!(lines
+        .next()
+        .unwrap()
+        .starts_with("inconclusive: cpu is 5.3% worse (> 3%) but not significantly (p 0.42;"));
+    assert!(
+        md.starts_with("### passed, inconclusive: cpu +5.3% (> 3%)"),
+        "{md}"
+    );
     let (text, _) = render(&comparison(""), &b, &k);
     assert!(
         text.starts_with("no gate (no --fail-on): 3 regressed (wall, timer:load_data *fast*, best (loss)), 0 improved, 1 unchanged\n"),
