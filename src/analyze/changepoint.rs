@@ -52,9 +52,31 @@ impl ChangePoint {
     }
 }
 
+/// The smallest segment the detector considers, whatever [`ChangePointOptions::min_size`].
+pub const MIN_SEGMENT: usize = 2;
+
+/// Fewest points in which the detector can find a change: `k` a side, where `k` is at least
+/// [`ChangePointOptions::min_size`] and large enough for the permutation test to reach
+/// `sig_level` at all. Even a perfect step (every value after it above every value before)
+/// has a permutation p-value of about 2 / C(2k, k) (the shuffles that split the values as
+/// cleanly, in either order): 0.1 for 3 a side, 0.029 for 4, 0.0079 for 5.
+pub fn min_points(opts: &ChangePointOptions) -> usize {
+    let mut k = opts.min_size.max(MIN_SEGMENT);
+    // C(2k, k) grows past any useful 2 / sig_level within a few dozen steps.
+    while k < 64 && 2.0 / central_binomial(k) >= opts.sig_level {
+        k += 1;
+    }
+    2 * k
+}
+
+/// C(2k, k) as a float.
+fn central_binomial(k: usize) -> f64 {
+    (1..=k).fold(1.0, |c, i| c * (k + i) as f64 / i as f64)
+}
+
 /// Finds the change points of `x`, sorted by index.
 pub fn e_divisive(x: &[f64], opts: &ChangePointOptions) -> Vec<ChangePoint> {
-    let min = opts.min_size.max(2);
+    let min = opts.min_size.max(MIN_SEGMENT);
     let mut cuts: Vec<usize> = vec![0, x.len()];
     let mut pvals: Vec<(usize, f64)> = Vec::new();
     let mut rng = XorShift(opts.seed | 1);
@@ -237,5 +259,31 @@ mod tests {
     fn short_series_are_left_alone() {
         assert!(e_divisive(&[1.0, 5.0, 1.0], &ChangePointOptions::default()).is_empty());
         assert!(e_divisive(&[], &ChangePointOptions::default()).is_empty());
+    }
+
+    #[test]
+    fn a_perfect_step_is_found_from_min_points_and_not_below() {
+        let opts = ChangePointOptions::default();
+        // 5 a side: 2 / C(10, 5) = 2 / 252 < 0.01 (and 2 / 70 for 4 a side is not).
+        assert_eq!(min_points(&opts), 10);
+        let step = |l: usize| -> Vec<f64> {
+            (0..l)
+                .map(|i| if i < l / 2 { 10.0 } else { 20.0 })
+                .collect()
+        };
+        assert!(e_divisive(&step(9), &opts).is_empty());
+        assert_eq!(e_divisive(&step(10), &opts)[0].index, 5);
+        let loose = ChangePointOptions {
+            sig_level: 0.05,
+            ..opts
+        };
+        // 4 a side: 2 / 70 = 0.029 < 0.05; min_size 3 would allow 6, the test does not.
+        assert_eq!(min_points(&loose), 8);
+        assert_eq!(e_divisive(&step(8), &loose)[0].index, 4);
+        let wide = ChangePointOptions {
+            min_size: 7,
+            ..opts
+        };
+        assert_eq!(min_points(&wide), 14);
     }
 }

@@ -1,16 +1,19 @@
 //! A metric over stored runs in time order: one point per run, or per `--repeat` group (the
 //! median of its runs, so a CI job that repeats its benchmark gives one point per commit), and
-//! the change points of the points' values (see [`super::changepoint`]). Pure functions.
+//! the change points of the points' values (see [`super::changepoint`]); runs of different
+//! workloads (names) apart when asked, never one series. Pure functions.
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::changepoint::{e_divisive, ChangePoint, ChangePointOptions};
+use super::changepoint::{e_divisive, min_points, ChangePoint, ChangePointOptions};
 use super::stats::median;
 
 /// One run's value of the metric, with what the history shows of the run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunValue {
     pub run_id: i64,
+    /// The run's name (`run --name`): a workload.
+    pub name: Option<String>,
     pub group_id: Option<i64>,
     pub started_at_ms: i64,
     pub commit: Option<String>,
@@ -30,8 +33,31 @@ pub struct Point {
 /// The points and their change points.
 #[derive(Debug, Clone, PartialEq)]
 pub struct History {
+    /// The workload's name when the runs were split by name (None: one series of all runs).
+    pub name: Option<String>,
     pub points: Vec<Point>,
     pub change_points: Vec<ChangePoint>,
+    /// Fewest points in which a change can be found (see [`min_points`]).
+    pub needed: usize,
+}
+
+impl History {
+    /// Whether there are too few points for the detector to find any change.
+    pub fn too_few(&self) -> bool {
+        self.points.len() < self.needed
+    }
+
+    /// The sentence of [`History::too_few`]: `too few points to detect a change (need 6, have
+    /// 4)`.
+    pub fn too_few_text(&self) -> Option<String> {
+        self.too_few().then(|| {
+            format!(
+                "too few points to detect a change (need {}, have {})",
+                self.needed,
+                self.points.len()
+            )
+        })
+    }
 }
 
 /// The points of runs given oldest first: the runs of one group make one point, where its
@@ -74,9 +100,32 @@ pub fn history(runs: impl IntoIterator<Item = RunValue>, opts: &ChangePointOptio
     let points = points(runs);
     let values: Vec<f64> = points.iter().map(|p| p.value).collect();
     History {
+        name: None,
         change_points: e_divisive(&values, opts),
         points,
+        needed: min_points(opts),
     }
+}
+
+/// One history per workload (run name, in the order of each name's first run; unnamed runs
+/// are one workload), so that different programs' values never make one series.
+pub fn histories_by_name(runs: Vec<RunValue>, opts: &ChangePointOptions) -> Vec<History> {
+    let mut index: HashMap<Option<String>, usize> = HashMap::new();
+    let mut groups: Vec<(Option<String>, Vec<RunValue>)> = Vec::new();
+    for r in runs {
+        let i = *index.entry(r.name.clone()).or_insert_with(|| {
+            groups.push((r.name.clone(), Vec::new()));
+            groups.len() - 1
+        });
+        groups[i].1.push(r);
+    }
+    groups
+        .into_iter()
+        .map(|(name, mine)| History {
+            name,
+            ..history(mine, opts)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -86,6 +135,7 @@ mod tests {
     fn run(id: i64, group: Option<i64>, value: f64) -> RunValue {
         RunValue {
             run_id: id,
+            name: None,
             group_id: group,
             started_at_ms: id * 1000,
             commit: Some(format!("c{id}")),
@@ -118,5 +168,36 @@ mod tests {
         assert_eq!(h.points.len(), 16);
         assert_eq!(h.change_points.len(), 1);
         assert_eq!(h.change_points[0].index, 8);
+        assert!(!h.too_few());
+    }
+
+    #[test]
+    fn too_few_points_say_how_many_are_needed() {
+        let h = history((0..5).map(|i| run(i + 1, None, 1.0)), &Default::default());
+        assert!(h.change_points.is_empty());
+        assert_eq!(
+            h.too_few_text().as_deref(),
+            Some("too few points to detect a change (need 10, have 5)")
+        );
+        let h = history((0..10).map(|i| run(i + 1, None, 1.0)), &Default::default());
+        assert!(h.too_few_text().is_none());
+    }
+
+    #[test]
+    fn workloads_are_split_by_name_never_mixed() {
+        // Two programs interleaved, each steady: mixed, they would look like noise or shifts.
+        let runs: Vec<RunValue> = (0..16)
+            .map(|i| RunValue {
+                name: Some(if i % 2 == 0 { "fast" } else { "slow" }.into()),
+                ..run(i + 1, None, if i % 2 == 0 { 1.0 } else { 50.0 })
+            })
+            .collect();
+        let hs = histories_by_name(runs, &Default::default());
+        assert_eq!(hs.len(), 2);
+        assert_eq!(hs[0].name.as_deref(), Some("fast"));
+        assert_eq!(hs[0].points.len(), 8);
+        assert!(hs[0].points.iter().all(|p| p.value == 1.0));
+        assert_eq!(hs[1].points[0].run_ids, [2]);
+        assert!(hs.iter().all(|h| h.change_points.is_empty()));
     }
 }

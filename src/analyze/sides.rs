@@ -109,6 +109,8 @@ pub struct Comparison {
     pub undecided: Vec<Inconclusive>,
     /// Thresholds whose metric neither side measured.
     pub not_measured: Vec<String>,
+    /// The main series of the base and of the candidate: what `best`, `final` and kin compare.
+    pub main_series: (Option<String>, Option<String>),
 }
 
 impl Comparison {
@@ -141,6 +143,7 @@ impl Comparison {
             rows,
             thresholds,
             not_measured,
+            main_series: (base.main_series.clone(), cand.main_series.clone()),
         }
     }
 
@@ -153,6 +156,23 @@ impl Comparison {
 
     pub fn passed(&self) -> bool {
         self.failures.is_empty()
+    }
+
+    /// The name a row's metric goes by for people: `best (loss)` for the main series' figures
+    /// (`best (loss vs fitness)` when the sides' main series differ), else the metric.
+    pub fn label(&self, m: &Metric) -> String {
+        let main = matches!(
+            m,
+            Metric::Best(None)
+                | Metric::Final(None)
+                | Metric::ConvergeIter(None)
+                | Metric::ConvergeTime(None)
+        );
+        match (&self.main_series, main) {
+            ((Some(b), Some(c)), true) if b != c => format!("{m} ({b} vs {c})"),
+            ((Some(s), _), true) | ((None, Some(s)), true) => format!("{m} ({s})"),
+            _ => m.to_string(),
+        }
     }
 }
 
@@ -211,5 +231,26 @@ mod tests {
         );
         assert_eq!(single.test(), None);
         assert!(single.passed());
+    }
+
+    #[test]
+    fn rows_of_the_main_series_name_it() {
+        let c = Comparison::new(
+            &side(&[1.0], Some("loss")),
+            &side(&[2.0], Some("loss")),
+            Vec::new(),
+            CompareOptions::default(),
+        );
+        assert_eq!(c.label(&Metric::Best(None)), "best (loss)");
+        assert_eq!(c.label(&Metric::Final(None)), "final (loss)");
+        assert_eq!(c.label(&Metric::Best(Some("acc".into()))), "best:acc");
+        assert_eq!(c.label(&Metric::Wall), "wall");
+        let mixed = Comparison::new(
+            &side(&[1.0], Some("loss")),
+            &side(&[2.0], Some("fitness")),
+            Vec::new(),
+            CompareOptions::default(),
+        );
+        assert_eq!(mixed.label(&Metric::Best(None)), "best (loss vs fitness)");
     }
 }

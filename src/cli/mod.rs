@@ -79,7 +79,7 @@ pub enum CompareFormat {
     Json,
     /// A Markdown table (a CI job summary)
     Markdown,
-    /// Both sides' resource timelines and convergence overlaid (needs --output FILE)
+    /// The gated metrics run by run, then both sides overlaid (needs --output DIR: DIR/compare.png)
     Png,
 }
 

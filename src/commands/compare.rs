@@ -12,7 +12,9 @@ use crate::analyze::compare::{CompareOptions, TestKind};
 use crate::analyze::sides::{Comparison, Side};
 use crate::analyze::spec::Threshold;
 use crate::cli::{CompareArgs, CompareFormat};
-use crate::report::compare::{overlay_png, undecided_text, CompareDocument};
+use crate::report::compare::{
+    overlay_png, shared_note, undecided_text, CompareDocument, COMPARE_PNG,
+};
 use crate::report::{json_text, Selection};
 use crate::store::Store;
 
@@ -41,6 +43,9 @@ pub fn compare(db: &Path, a: &CompareArgs) -> Result<i32> {
     let (base_sel, base) = side(&store, &a.base, a.converge_tol)?;
     let (cand_sel, cand) = side(&store, &a.cand, a.converge_tol)?;
     let c = Comparison::new(&base, &cand, thresholds, opts);
+    if let Some(note) = shared_note(&base_sel, &cand_sel) {
+        eprintln!("perfmon: {note}");
+    }
     let doc = CompareDocument {
         base: &base_sel,
         cand: &cand_sel,
@@ -49,9 +54,12 @@ pub fn compare(db: &Path, a: &CompareArgs) -> Result<i32> {
     let code = if c.passed() { 0 } else { EXIT_REGRESSION };
     let out = match a.format {
         CompareFormat::Png => {
-            let Some(path) = &a.output else {
-                anyhow::bail!("--format png needs --output FILE");
+            let Some(dir) = &a.output else {
+                anyhow::bail!("--format png needs --output DIR (written as DIR/{COMPARE_PNG})");
             };
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            let path = dir.join(COMPARE_PNG);
             let load = |s: &Side, sel: &Selection| -> Result<_> {
                 s.representative(&sel.ids)
                     .map(|id| {
@@ -66,7 +74,7 @@ pub fn compare(db: &Path, a: &CompareArgs) -> Result<i32> {
                 b.as_ref().map(|(i, r)| (*i, r)),
                 k.as_ref().map(|(i, r)| (*i, r)),
             ];
-            std::fs::write(path, overlay_png(&base_sel, &cand_sel, runs)?)
+            std::fs::write(&path, overlay_png(&doc, [&base, &cand], runs)?)
                 .with_context(|| format!("cannot write {}", path.display()))?;
             eprintln!("perfmon: wrote {}", path.display());
             warn_undecided(&c);

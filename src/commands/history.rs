@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 
 use crate::analyze::changepoint::ChangePointOptions;
 use crate::analyze::figures::figure_of;
-use crate::analyze::history::{history as build_history, RunValue};
+use crate::analyze::history::{histories_by_name, RunValue};
 use crate::analyze::spec::Metric;
 use crate::cli::{HistoryArgs, HistoryFormat};
 use crate::model::{RunMeta, RunStatus};
@@ -38,6 +38,7 @@ pub fn history(db: &Path, a: &HistoryArgs) -> Result<i32> {
             continue;
         };
         values.push(RunValue {
+            name: m.name.clone(),
             run_id: m.id,
             group_id: m.group_id,
             started_at_ms: m.started_at_ms,
@@ -50,18 +51,22 @@ pub fn history(db: &Path, a: &HistoryArgs) -> Result<i32> {
         sig_level: a.sig_level,
         ..ChangePointOptions::default()
     };
-    let h = build_history(values, &opts);
+    // Runs of different names are different workloads: never one series.
+    let hs = histories_by_name(values, &opts);
     let m = metric.to_string();
     let doc = HistoryDocument {
         metric: &m,
         selection: a.selection.as_deref(),
-        h: &h,
+        hs: &hs,
     };
     let out = match a.format {
         HistoryFormat::Png => {
             let Some(path) = &a.output else {
                 anyhow::bail!("--format png needs --output FILE");
             };
+            if hs.is_empty() {
+                anyhow::bail!("nothing to chart: no run of the selection measured {m}");
+            }
             std::fs::write(path, doc.png()?)
                 .with_context(|| format!("cannot write {}", path.display()))?;
             eprintln!("perfmon: wrote {}", path.display());

@@ -102,17 +102,26 @@ pub fn html_escape(s: &str) -> String {
     o
 }
 
-/// Markdown escaping for table cells and text: every punctuation character Markdown or HTML
-/// could act on is backslash-escaped (`<` and `>` as entities), and line breaks become spaces.
+/// Markdown escaping for table cells and text: only what Markdown (CommonMark and GitHub's
+/// tables) would act on is backslash-escaped, so the source stays readable: emphasis, code,
+/// links, raw HTML and entities (`\\ ` * _ [ ] < & ~`), cell separators (`|`), and a block marker
+/// at the start (`# `, `> `, `- `, `+ `, `==`, `1. `). Line breaks become spaces.
 pub fn md_escape(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
+    let mut chars = s.chars().peekable();
+    let mut first = true;
+    while let Some(c) = chars.next() {
         match c {
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '&' => o.push_str("&amp;"),
-            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '+' | '-' | '!'
-            | '|' | '~' | '"' | ':' => {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '&' | '|' | '~' => {
+                o.push('\\');
+                o.push(c);
+            }
+            // A block marker only when a blank, the end or a repeat follows (`# x`, `- x`, `---`).
+            '#' | '-' | '+' | '=' if first && chars.peek().is_none_or(|n| *n == ' ' || *n == c) => {
+                o.push('\\');
+                o.push(c);
+            }
+            '>' if first => {
                 o.push('\\');
                 o.push(c);
             }
@@ -120,8 +129,42 @@ pub fn md_escape(s: &str) -> String {
             c if c.is_control() => o.push('\u{FFFD}'),
             c => o.push(c),
         }
+        // `1.` or `1)` opening the text would start an ordered list.
+        if first && c.is_ascii_digit() {
+            while let Some(d) = chars.next_if(char::is_ascii_digit) {
+                o.push(d);
+            }
+            let mut rest = chars.clone();
+            if matches!(rest.next(), Some('.' | ')')) && matches!(rest.next(), None | Some(' ')) {
+                o.push('\\');
+                o.extend(chars.next());
+            }
+        }
+        first = false;
     }
     o
+}
+
+/// `s` as a Markdown code span: fenced by more backticks than it holds in a row (a code span
+/// takes no escapes), line breaks as spaces.
+pub fn md_code(s: &str) -> String {
+    let s: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let mut run = 0;
+    let mut longest = 0;
+    for c in s.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    let pad = if s.starts_with('`') || s.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{s}{pad}{fence}")
 }
 
 /// `COMMIT on BRANCH`, then ` (dirty)`, or ` (dirty: unknown)` when git did not tell in time
@@ -216,7 +259,17 @@ mod tests {
             html_escape("<a href='x'>&"),
             "&lt;a href=&#39;x&#39;&gt;&amp;"
         );
-        assert_eq!(md_escape("a|b *c* <s>"), "a\\|b \\*c\\* &lt;s&gt;");
+        assert_eq!(md_escape("a|b *c* <s>"), "a\\|b \\*c\\* \\<s>");
+        assert_eq!(
+            md_escape("gate: FAILED: wall +5.0% (> 5%)"),
+            "gate: FAILED: wall +5.0% (> 5%)"
+        );
+        assert_eq!(md_escape("# 1. - x"), "\\# 1. - x");
+        assert_eq!(md_escape("12. a_b"), "12\\. a\\_b");
+        assert_eq!(md_escape("6.8.0 -x #1"), "6.8.0 -x #1");
+        assert_eq!(md_escape("---"), "\\---");
+        assert_eq!(md_code("a`b"), "``a`b``");
+        assert_eq!(md_code("`a"), "`` `a ``");
         assert_eq!(printable("a\x1b[2Jb"), "a�[2Jb");
     }
 }

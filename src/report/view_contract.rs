@@ -89,6 +89,7 @@ struct Compare {
     method: Method,
     rows: Vec<Row>,
     schema_version: u32,
+    shared_runs: Vec<i64>,
 }
 
 #[derive(Deserialize)]
@@ -106,6 +107,7 @@ struct Row {
     candidate: Summary,
     #[serde(deserialize_with = "nullable")]
     change_pct: Option<f64>,
+    label: String,
     lower_is_better: bool,
     metric: String,
     #[serde(deserialize_with = "nullable")]
@@ -169,6 +171,7 @@ struct History {
     change_points: Vec<ChangePoint>,
     method: String,
     metric: String,
+    min_points: u64,
     points: Vec<HistoryPoint>,
     schema_version: u32,
     #[serde(deserialize_with = "nullable")]
@@ -180,6 +183,8 @@ struct History {
 struct HistoryPoint {
     #[serde(deserialize_with = "nullable")]
     commit: Option<String>,
+    #[serde(deserialize_with = "nullable")]
+    name: Option<String>,
     run_ids: Vec<i64>,
     started_at: String,
     #[serde(deserialize_with = "nullable")]
@@ -196,6 +201,8 @@ struct ChangePoint {
     #[serde(deserialize_with = "nullable")]
     commit: Option<String>,
     index: u64,
+    #[serde(deserialize_with = "nullable")]
+    name: Option<String>,
     p: f64,
     run_ids: Vec<i64>,
 }
@@ -283,6 +290,7 @@ fn compare_json() -> String {
 fn history_json() -> String {
     use crate::analyze::history::{history, RunValue};
     let runs = (0..16).map(|i| RunValue {
+        name: Some("ci".into()),
         run_id: i + 1,
         group_id: (i == 2).then_some(9),
         started_at_ms: 1_795_847_004_000 + i * 60_000,
@@ -291,10 +299,11 @@ fn history_json() -> String {
     });
     let h = history(runs, &Default::default());
     assert!(!h.change_points.is_empty());
+    let hs = [h];
     let doc = super::history::HistoryDocument {
         metric: "wall",
         selection: Some("ci"),
-        h: &h,
+        hs: &hs,
     };
     super::json_text(&doc.json()).unwrap()
 }
@@ -325,6 +334,9 @@ fn compare_json_matches_the_mirror_types() {
     assert_eq!(c.gate.failed[0].metric, "wall");
     assert_eq!(c.gate.inconclusive[0].metric, "cpu");
     assert_eq!(c.gate.not_measured, ["gpu_mem"]);
+    assert!(c.shared_runs.is_empty());
+    let best = c.rows.iter().find(|r| r.metric == "wall").unwrap();
+    assert_eq!(best.label, "wall");
     let io = c.rows.iter().find(|r| r.metric == "io_read").unwrap();
     assert!(io.change_pct.is_none());
 }

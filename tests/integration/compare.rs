@@ -125,7 +125,8 @@ fn a_worse_median_in_noisy_runs_is_flagged_inconclusive() {
         "{stderr}"
     );
     assert!(
-        stdout.contains("gate: passed (wall>5%); inconclusive: wall is"),
+        stdout.starts_with("passed, inconclusive: wall +")
+            && stdout.contains("\ninconclusive: wall is"),
         "{stdout}"
     );
 
@@ -189,6 +190,22 @@ fn compare_json_has_its_documented_keys_and_verdicts() {
     assert!(change > 150.0, "{change}");
     assert_eq!(v["gate"]["passed"], false);
     assert_eq!(v["gate"]["failed"][0]["metric"], "cpu");
+    // --format png --output DIR writes DIR/compare.png, as report does with its charts.
+    let dir = env.dir.path().join("charts");
+    let out = env.run(&[
+        "compare",
+        "base",
+        "cand",
+        "--fail-on",
+        "cpu>10%",
+        "--format",
+        "png",
+        "--output",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let bytes = std::fs::read(dir.join("compare.png")).unwrap();
+    assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 5000);
     // A single run a side: no test, and the output says so.
     let out = env.run(&["compare", "1", "4", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -423,10 +440,51 @@ fn the_ci_recipe_passes_on_the_same_code_and_fails_on_a_regression() {
     );
     let s = std::fs::read_to_string(&summary).unwrap();
     assert!(
-        s.contains("### perfmon group") && s.contains("### perfmon compare"),
+        s.contains("### perfmon group") && s.contains("### FAILED: cpu +"),
         "{s}"
     );
     assert!(s.contains("**regressed**"), "{s}");
     let html = std::fs::read_to_string(env.dir.path().join("perfmon-report.html")).unwrap();
     assert!(html.contains("<html") && !html.contains("https://"));
+}
+
+#[test]
+fn history_without_a_selection_keeps_workloads_apart_and_says_why_it_finds_nothing() {
+    let env = Env::new();
+    for _ in 0..3 {
+        burn(&env, "small", "10", "1");
+        burn(&env, "big", "400", "1");
+    }
+    let out = env.run(&["history", "--metric", "cpu"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.starts_with("history of cpu over all runs: 2 workloads (run names)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\nsmall: 3 points from 3 runs (runs 1, 3, 5), no commit")
+            || text.contains("\nsmall: 3 points from 3 runs (runs 1, 3, 5), 1 commit"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\nbig: 3 points from 3 runs (runs 2, 4, 6)"),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("too few points to detect a change (need 10, have 3)")
+            .count(),
+        2,
+        "{text}"
+    );
+    let out = env.run(&["history", "--metric", "cpu", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = v["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["small", "small", "small", "big", "big", "big"]);
+    assert_eq!(v["min_points"], 10);
 }

@@ -4,6 +4,7 @@
 
 mod convergence;
 pub mod panel;
+mod plain;
 mod processes;
 mod resources;
 pub mod style;

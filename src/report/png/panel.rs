@@ -11,6 +11,7 @@
 
 use plotters::prelude::*;
 
+use super::plain;
 use super::style::{ce, downsample, draw_png, sizes, Area, FAMILY};
 use crate::report::units::fmt_num;
 use crate::report::ReportError;
@@ -23,6 +24,8 @@ pub enum Mark {
     Step,
     /// A line with a dot at every point.
     LinePoints,
+    /// Dots only (runs of a side).
+    Points,
 }
 
 /// A line in data units.
@@ -71,6 +74,23 @@ pub enum Look {
     Plain,
 }
 
+/// A tick label formatter.
+pub type TickFmt<'a> = Box<dyn Fn(&f64) -> String + 'a>;
+
+/// Tick labels of points at x = 1, 2, ...: `labels[i - 1]` at x = i, written at every
+/// `every`-th point counted back from the last (the newest is always named), blank elsewhere.
+pub fn point_labels<'a>(labels: Vec<String>, every: usize) -> TickFmt<'a> {
+    let n = labels.len();
+    let every = every.max(1);
+    Box::new(move |v: &f64| {
+        let i = v.round();
+        if (v - i).abs() > 1e-6 || i < 1.0 || i as usize > n || (n - i as usize) % every != 0 {
+            return String::new();
+        }
+        labels[i as usize - 1].clone()
+    })
+}
+
 /// One panel.
 pub struct Panel<'a> {
     pub chart: &'static str,
@@ -89,6 +109,10 @@ pub struct Panel<'a> {
     /// Shaded behind the lines (several panels share them).
     pub bands: &'a [Band],
     pub markers: Vec<VMarker>,
+    /// Formatter of x tick labels (plain look); None writes the value.
+    pub x_fmt: Option<TickFmt<'a>>,
+    /// About how many x tick labels (plain look; default 10).
+    pub x_labels: usize,
 }
 
 impl<'a> Panel<'a> {
@@ -112,6 +136,8 @@ impl<'a> Panel<'a> {
             lines,
             bands: &[],
             markers: Vec::new(),
+            x_fmt: None,
+            x_labels: 10,
         }
     }
 }
@@ -174,11 +200,29 @@ fn tick(v: f64, decimals: i32) -> String {
     fmt_num((v * k).round() / k)
 }
 
-pub fn draw_panel(area: &Area<'_>, p: &Panel<'_>) -> Result<(), ReportError> {
+pub fn draw_panel(whole: &Area<'_>, p: &Panel<'_>) -> Result<(), ReportError> {
+    let w = whole.dim_in_pixel().0;
+    // The plain look keeps its legend in a strip right of the plot.
+    let legend_w = if p.look == Look::Plain {
+        plain::legend_width(&p.lines, sizes(w, w).small, w)
+    } else {
+        0
+    };
+    draw_panel_beside(whole, p, legend_w)
+}
+
+/// [`draw_panel`] with a legend strip `legend_w` pixels wide (stacked panels share one, so
+/// their x axes line up).
+fn draw_panel_beside(whole: &Area<'_>, p: &Panel<'_>, legend_w: u32) -> Result<(), ReportError> {
     let st = p.look.style();
     let chart = p.chart;
-    let (w, h) = area.dim_in_pixel();
-    let sz = sizes(w, w);
+    let sz = {
+        let w = whole.dim_in_pixel().0;
+        sizes(w, w)
+    };
+    let (area, strip) = whole.split_horizontally(whole.dim_in_pixel().0 - legend_w);
+    let area = &area;
+    let h = area.dim_in_pixel().1;
     let x_label_area = if st.bottom { sz.text * 3 } else { 6 };
     let (x0, x1) = p.x_range.unwrap_or_else(|| {
         let xs = p
@@ -187,13 +231,32 @@ pub fn draw_panel(area: &Area<'_>, p: &Panel<'_>) -> Result<(), ReportError> {
             .flat_map(|l| l.pts.iter().map(|q| q.0 / p.x_div));
         bounds(xs.chain(p.markers.iter().map(|m| m.x)))
     });
-    let (y0, y1) = p.y_range.unwrap_or_else(|| {
-        let (a, b) = bounds(p.lines.iter().flat_map(|l| l.pts.iter().map(|q| q.1)));
-        let pad = ((b - a) * 0.08).max(b.abs() * 1e-6).max(1e-12);
-        (a - pad, b + pad)
-    });
-    // Headroom above the data for the legend (upper right).
-    let y_top = if st.pixel_headroom {
+    let ys = || p.lines.iter().flat_map(|l| l.pts.iter().map(|q| q.1));
+    let mut y_desc = p.y_desc.clone();
+    let (y0, y1) = match p.y_range {
+        Some(r) => r,
+        None if p.look == Look::Plain => {
+            let (lo, hi) = ys()
+                .filter(|v| v.is_finite())
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                    (a.min(v), b.max(v))
+                });
+            let (range, note) = plain::value_axis(lo, hi);
+            if let Some(n) = note {
+                y_desc = format!("{y_desc}; {n}");
+            }
+            range
+        }
+        None => {
+            let (a, b) = bounds(ys());
+            let pad = ((b - a) * 0.08).max(b.abs() * 1e-6).max(1e-12);
+            (a - pad, b + pad)
+        }
+    };
+    // Headroom above the data for the legend (upper right); none when it sits outside.
+    let y_top = if p.look == Look::Plain {
+        y1
+    } else if st.pixel_headroom {
         let legend_px = if p.lines.is_empty() {
             0.0
         } else {
@@ -213,17 +276,15 @@ pub fn draw_panel(area: &Area<'_>, p: &Panel<'_>) -> Result<(), ReportError> {
         .y_label_area_size(sz.text * 5)
         .build_cartesian_2d(x0..x1, y0..y_top)
         .map_err(ce(chart))?;
-    let x_fmt = |v: &f64| {
-        if st.bottom {
-            tick(*v, st.x_decimals)
-        } else {
-            String::new()
-        }
+    let x_fmt = |v: &f64| match (&p.x_fmt, st.bottom) {
+        (_, false) => String::new(),
+        (Some(f), true) => f(v),
+        (None, true) => tick(*v, st.x_decimals),
     };
     let mut mesh = ch.configure_mesh();
-    mesh.y_desc(p.y_desc.as_str())
+    mesh.y_desc(y_desc.as_str())
         .y_labels(st.y_labels)
-        .x_labels(10)
+        .x_labels(p.x_labels)
         .label_style((FAMILY, sz.small))
         .axis_desc_style((FAMILY, sz.small))
         .y_label_formatter(&*p.y_fmt)
@@ -251,6 +312,11 @@ pub fn draw_panel(area: &Area<'_>, p: &Panel<'_>) -> Result<(), ReportError> {
     }
     let buckets = (plot_w as usize).max(50);
     for l in &p.lines {
+        if l.mark == Mark::Points {
+            ch.draw_series(l.pts.iter().map(|q| Circle::new(*q, 5, l.color.filled())))
+                .map_err(ce(chart))?;
+            continue;
+        }
         let pts: Vec<(f64, f64)> = match l.mark {
             Mark::Step => staircase(&l.pts, x1),
             _ if st.thin_dense => downsample(&l.pts, buckets)
@@ -280,7 +346,10 @@ pub fn draw_panel(area: &Area<'_>, p: &Panel<'_>) -> Result<(), ReportError> {
                 .map_err(ce(chart))?;
         }
     }
-    if !p.lines.is_empty() {
+    if p.look == Look::Plain {
+        let top = ch.plotting_area().get_base_pixel().1 - strip.get_base_pixel().1;
+        plain::draw_legend(&strip, chart, &p.lines, sz.small, top)?;
+    } else if !p.lines.is_empty() {
         ch.configure_series_labels()
             .position(SeriesLabelPosition::UpperRight)
             .background_style(WHITE.mix(st.legend_alpha))
@@ -370,23 +439,32 @@ pub fn render_panels(
         let (w, h) = root.dim_in_pixel();
         let sz = sizes(w, h);
         root.fill(&WHITE).map_err(ce(chart))?;
-        root.draw_text(
-            title,
-            &(FAMILY, sz.title).into_font().color(&BLACK),
-            (12, 8),
-        )
-        .map_err(ce(chart))?;
+        let title_chars = ((w as f64 - 24.0) / (sz.title as f64 * 0.6)) as usize;
+        let lines = plain::wrap(title, title_chars.max(10), 3);
+        let mut y = 8;
+        for line in &lines {
+            root.draw_text(line, &(FAMILY, sz.title).into_font().color(&BLACK), (12, y))
+                .map_err(ce(chart))?;
+            y += sz.title as i32 + 4;
+        }
         let max_chars = ((w as f64 - 24.0) / (sz.small as f64 * 0.55)) as usize;
         root.draw_text(
             &crate::report::units::truncate(subtitle, max_chars.max(10)),
             &(FAMILY, sz.small).into_font().color(&RGBColor(90, 90, 90)),
-            (12, 14 + sz.title as i32),
+            (12, y + 2),
         )
         .map_err(ce(chart))?;
-        let body = root.split_vertically(22 + sz.title + sz.small).1;
+        let body = root.split_vertically(y as u32 + 10 + sz.small).1;
         let areas = body.split_evenly((panels.len().max(1), 1));
+        let legend_w = panels
+            .iter()
+            .filter(|p| p.look == Look::Plain)
+            .map(|p| plain::legend_width(&p.lines, sizes(w, w).small, w))
+            .max()
+            .unwrap_or(0);
         for (p, area) in panels.iter().zip(areas.iter()) {
-            draw_panel(area, p)?;
+            let lw = if p.look == Look::Plain { legend_w } else { 0 };
+            draw_panel_beside(area, p, lw)?;
         }
         Ok(())
     })

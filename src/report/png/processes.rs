@@ -104,6 +104,8 @@ pub(super) fn draw(
             lines,
             bands: &[],
             markers: Vec::new(),
+            x_fmt: None,
+            x_labels: 10,
         };
         let pct = |v: &f64| format!("{v:.0}%");
         draw_panel(

@@ -227,6 +227,8 @@ pub(super) fn draw(
                 lines,
                 bands: &bands,
                 markers: Vec::new(),
+                x_fmt: None,
+                x_labels: 10,
             };
             draw_panel(&area, &p)?;
             rest = next;
