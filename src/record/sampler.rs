@@ -387,7 +387,7 @@ impl Sampler {
             f(&live);
         }
         if !self.budget.is_empty() {
-            let maxrss = self.reaped.maxrss_kib.load(Ordering::SeqCst) as f64 * 1024.0;
+            let maxrss = self.reaped.command_maxrss_kib().unwrap_or(0) as f64 * 1024.0;
             let figures = Figures {
                 wall_s: t_us as f64 / 1e6,
                 cpu_s: (cpu_user + cpu_sys) as f64 / 1e6,

@@ -14,8 +14,15 @@ pub fn totals(
     peaks: Peaks,
     warnings: &mut Vec<String>,
 ) -> Totals {
-    let maxrss_bytes = reaped.maxrss_kib.load(SeqCst) * 1024;
     let sampled_proc_peak = peaks.proc_rss_kib.max(0) as u64 * 1024;
+    // The reaped peak counts where it is the command's own; below perfmon's own peak at the
+    // spawn it may be perfmon's copy, and the samples tell the command's peak. A command gone
+    // before its first sample has only the reaped figure: an upper bound then.
+    let maxrss_bytes = match reaped.command_maxrss_kib() {
+        Some(kib) => kib * 1024,
+        None if sampled_proc_peak > 0 => 0,
+        None => reaped.maxrss_kib.load(SeqCst) * 1024,
+    };
     let (io_r, io_w, io_source) = match ended.reaped_io {
         Some((r, w)) => (r, w, Some(TotalSource::ReaperIo)),
         None => (0, 0, None),

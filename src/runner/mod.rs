@@ -100,6 +100,10 @@ impl Running {
             cgroup_procs_fd: cgroup.as_ref().map(|c| c.procs_fd()),
             env: cfg.env.clone(),
         })?;
+        // Read once the command has exec'd (spawn returns after that): perfmon's peak then
+        // bounds the copy the command's ru_maxrss counts, whatever other perfmon threads did
+        // meanwhile. Unknown, every reaped peak counts.
+        let spawn_floor_kib = reap::self_maxrss_kib().unwrap_or(0);
         let mirror = if share {
             tty_mirror::TtyMirror::start(spawned.watched)
         } else {
@@ -135,7 +139,7 @@ impl Running {
             pgid: spawned.pgid,
             shares_pgrp: share,
             start,
-            reaped: Arc::new(ReapTotals::default()),
+            reaped: Arc::new(ReapTotals::new(spawn_floor_kib)),
             signals,
             ctl,
             forwarders,

@@ -21,9 +21,37 @@ pub struct ReapTotals {
     pub nvcsw: AtomicU64,
     pub nivcsw: AtomicU64,
     pub count: AtomicU64,
+    /// perfmon's own peak RSS (KiB) just before it started the command. The command starts as a
+    /// copy (fork) or a share (posix_spawn) of perfmon's memory until its exec, and the kernel
+    /// counts that in the command's ru_maxrss: a reaped peak no higher than this says nothing
+    /// about the command itself.
+    pub spawn_floor_kib: u64,
+}
+
+/// perfmon's own peak RSS so far (KiB), from getrusage; None if it cannot be read.
+pub fn self_maxrss_kib() -> Option<u64> {
+    use nix::sys::resource::{getrusage, UsageWho};
+    getrusage(UsageWho::RUSAGE_SELF)
+        .ok()
+        .map(|u| u.max_rss().max(0) as u64)
 }
 
 impl ReapTotals {
+    /// Totals for a command started while perfmon's own peak RSS was `spawn_floor_kib`.
+    pub fn new(spawn_floor_kib: u64) -> ReapTotals {
+        ReapTotals {
+            spawn_floor_kib,
+            ..ReapTotals::default()
+        }
+    }
+
+    /// The largest ru_maxrss of the reaped processes when it tells something of the command:
+    /// None while it is no higher than perfmon's own peak at the spawn (see `spawn_floor_kib`).
+    pub fn command_maxrss_kib(&self) -> Option<u64> {
+        let m = self.maxrss_kib.load(Ordering::SeqCst);
+        (m > self.spawn_floor_kib).then_some(m)
+    }
+
     fn add(&self, ru: &libc::rusage) {
         let us = |tv: libc::timeval| (tv.tv_sec as u64) * 1_000_000 + tv.tv_usec as u64;
         self.user_us.fetch_add(us(ru.ru_utime), Ordering::SeqCst);

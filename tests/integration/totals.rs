@@ -113,3 +113,38 @@ fn cpu_of_a_known_burn() {
         rep["samples"]
     );
 }
+
+/// The peak RSS of a small command is its own, not perfmon's: the command starts as a copy (or a
+/// share) of perfmon's memory until its exec, and the kernel counts that copy in its ru_maxrss.
+/// Checked against the command's own VmHWM, read from /proc while a bare copy of it runs.
+#[test]
+fn peak_rss_of_a_small_command_is_its_own_not_perfmons() {
+    let mut bare = std::process::Command::new("sleep")
+        .arg("2")
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let status = std::fs::read_to_string(format!("/proc/{}/status", bare.id())).unwrap();
+    let _ = bare.kill();
+    let _ = bare.wait();
+    let hwm_kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc/PID/status");
+
+    let env = Env::new();
+    let (out, rep) = env.run_and_report(&["--quiet", "--interval", "50ms"], &["sleep", "0.5"]);
+    assert!(out.status.success());
+    let peak_kib = f64_at(&rep, "memory.peak_rss_bytes") / 1024.0;
+    let own_kib = f64_at(&rep, "perfmon.peak_rss_bytes") / 1024.0;
+    assert!(
+        own_kib > 2.0 * hwm_kib as f64,
+        "perfmon ({own_kib} KiB) is not larger than sleep ({hwm_kib} KiB): the check proves nothing"
+    );
+    assert!(
+        peak_kib >= 0.5 * hwm_kib as f64 && peak_kib <= 1.5 * hwm_kib as f64,
+        "peak RSS of `sleep 0.5` is {peak_kib} KiB; sleep's own VmHWM is {hwm_kib} KiB \
+         (perfmon's own peak: {own_kib} KiB)"
+    );
+}
