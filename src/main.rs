@@ -1,11 +1,10 @@
 //! The perfmon binary: parse the command line, run the command, print errors as one line and pick
 //! the exit status (the command's for `run`; 2 for perfmon's own errors and bad usage).
 
-use clap::Parser;
 use perfmon::cli::message::{clap_line, error_line};
 
 fn main() {
-    let cli = match perfmon::cli::Cli::try_parse() {
+    let cli = match perfmon::cli::parse() {
         Ok(c) => c,
         Err(e) => {
             use clap::error::ErrorKind;

@@ -4,11 +4,10 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use clap::CommandFactory;
 use clap_mangen::roff::{bold, roman, Roff};
 use clap_mangen::Man;
 
-use super::{help, Cli};
+use super::help;
 
 /// perfmon.1: clap_mangen's sections, then the formats, the environment and the exit codes (in
 /// place of clap_mangen's EXTRA section, which would repeat them as plain lines).
@@ -61,7 +60,7 @@ pub fn write_pages(dir: &Path) -> io::Result<Vec<PathBuf>> {
 
 /// The command the pages describe: without clap's `help` subcommand (`--help` is on every page).
 fn command() -> clap::Command {
-    Cli::command().disable_help_subcommand(true)
+    super::command().disable_help_subcommand(true)
 }
 
 fn section(roff: &mut Roff, title: &str, rows: &[(String, String)]) {

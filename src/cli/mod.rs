@@ -20,14 +20,42 @@ pub use manage::{
 use values::{parse_alpha, parse_budget_arg, parse_fail_on_arg, parse_metric_arg, parse_size};
 pub use values::{parse_tag, BudgetSpec, FailOnSpec};
 
+/// The whole command definition, with the long help's tables (the values of every `--format`,
+/// the environment, the exit codes) on the top level and on `run`.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command()
+        .after_long_help(help::after_long_help())
+        .mut_subcommand("run", |c| c.after_long_help(help::run_after_long_help()))
+}
+
+/// Parses the command line. The long help's tables are built only when the long help is asked
+/// for (`--help`, or the `help` subcommand): building them took a tenth of the instructions of a
+/// whole `perfmon run -- true`.
+pub fn parse() -> Result<Cli, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let long_help = args
+        .iter()
+        .skip(1)
+        .take_while(|a| *a != "--")
+        .any(|a| a == "--help" || a == "help");
+    let mut cmd = if long_help {
+        command()
+    } else {
+        Cli::command()
+    };
+    let matches = cmd.try_get_matches_from_mut(args)?;
+    Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "perfmon",
     version,
     about = "Profile optimization workloads: process tree, GPU, timers and convergence, stored in SQLite",
     propagate_version = true,
-    after_help = help::AFTER_SHORT_HELP,
-    after_long_help = help::after_long_help()
+    after_help = help::AFTER_SHORT_HELP
 )]
 pub struct Cli {
     /// SQLite file to use (default: $PERFMON_DB, else $XDG_DATA_HOME/perfmon/perfmon.db,
@@ -159,8 +187,7 @@ pub struct HistoryArgs {
 
 #[derive(Debug, Args)]
 #[command(
-    override_usage = "perfmon run [OPTIONS] -- CMD [ARGS...]",
-    after_long_help = help::run_after_long_help()
+    override_usage = "perfmon run [OPTIONS] -- CMD [ARGS...]"
 )]
 pub struct RunArgs {
     /// Sampling interval, with a unit: 100ms (default), 10ms, 0.5s, 2s
