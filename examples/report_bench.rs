@@ -91,6 +91,8 @@ fn record() -> RunRecord {
             algorithm: Some("ga".into()),
             source: "protocol".into(),
             direction: None,
+            direction_from: None,
+            role: None,
             main: k == 0,
             points: (0..10_000)
                 .map(|i| Point {

@@ -255,6 +255,11 @@ pub struct RunArgs {
     #[arg(long)]
     pub no_auto_progress: bool,
 
+    /// Which way is better for a series, where the output does not say: NAME=max or NAME=min
+    /// (repeatable; wins over the [directions] table of perfmon.toml)
+    #[arg(long = "direction", value_parser = crate::analyze::parse_direction_rule, value_name = "NAME=max|min")]
+    pub directions: Vec<(String, crate::model::Direction)>,
+
     /// After the run, list which output lines were taken as what
     #[arg(long)]
     pub explain_progress: bool,

@@ -190,6 +190,9 @@ impl Parser {
         } else {
             "ignored"
         };
+        if self.store.stated.is_none() && taken == "ignored" {
+            self.store.stated = crate::analyze::stated_direction(s);
+        }
         if let Some(ex) = &mut self.explain {
             if let Some(h) = header {
                 ex.mark_header(h, group);

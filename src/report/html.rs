@@ -6,7 +6,8 @@
 use std::fmt::Write;
 
 use super::document::{
-    budget_figures, diagnostics_summary, RunDocument, MARKS_SHOWN, NO_FINDINGS, STILL_OPEN,
+    budget_figures, diagnostics_summary, parameter_series, progress_series, RunDocument,
+    MARKS_SHOWN, NO_FINDINGS, STILL_OPEN,
 };
 use super::markup;
 use super::png::{render_png, PngOptions};
@@ -79,9 +80,13 @@ pub fn write_html(doc: &RunDocument, charts: &[(String, Vec<u8>)], skipped: &[St
             let _ = writeln!(o, "<p>* {STILL_OPEN}</p>");
         }
     }
-    if !doc.series.is_empty() {
+    if progress_series(&doc.series).next().is_some() {
         o.push_str("<h2>Progress series</h2>\n");
         o.push_str(&markup::series_table(doc, e).html());
+    }
+    if parameter_series(&doc.series).next().is_some() {
+        o.push_str("<h2>Parameters (per iteration)</h2>\n");
+        o.push_str(&markup::parameters_table(doc, e).html());
     }
     let _ = writeln!(
         o,

@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use super::codec::{self, Reader, CHUNK};
 use super::{Store, StoreError};
 use crate::model::{
-    Direction, Mark, Point, ProcessTrack, RunRecord, SampleSet, Series, TimerSpan, MISSING,
+    Direction, DirectionFrom, Mark, Point, ProcessTrack, Role, RunRecord, SampleSet, Series,
+    TimerSpan, MISSING,
 };
 
 /// Largest count a row may declare for a blob (guards allocation on damaged rows).
@@ -285,7 +286,7 @@ impl Store {
         let mut st = self
             .conn
             .prepare_cached(
-                "SELECT name, algorithm, source, direction, main, n, data FROM series
+                "SELECT name, algorithm, source, direction, main, n, data, direction_from, role FROM series
                  WHERE run_id = ?1 ORDER BY idx",
             )
             .map_err(e)?;
@@ -303,11 +304,27 @@ impl Store {
                 Some("maximize") => Some(Direction::Maximize),
                 Some(d) => return Err(corrupt(id, format!("series {name}: direction {d:?}"))),
             };
+            let direction_from =
+                match r.get::<_, Option<String>>(7).map_err(e)?.as_deref() {
+                    None => None,
+                    Some(d) => Some(DirectionFrom::parse(d).ok_or_else(|| {
+                        corrupt(id, format!("series {name}: direction_from {d:?}"))
+                    })?),
+                };
+            let role = match r.get::<_, Option<String>>(8).map_err(e)?.as_deref() {
+                None => None,
+                Some(x) => Some(
+                    Role::parse(x)
+                        .ok_or_else(|| corrupt(id, format!("series {name}: role {x:?}")))?,
+                ),
+            };
             out.push(Series {
                 name,
                 algorithm: r.get(1).map_err(e)?,
                 source: r.get(2).map_err(e)?,
                 direction,
+                direction_from,
+                role,
                 main: r.get(4).map_err(e)?,
                 points,
             });

@@ -190,6 +190,8 @@ fn fill_final(rec: &mut RunRecord) {
         algorithm: Some("adam".into()),
         source: "protocol".into(),
         direction: Some(Direction::Minimize),
+        direction_from: Some(crate::model::DirectionFrom::Option),
+        role: Some(crate::model::Role::Metric),
         main: true,
         points: (0..500)
             .map(|i| Point {

@@ -331,8 +331,8 @@ impl RunWriter {
         if changed(2) {
             tx.execute("DELETE FROM series WHERE run_id = ?1", [id])?;
             let mut st = tx.prepare_cached(
-                "INSERT INTO series (run_id, idx, name, algorithm, source, direction, main, n, data)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT INTO series (run_id, idx, name, algorithm, source, direction, main, n, data,
+                 direction_from, role) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?;
             for (i, s) in rec.series.iter().enumerate() {
                 let mut raw = Vec::new();
@@ -355,7 +355,9 @@ impl RunWriter {
                     dir,
                     s.main,
                     s.points.len() as i64,
-                    codec::compress(&raw, LEVEL_TAIL).map_err(encode_err)?
+                    codec::compress(&raw, LEVEL_TAIL).map_err(encode_err)?,
+                    s.direction_from.map(|d| d.as_str()),
+                    s.role.map(|r| r.as_str()),
                 ])?;
             }
         }
@@ -414,6 +416,11 @@ fn fingerprints(rec: &RunRecord) -> [u64; 3] {
         s.points.len().hash(&mut h);
         (&s.name, &s.algorithm, &s.source, s.main).hash(&mut h);
         s.direction.map(|d| d == Direction::Minimize).hash(&mut h);
+        (
+            s.direction_from.map(|d| d.as_str()),
+            s.role.map(|r| r.as_str()),
+        )
+            .hash(&mut h);
         for p in &s.points {
             (p.iter, p.t_s.to_bits(), p.value.to_bits()).hash(&mut h);
         }

@@ -11,6 +11,7 @@ mod parse_corpus;
 mod process;
 mod reliability;
 mod security;
+mod series;
 mod storage_faults;
 mod store;
 mod terminal;
