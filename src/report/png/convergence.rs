@@ -1,14 +1,16 @@
-//! convergence.png: each progress series (main series first, at most [`MAX_SERIES`]) in a row,
-//! against iteration on the left and against time on the right: the raw values, the best-so-far
-//! line and the convergence point. The y axis is logarithmic with `--log-y`, or automatically
-//! when every value is positive and they span more than three decades.
+//! convergence.png: each progress series (main series first and titled `main:`, at most
+//! [`MAX_SERIES`]; parameters are not drawn) in a row, against iteration on the left and against
+//! time on the right: the raw values, the best-so-far line, the convergence point or, for a
+//! series still improving, a triangle at its last best. One legend above the panels (none over
+//! the data); every panel names its axes. The y axis is logarithmic with `--log-y`, or
+//! automatically when every value is positive and they span more than three decades.
 
 use plotters::prelude::*;
 
 use super::style::{ce, color, draw_png, header, sizes, time_unit, FAMILY};
 use super::PngOptions;
 use crate::analyze::{best_so_far, Analysis, SeriesStats};
-use crate::model::{Direction, RunRecord, Series};
+use crate::model::{Direction, Role, RunRecord, Series};
 use crate::report::units::{fmt_num, truncate};
 use crate::report::ReportError;
 
@@ -33,24 +35,10 @@ pub(super) fn draw(
     draw_png(opts.size, |root| {
         let body = header(root, rec, CHART, "Convergence")?;
         let sz = sizes(opts.size.0, opts.size.1);
-        let mut idx: Vec<usize> = (0..rec.series.len())
-            .filter(|i| rec.series[*i].points.iter().any(|p| p.value.is_finite()))
-            .collect();
-        idx.sort_by_key(|i| !rec.series[*i].main);
-        let hidden = idx.len().saturating_sub(MAX_SERIES);
-        idx.truncate(MAX_SERIES);
-        let body = if hidden > 0 {
-            let (note, rest) = body.split_vertically(sz.small + 8);
-            note.draw_text(
-                &format!("{hidden} more series not shown (see the JSON report)"),
-                &(FAMILY, sz.small).into_font().color(&BLACK),
-                (12, 2),
-            )
-            .map_err(ce(CHART))?;
-            rest
-        } else {
-            body
-        };
+        let (idx, hidden) = panel_series(rec, an);
+        let (strip, body) = body.split_vertically(sz.small + 12);
+        let improving = idx.iter().any(|i| an.series[*i].still_improving);
+        legend(&strip, sz.small, improving, hidden)?;
         let rows = body.split_evenly((idx.len(), 2));
         for (r, i) in idx.iter().enumerate() {
             let s = &rec.series[*i];
@@ -69,6 +57,118 @@ pub(super) fn draw(
         }
         Ok(())
     })
+}
+
+/// The series that get a row of panels (the main one first; no parameters, none without a
+/// finite value), at most [`MAX_SERIES`], and how many more there are.
+fn panel_series(rec: &RunRecord, an: &Analysis) -> (Vec<usize>, usize) {
+    let mut idx: Vec<usize> = (0..rec.series.len())
+        .filter(|i| {
+            an.series
+                .get(*i)
+                .is_some_and(|st| st.role != Role::Parameter)
+        })
+        .filter(|i| rec.series[*i].points.iter().any(|p| p.value.is_finite()))
+        .collect();
+    idx.sort_by_key(|i| !rec.series[*i].main);
+    let hidden = idx.len().saturating_sub(MAX_SERIES);
+    idx.truncate(MAX_SERIES);
+    (idx, hidden)
+}
+
+/// The legend of every panel, drawn once above them: a thin line for the values, a thick one for
+/// the best so far, a circle where the series converged, a triangle where one is still
+/// improving; and how many series are not shown.
+fn legend(
+    area: &super::style::Area<'_>,
+    px: u32,
+    improving: bool,
+    hidden: usize,
+) -> Result<(), ReportError> {
+    let c = RGBColor(90, 90, 90);
+    let font = (FAMILY, px).into_font().color(&BLACK);
+    let y = px as i32 / 2 + 4;
+    let mut x = 12;
+    let item = |x: &mut i32, text: &str, mark: &dyn Fn(i32) -> Result<(), ReportError>| {
+        mark(*x)?;
+        area.draw_text(text, &font, (*x + 24, 4))
+            .map_err(ce(CHART))?;
+        *x += 24 + (text.chars().count() as f64 * px as f64 * 0.55) as i32 + 24;
+        Ok::<(), ReportError>(())
+    };
+    let line = |w: u32, alpha: f64| {
+        move |x: i32| {
+            area.draw(&PathElement::new(
+                vec![(x, y), (x + 18, y)],
+                c.mix(alpha).stroke_width(w),
+            ))
+            .map_err(ce(CHART))
+        }
+    };
+    item(&mut x, "value", &line(2, 0.4))?;
+    item(&mut x, "best so far", &line(3, 1.0))?;
+    item(&mut x, "converged (then flat to the end)", &|x| {
+        area.draw(&Circle::new((x + 9, y), 5, BLACK.stroke_width(2)))
+            .map_err(ce(CHART))
+    })?;
+    if improving {
+        item(&mut x, "still improving at its end", &|x| {
+            area.draw(&TriangleMarker::new((x + 9, y), 6, BLACK.filled()))
+                .map_err(ce(CHART))
+        })?;
+    }
+    if hidden > 0 {
+        let text = format!("{hidden} more series not shown (see the JSON report)");
+        area.draw_text(&text, &font, (x, 4)).map_err(ce(CHART))?;
+    }
+    Ok(())
+}
+
+/// The panel's title: `main: ` for the main series, the direction and who said it, the
+/// convergence, the log scale.
+fn title(s: &Series, st: &SeriesStats, log: bool) -> String {
+    let dir = match st.direction {
+        Direction::Minimize => "minimize",
+        Direction::Maximize => "maximize",
+    };
+    let conv = match (
+        st.still_improving,
+        st.converged_iter,
+        st.converged_for_iters,
+    ) {
+        (true, _, _) => ", still improving".to_string(),
+        (_, Some(i), Some(f)) => format!(", converged at #{i}, flat {f} it"),
+        _ => String::new(),
+    };
+    format!(
+        "{}{}{} ({dir} from {}{conv}{})",
+        if st.main { "main: " } else { "" },
+        s.algorithm
+            .as_deref()
+            .map(|a| format!("{}: ", truncate(a, 20)))
+            .unwrap_or_default(),
+        truncate(&s.name, 30),
+        st.direction_source.as_str(),
+        if log { ", log y" } else { "" }
+    )
+}
+
+/// Tick labels with as many decimals as about 6 ticks over `span` need (0.01 0.012 0.014,
+/// not 0.01 0.01 0.01).
+fn tick_label(span: f64) -> impl Fn(&f64) -> String {
+    let step = span / 3.0;
+    let decimals = if step > 0.0 && step.is_finite() {
+        (-step.log10().floor()).clamp(0.0, 9.0) as usize
+    } else {
+        0
+    };
+    move |v: &f64| {
+        if decimals == 0 {
+            fmt_num(v.round())
+        } else {
+            format!("{v:.decimals$}")
+        }
+    }
 }
 
 fn panel(
@@ -114,24 +214,6 @@ fn panel(
         y1 += 0.5;
     }
     let pad = (y1 - y0) * 0.08;
-    let title = format!(
-        "{}{} ({}{}{})",
-        s.algorithm
-            .as_deref()
-            .map(|a| format!("{}: ", truncate(a, 20)))
-            .unwrap_or_default(),
-        truncate(&s.name, 30),
-        match st.direction {
-            Direction::Minimize => "minimize",
-            Direction::Maximize => "maximize",
-        },
-        if st.direction_source == crate::analyze::DirectionSource::Assumed {
-            " assumed"
-        } else {
-            ""
-        },
-        if log { ", log y" } else { "" }
-    );
     let xd = if by_time {
         format!("time since start ({})", tu.name)
     } else {
@@ -140,8 +222,8 @@ fn panel(
     let mut ch = ChartBuilder::on(area)
         .margin(8)
         .margin_right(16)
-        .caption(title, (FAMILY, sz.text))
-        .x_label_area_size(if roomy { sz.text * 3 } else { sz.text * 2 })
+        .caption(title(s, st, log), (FAMILY, sz.text))
+        .x_label_area_size(if roomy { sz.text * 3 } else { sz.small * 2 + 8 })
         .y_label_area_size(sz.text * 5)
         .build_cartesian_2d(x0..x1, (y0 - pad)..(y1 + pad))
         .map_err(ce(CHART))?;
@@ -152,66 +234,91 @@ fn panel(
             fmt_num(*v)
         }
     };
-    let mut mesh = ch.configure_mesh();
-    mesh.x_labels(6)
+    let xfmt = tick_label(x1 - x0);
+    ch.configure_mesh()
+        .x_labels(6)
         .y_labels(5)
         .label_style((FAMILY, sz.small))
         .axis_desc_style((FAMILY, sz.small))
         .y_label_formatter(&yfmt)
-        .x_label_formatter(&|v| fmt_num((*v * 100.0).round() / 100.0))
-        .light_line_style(RGBColor(235, 235, 235));
-    if roomy {
-        mesh.x_desc(xd);
-    }
-    mesh.draw().map_err(ce(CHART))?;
+        .x_label_formatter(&xfmt)
+        .x_desc(xd)
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()
+        .map_err(ce(CHART))?;
     let raw: Vec<(f64, f64)> = pts.iter().map(|p| (fx(p), fy(p.value))).collect();
     let raw = super::style::downsample(&raw, (w as usize).max(50));
     ch.draw_series(LineSeries::new(raw, c.mix(0.35).stroke_width(1)))
-        .map_err(ce(CHART))?
-        .label("value")
-        .legend(move |(x, y)| {
-            PathElement::new(vec![(x, y), (x + 16, y)], c.mix(0.35).stroke_width(2))
-        });
+        .map_err(ce(CHART))?;
     let bsf: Vec<(f64, f64)> = best_so_far(st.direction, pts.iter().copied())
         .map(|(p, best)| (fx(p), fy(best)))
         .collect();
+    let last_best = bsf.last().copied();
     let bsf = super::style::downsample(&bsf, (w as usize).max(50));
     ch.draw_series(LineSeries::new(bsf, c.stroke_width(3)))
-        .map_err(ce(CHART))?
-        .label("best so far")
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(3)));
+        .map_err(ce(CHART))?;
     if let (Some(ci), Some(ct), Some(b)) = (st.converged_iter, st.converged_t_s, st.best) {
         let cx = if by_time { ct / tu.div } else { ci as f64 };
-        let cy = fy(b);
         ch.draw_series(std::iter::once(Circle::new(
-            (cx, cy),
+            (cx, fy(b)),
             6,
             BLACK.stroke_width(2),
         )))
-        .map_err(ce(CHART))?
-        .label(format!("converged at #{ci}"))
-        .legend(|(x, y)| Circle::new((x + 8, y), 5, BLACK.stroke_width(2)));
-    }
-    ch.configure_series_labels()
-        .position(match st.direction {
-            Direction::Minimize => SeriesLabelPosition::UpperRight,
-            Direction::Maximize => SeriesLabelPosition::LowerRight,
-        })
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(200, 200, 200))
-        .label_font((FAMILY, sz.small))
-        .draw()
         .map_err(ce(CHART))?;
+    }
+    if let (true, Some(p)) = (st.still_improving, last_best) {
+        ch.draw_series(std::iter::once(TriangleMarker::new(p, 7, BLACK.filled())))
+            .map_err(ce(CHART))?;
+    }
     Ok(())
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
+    use crate::analyze::analyze;
+    use crate::model::Role;
+    use crate::report::fixture::record;
+
+    #[test]
+    fn panels_leave_parameters_out_and_title_the_main_series() {
+        let rec = record();
+        let an = analyze(&rec);
+        assert_eq!(an.series[2].role, Role::Parameter, "{:?}", an.series[2]);
+        let (idx, hidden) = super::panel_series(&rec, &an);
+        assert_eq!((idx, hidden), (vec![0, 1], 0));
+        let t = super::title(&rec.series[0], &an.series[0], false);
+        assert!(
+            t.starts_with("main: ga: loss (minimize from recorded"),
+            "{t}"
+        );
+        assert!(t.contains("still improving"), "{t}");
+        let t = super::title(&rec.series[1], &an.series[1], true);
+        assert!(!t.contains("main"), "{t}");
+        assert!(
+            t.contains("maximize from name, converged at #249, flat 50 it, log y"),
+            "{t}"
+        );
+    }
+
     #[test]
     fn log_when_three_decades_or_forced() {
         assert!(super::use_log(&[1.0, 2000.0], false));
         assert!(!super::use_log(&[1.0, 999.0], false));
         assert!(super::use_log(&[1.0, 2.0], true));
         assert!(!super::use_log(&[-1.0, 2000.0], true));
+    }
+
+    #[test]
+    fn tick_labels_tell_close_ticks_apart() {
+        let f = super::tick_label(0.012);
+        assert_eq!(
+            [f(&0.010), f(&0.012), f(&0.014)],
+            ["0.010", "0.012", "0.014"]
+        );
+        let f = super::tick_label(80.0);
+        assert_eq!([f(&0.0), f(&20.0), f(&60.0)], ["0", "20", "60"]);
+        let f = super::tick_label(1.0);
+        assert_eq!(f(&0.2), "0.2");
     }
 }
