@@ -108,6 +108,7 @@ fn record() -> RunRecord {
             pid: 100 + p,
             ppid: 1,
             name: format!("worker-{p}"),
+            cmdline: format!("python3 -m worker --shard {p}"),
             first_sample: 0,
             cpu_us: (0..n).map(|i| i * 10_000 * (p as i64 + 1)).collect(),
             rss_kib: (0..n).map(|i| 100_000 + i % 1000).collect(),

@@ -371,6 +371,10 @@ pub struct ProcessTrack {
     pub pid: u32,
     pub ppid: u32,
     pub name: String,
+    /// The command line (arguments joined by spaces, secret-looking values redacted), read when
+    /// the process was first seen; empty when it could not be read (or for older runs).
+    #[serde(default)]
+    pub cmdline: String,
     /// Index of the first sample (in the run's [`SampleSet`]) this process appears in.
     pub first_sample: usize,
     /// Cumulative CPU time (user+system, µs) at each sample from `first_sample` on.

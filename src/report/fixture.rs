@@ -180,6 +180,11 @@ pub fn record() -> RunRecord {
             pid,
             ppid: 1000,
             name: name.into(),
+            cmdline: match name {
+                "python3" => "python3 train.py --epochs 300".into(),
+                "sh" => String::new(),
+                n => format!("python3 -m workers {n} --shard {pid}"),
+            },
             first_sample: from,
             cpu_us: (0..n)
                 .map(|k| (k as f64 * cores * 100_000.0) as i64)

@@ -204,7 +204,7 @@ impl Store {
         let mut st = self
             .conn
             .prepare_cached(
-                "SELECT pid, first_sample, ppid, name FROM tracks WHERE run_id = ?1 ORDER BY ord",
+                "SELECT pid, first_sample, ppid, name, cmdline FROM tracks WHERE run_id = ?1 ORDER BY ord",
             )
             .map_err(e)?;
         let rows = st
@@ -214,12 +214,13 @@ impl Store {
                     r.get::<_, i64>(1)?,
                     r.get(2)?,
                     r.get(3)?,
+                    r.get::<_, String>(4)?,
                 ))
             })
             .map_err(e)?;
         let mut out = Vec::new();
         for row in rows {
-            let (pid, first, ppid, name) = row.map_err(e)?;
+            let (pid, first, ppid, name, cmdline) = row.map_err(e)?;
             // A track row without chunks is a track of no values (an imported empty track),
             // not damage: its vectors are empty.
             let (cpu_us, rss_kib) = values.remove(&(pid, first)).unwrap_or_default();
@@ -227,6 +228,7 @@ impl Store {
                 pid,
                 ppid,
                 name,
+                cmdline,
                 first_sample: count(id, "track", first, usize::MAX)?,
                 cpu_us,
                 rss_kib,

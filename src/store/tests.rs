@@ -115,6 +115,7 @@ fn push_sample(rec: &mut RunRecord, full: &mut RunRecord, i: usize) {
                     pid,
                     ppid,
                     name: name.clone(),
+                    cmdline: format!("/usr/bin/{name} --worker {pid}"),
                     first_sample: first,
                     cpu_us: vec![cpu],
                     rss_kib: vec![rss],

@@ -207,8 +207,8 @@ impl RunWriter {
         drain: &mut Drain,
     ) -> rusqlite::Result<()> {
         let mut meta = tx.prepare_cached(
-            "INSERT OR REPLACE INTO tracks (run_id, pid, first_sample, ord, ppid, name)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT OR REPLACE INTO tracks (run_id, pid, first_sample, ord, ppid, name, cmdline)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
         let mut chunk = tx.prepare_cached(
             "INSERT OR REPLACE INTO track_chunks (run_id, pid, first_sample, seq, n, data)
@@ -239,7 +239,8 @@ impl RunWriter {
                     t.first_sample as i64,
                     st.ord,
                     t.ppid,
-                    t.name
+                    t.name,
+                    t.cmdline
                 ])?;
                 st.ppid = t.ppid;
                 st.name.clone_from(&t.name);
