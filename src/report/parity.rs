@@ -208,7 +208,7 @@ fn every_format_shows_every_section_and_figure() {
         },
         Format {
             name: "html",
-            out: super::html::render_html(&rec, &an, &[], &[]),
+            out: super::html::render_html(&rec, &an, &[]),
             esc: html_escape,
             headings: [
                 "<h2>Timers</h2>",
@@ -246,7 +246,7 @@ fn writers_take_their_figures_from_the_document() {
     let outs = [
         super::text::write_text(&doc),
         super::markdown::write_markdown(&doc, None),
-        super::html::write_html(&doc, &[], &[]),
+        super::html::write_html(&doc, &[]),
     ];
     for o in &outs {
         assert!(o.contains("987654321 voluntary"), "{o}");
