@@ -7,7 +7,7 @@
 
 use plotters::prelude::*;
 
-use super::style::{ce, color, draw_png, header, sizes, time_unit, FAMILY};
+use super::style::{ce, color, draw_png, header, sizes, tick_decimals, time_unit, FAMILY};
 use super::PngOptions;
 use crate::analyze::{best_so_far, Analysis, SeriesStats};
 use crate::model::{Direction, Role, RunRecord, Series};
@@ -153,15 +153,9 @@ fn title(s: &Series, st: &SeriesStats, log: bool) -> String {
     )
 }
 
-/// Tick labels with as many decimals as about 6 ticks over `span` need (0.01 0.012 0.014,
-/// not 0.01 0.01 0.01).
+/// Tick labels with as many decimals as 6 ticks over `span` need (see [`tick_decimals`]).
 fn tick_label(span: f64) -> impl Fn(&f64) -> String {
-    let step = span / 3.0;
-    let decimals = if step > 0.0 && step.is_finite() {
-        (-step.log10().floor()).clamp(0.0, 9.0) as usize
-    } else {
-        0
-    };
+    let decimals = tick_decimals(span, 6);
     move |v: &f64| {
         if decimals == 0 {
             fmt_num(v.round())

@@ -11,7 +11,7 @@
 
 use plotters::prelude::*;
 
-use super::style::{ce, downsample, draw_png, sizes, Area, FAMILY};
+use super::style::{ce, downsample, draw_png, sizes, tick_decimals, Area, FAMILY};
 use crate::report::units::fmt_num;
 use crate::report::ReportError;
 
@@ -213,9 +213,10 @@ pub fn draw_panel(area: &Area<'_>, p: &Panel<'_>) -> Result<(), ReportError> {
         .y_label_area_size(sz.text * 5)
         .build_cartesian_2d(x0..x1, y0..y_top)
         .map_err(ce(chart))?;
+    let x_decimals = st.x_decimals.max(tick_decimals(x1 - x0, 10) as i32);
     let x_fmt = |v: &f64| {
         if st.bottom {
-            tick(*v, st.x_decimals)
+            tick(*v, x_decimals)
         } else {
             String::new()
         }
