@@ -9,7 +9,15 @@
 //! 3. the name (`loss` → minimize, `accuracy` → maximize);
 //! 4. else minimize, marked as assumed.
 
+use std::sync::OnceLock;
+
+use memchr::memmem::Finder;
+
 use crate::model::{Direction, DirectionFrom, Series};
+
+/// Output lines in which a stated direction is looked for: headers and study lines come first,
+/// and past them the look would cost every ordinary line.
+pub const STATED_WINDOW_LINES: u64 = 10_000;
 
 /// Where the direction used for a series came from. The names are a contract (JSON
 /// `direction_source`).
@@ -142,9 +150,14 @@ const DIRECTION_KEYS: &[&str] = &[
 /// A bare word must stand alone (not `scipy.optimize.minimize(` or `minimize.py`), and a line
 /// naming both directions states none.
 pub fn stated_direction(line: &[u8]) -> Option<Direction> {
-    let quick = |n: &[u8]| memchr::memmem::find(line, n).is_some();
-    let keys: [&[u8]; 6] = [b"imi", b"IMI", b"mode", b"irection", b"goal", b"ense"];
-    if !keys.iter().any(|k| quick(k)) {
+    static KEYS: OnceLock<Vec<Finder<'static>>> = OnceLock::new();
+    let keys = KEYS.get_or_init(|| {
+        ["imi", "IMI", "mode", "irection", "goal", "ense"]
+            .iter()
+            .map(|k| Finder::new(k.as_bytes()))
+            .collect()
+    });
+    if !keys.iter().any(|k| k.find(line).is_some()) {
         return None;
     }
     let text = String::from_utf8_lossy(line);

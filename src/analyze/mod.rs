@@ -23,7 +23,7 @@ mod timers;
 
 pub use direction::{
     apply_directions, infer_direction, parse_direction, parse_direction_rule, stated_direction,
-    DirectionSource, RECORDED,
+    DirectionSource, RECORDED, STATED_WINDOW_LINES,
 };
 pub use findings::{thresholds, Finding, FindingKind};
 pub use resources::{cpu_percent_series, gpu_indices, CpuPoint, GpuUsage, Resources};

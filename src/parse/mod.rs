@@ -190,7 +190,10 @@ impl Parser {
         } else {
             "ignored"
         };
-        if self.store.stated.is_none() && taken == "ignored" {
+        if taken == "ignored"
+            && self.store.stated.is_none()
+            && self.line_no <= crate::analyze::STATED_WINDOW_LINES
+        {
             self.store.stated = crate::analyze::stated_direction(s);
         }
         if let Some(ex) = &mut self.explain {
