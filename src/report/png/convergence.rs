@@ -124,32 +124,44 @@ fn legend(
     Ok(())
 }
 
-/// The panel's title: `main: ` for the main series, the direction and who said it, the
-/// convergence, the log scale.
-fn title(s: &Series, st: &SeriesStats, log: bool) -> String {
+/// The panel's title in at most `max_chars` characters: `main: ` for the main series, the
+/// direction and who said it, the convergence, the log scale; the short form
+/// (`max, recorded; conv. #32, flat 27 it`) where the long one does not fit.
+fn title(s: &Series, st: &SeriesStats, log: bool, max_chars: usize) -> String {
     let dir = match st.direction {
         Direction::Minimize => "minimize",
         Direction::Maximize => "maximize",
     };
-    let conv = match (
-        st.still_improving,
-        st.converged_iter,
-        st.converged_for_iters,
-    ) {
-        (true, _, _) => ", still improving".to_string(),
-        (_, Some(i), Some(f)) => format!(", converged at #{i}, flat {f} it"),
-        _ => String::new(),
-    };
-    format!(
-        "{}{}{} ({dir} from {}{conv}{})",
+    let src = st.direction_source.as_str();
+    let head = format!(
+        "{}{}{}",
         if st.main { "main: " } else { "" },
         s.algorithm
             .as_deref()
             .map(|a| format!("{}: ", truncate(a, 20)))
             .unwrap_or_default(),
         truncate(&s.name, 30),
-        st.direction_source.as_str(),
-        if log { ", log y" } else { "" }
+    );
+    let log = if log { ", log y" } else { "" };
+    let (conv, short) = match (
+        st.still_improving,
+        st.converged_iter,
+        st.converged_for_iters,
+    ) {
+        (true, _, _) => (", still improving".into(), "; still improving".into()),
+        (_, Some(i), Some(f)) => (
+            format!(", converged at #{i}, flat {f} it"),
+            format!("; conv. #{i}, flat {f} it"),
+        ),
+        _ => (String::new(), String::new()),
+    };
+    let long = format!("{head} ({dir} from {src}{conv}{log})");
+    if long.chars().count() <= max_chars {
+        return long;
+    }
+    truncate(
+        &format!("{head} ({}, {src}{short}{log})", &dir[..3]),
+        max_chars,
     )
 }
 
@@ -216,7 +228,10 @@ fn panel(
     let mut ch = ChartBuilder::on(area)
         .margin(8)
         .margin_right(16)
-        .caption(title(s, st, log), (FAMILY, sz.text))
+        .caption(
+            title(s, st, log, (w as f64 / (sz.text as f64 * 0.5)) as usize),
+            (FAMILY, sz.text),
+        )
         .x_label_area_size(if roomy { sz.text * 3 } else { sz.small * 2 + 8 })
         .y_label_area_size(sz.text * 5)
         .build_cartesian_2d(x0..x1, (y0 - pad)..(y1 + pad))
@@ -248,17 +263,21 @@ fn panel(
         .map(|(p, best)| (fx(p), fy(best)))
         .collect();
     let last_best = bsf.last().copied();
+    let bsf_full = bsf.clone();
     let bsf = super::style::downsample(&bsf, (w as usize).max(50));
     ch.draw_series(LineSeries::new(bsf, c.stroke_width(3)))
         .map_err(ce(CHART))?;
-    if let (Some(ci), Some(ct), Some(b)) = (st.converged_iter, st.converged_t_s, st.best) {
+    if let (Some(ci), Some(ct)) = (st.converged_iter, st.converged_t_s) {
+        // On the best-so-far line where it came within the tolerance (not at the final best).
         let cx = if by_time { ct / tu.div } else { ci as f64 };
-        ch.draw_series(std::iter::once(Circle::new(
-            (cx, fy(b)),
-            6,
-            BLACK.stroke_width(2),
-        )))
-        .map_err(ce(CHART))?;
+        if let Some(&(x, y)) = bsf_full.iter().find(|(x, _)| *x >= cx) {
+            ch.draw_series(std::iter::once(Circle::new(
+                (x, y),
+                6,
+                BLACK.stroke_width(2),
+            )))
+            .map_err(ce(CHART))?;
+        }
     }
     if let (true, Some(p)) = (st.still_improving, last_best) {
         ch.draw_series(std::iter::once(TriangleMarker::new(p, 7, BLACK.filled())))
@@ -281,17 +300,24 @@ mod tests {
         assert_eq!(an.series[2].role, Role::Parameter, "{:?}", an.series[2]);
         let (idx, hidden) = super::panel_series(&rec, &an);
         assert_eq!((idx, hidden), (vec![0, 1], 0));
-        let t = super::title(&rec.series[0], &an.series[0], false);
-        assert!(
-            t.starts_with("main: ga: loss (minimize from recorded"),
-            "{t}"
+        let t = super::title(&rec.series[0], &an.series[0], false, 100);
+        assert_eq!(
+            t,
+            "main: ga: loss (minimize from recorded, still improving)"
         );
-        assert!(t.contains("still improving"), "{t}");
-        let t = super::title(&rec.series[1], &an.series[1], true);
-        assert!(!t.contains("main"), "{t}");
+        let t = super::title(&rec.series[1], &an.series[1], true, 100);
+        assert_eq!(
+            t,
+            "ga: val_acc (maximize from name, converged at #249, flat 50 it, log y)"
+        );
+        // Where the long form does not fit, the short one.
+        let t = super::title(&rec.series[1], &an.series[1], true, 60);
+        assert_eq!(t, "ga: val_acc (max, name; conv. #249, flat 50 it, log y)");
         assert!(
-            t.contains("maximize from name, converged at #249, flat 50 it, log y"),
-            "{t}"
+            super::title(&rec.series[1], &an.series[1], true, 20)
+                .chars()
+                .count()
+                <= 20
         );
     }
 
