@@ -257,6 +257,15 @@ fn follows(s: &Series, best: &Series) -> Option<Direction> {
     }
 }
 
+/// The direction of every series of a run and its source, in order.
+pub fn directions(series: &[Series]) -> Vec<(Direction, DirectionSource)> {
+    series
+        .iter()
+        .zip(best_tracking(series))
+        .map(|(s, b)| resolve(s, b))
+        .collect()
+}
+
 /// The direction of series `s` and its source, given its running-best hint.
 pub fn resolve(s: &Series, best_hint: Option<Direction>) -> (Direction, DirectionSource) {
     if let Some(d) = s.direction {

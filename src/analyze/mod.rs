@@ -22,12 +22,12 @@ pub mod target;
 mod timers;
 
 pub use direction::{
-    apply_directions, infer_direction, parse_direction, parse_direction_rule, stated_direction,
-    DirectionSource, RECORDED, STATED_WINDOW_LINES,
+    apply_directions, directions, infer_direction, parse_direction, parse_direction_rule,
+    stated_direction, DirectionSource, RECORDED, STATED_WINDOW_LINES,
 };
 pub use findings::{thresholds, Finding, FindingKind};
 pub use resources::{cpu_percent_series, gpu_indices, CpuPoint, GpuUsage, Resources};
-pub use role::parameter_name;
+pub use role::{parameter_name, role as role_of};
 pub use series::{best_so_far, SeriesStats, PLATEAU_MIN_POINTS, PLATEAU_SHARE};
 pub use timers::TimerStats;
 
