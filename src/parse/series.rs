@@ -475,7 +475,8 @@ impl Store {
         };
         let mut main: Option<usize> = None;
         for i in 0..self.series.len() {
-            if self.series[i].points.is_empty() {
+            // A trial's parameter is never the objective, even when nothing else was read.
+            if self.series[i].points.is_empty() || self.series[i].role == Some(Role::Parameter) {
                 continue;
             }
             if main.is_none_or(|m| key(i) > key(m)) {
@@ -654,6 +655,17 @@ mod tests {
         assert_eq!(role("gamma"), Some(Role::Parameter));
         assert_eq!(role("value"), None);
         assert!(out[0].main && out[0].name == "value", "{out:?}");
+        // Parameters alone: no main series (the report lists them, draws no convergence).
+        let mut st = Store::default();
+        let mut r = Rec::default();
+        for i in 0..3 {
+            r.clear();
+            r.push(b"x", i as f64);
+            r.params = 1;
+            r.iter = Some(i);
+            st.add_record("auto:sentence", &r, 0.0);
+        }
+        assert!(st.finish().iter().all(|s| !s.main));
     }
 
     #[test]
