@@ -136,7 +136,9 @@ pub(super) fn series_stats(s: &Series, best_hint: Option<Direction>, tol: f64) -
                 st.converged_iter = Some(finite[k].iter);
                 st.converged_t_s = Some(finite[k].t_s);
                 st.converged_for_iters = Some(last.iter - finite[k].iter);
-            } else {
+            } else if k > 0 {
+                // It moved by more than the tolerance too close to the end. (Within it from
+                // the first point on, a series too short for a plateau is neither.)
                 st.still_improving = true;
             }
             st.stagnation_iters = Some(last.iter - b.iter);
@@ -225,6 +227,10 @@ mod tests {
         let mut v: Vec<f64> = (0..47).map(|i| 0.9f64.powi(i)).collect();
         v.extend(std::iter::repeat_n(v[46], 3));
         assert!(stats(&series("loss", None, &v)).still_improving);
+        // Two equal points: too short to call converged, and not improving either.
+        let st = stats(&series("loss", None, &[1.0, 1.0]));
+        assert!(!st.still_improving && st.converged_iter.is_none());
+        assert!(stats(&series("loss", None, &[2.0, 1.0])).still_improving);
     }
 
     #[test]
