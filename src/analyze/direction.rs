@@ -201,7 +201,8 @@ pub fn stated_direction(line: &[u8]) -> Option<Direction> {
 
 /// For each series, the direction in which a running best of the output follows it: a series
 /// `best_X` / `best X` / `X_best` whose values are the running maximum (or minimum) of `X` at the
-/// same iterations. Both the series and its running best get that direction.
+/// same iterations. Both the series and its running best get that direction. A running best on
+/// its own (`best`, `fbest`, `best_fitness` with no `fitness`) gets the direction it moves in.
 pub fn best_tracking(series: &[Series]) -> Vec<Option<Direction>> {
     let mut out = vec![None; series.len()];
     for (b, best) in series.iter().enumerate() {
@@ -223,7 +224,46 @@ pub fn best_tracking(series: &[Series]) -> Vec<Option<Direction>> {
             out[b] = Some(d);
         }
     }
+    for (b, best) in series.iter().enumerate() {
+        if out[b].is_none() && running_best_name(&best.name) {
+            out[b] = monotone(best);
+        }
+    }
     out
+}
+
+/// Names of a running best (`best`, `best_fitness`, `fbest`, `incumbent`, `best so far`).
+fn running_best_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    words(&lower).iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "best" | "fbest" | "fopt" | "incumbent" | "bestsofar"
+        )
+    }) || lower.starts_with("best")
+}
+
+/// The direction a running best moves in: never down and up at least once is a maximum, never
+/// up and down at least once a minimum; None when it goes both ways (the best of each
+/// generation, not a running best) or has fewer than 3 points.
+fn monotone(s: &Series) -> Option<Direction> {
+    let v: Vec<f64> = s
+        .points
+        .iter()
+        .map(|p| p.value)
+        .filter(|v| v.is_finite())
+        .collect();
+    if v.len() < 3 {
+        return None;
+    }
+    let (up, down) = v.windows(2).fold((false, false), |(u, d), w| {
+        (u || w[1] > w[0], d || w[1] < w[0])
+    });
+    match (up, down) {
+        (true, false) => Some(Direction::Maximize),
+        (false, true) => Some(Direction::Minimize),
+        _ => None,
+    }
 }
 
 /// Whether `best` is the running maximum or minimum of `s` at the iterations both have: the one

@@ -54,6 +54,30 @@ fn a_running_best_that_follows_the_maximum_means_maximize() {
 }
 
 #[test]
+fn a_running_best_alone_moves_in_its_direction() {
+    let all = [
+        series("best", &[9.0, 7.0, 7.0, 3.0]),
+        series("fbest", &[1.0, 2.0, 2.0, 5.0]),
+        // The best of each generation goes both ways: no running best, no direction.
+        series("best", &[9.0, 7.0, 8.0, 3.0]),
+        series("best", &[1.0, 1.0, 1.0, 1.0]),
+        series("mean", &[9.0, 7.0, 7.0, 3.0]),
+        series("best", &[9.0, 7.0]),
+    ];
+    assert_eq!(
+        best_tracking(&all),
+        vec![
+            Some(Direction::Minimize),
+            Some(Direction::Maximize),
+            None,
+            None,
+            None,
+            None
+        ]
+    );
+}
+
+#[test]
 fn the_output_states_a_direction() {
     let max = Some(Direction::Maximize);
     let min = Some(Direction::Minimize);

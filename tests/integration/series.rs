@@ -187,3 +187,38 @@ fn a_direction_stated_in_the_output_and_a_loss_still_falling() {
         (&"maximize".into(), &"output".into())
     );
 }
+
+/// Every corpus folder that prints progress: the main series' direction is the one its
+/// workload optimized (expected.json, written by the workload itself), whoever told perfmon.
+#[test]
+fn the_corpus_main_series_go_the_way_their_workloads_optimized() {
+    let env = Env::new();
+    let mut checked = Vec::new();
+    for entry in std::fs::read_dir(corpus("")).unwrap() {
+        let dir = entry.unwrap().path();
+        let Ok(text) = std::fs::read_to_string(dir.join("expected.json")) else {
+            continue;
+        };
+        let t: serde_json::Value = serde_json::from_str(&text).unwrap();
+        if t["n_progress_lines"].as_u64().unwrap_or(0) == 0 {
+            continue;
+        }
+        let file = dir.join(format!("{}.txt", t["stream"].as_str().unwrap()));
+        let (out, rep) = env.run_and_report(&["--quiet"], &["cat", file.to_str().unwrap()]);
+        assert!(out.status.success());
+        let main = rep["series"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["main"] == true)
+            .unwrap_or_else(|| panic!("{}: no main series", dir.display()));
+        assert_eq!(
+            main["direction"],
+            t["direction"],
+            "{}: {main}",
+            dir.display()
+        );
+        checked.push(format!("{} {}", t["name"], main["direction_source"]));
+    }
+    assert!(checked.len() >= 8, "{checked:?}");
+}
