@@ -13,6 +13,7 @@ use std::sync::OnceLock;
 
 use memchr::memmem::Finder;
 
+use super::series::finite_values;
 use crate::model::{Direction, DirectionFrom, Series};
 
 /// Output lines in which a stated direction is looked for: headers and study lines come first,
@@ -247,12 +248,7 @@ fn running_best_name(name: &str) -> bool {
 /// up and down at least once a minimum; None when it goes both ways (the best of each
 /// generation, not a running best) or has fewer than 3 points.
 fn monotone(s: &Series) -> Option<Direction> {
-    let v: Vec<f64> = s
-        .points
-        .iter()
-        .map(|p| p.value)
-        .filter(|v| v.is_finite())
-        .collect();
+    let v = finite_values(s);
     if v.len() < 3 {
         return None;
     }

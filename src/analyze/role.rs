@@ -9,6 +9,7 @@
 //! that says nothing of quality.
 
 use super::direction::infer_direction;
+use super::series::finite_values;
 use crate::model::{Role, Series};
 
 /// Words that name a setting or a count, not a measured quality.
@@ -77,12 +78,7 @@ fn counter(s: &Series) -> bool {
     if infer_direction(&s.name).is_some() || s.name.to_ascii_lowercase().contains("best") {
         return false;
     }
-    let v: Vec<f64> = s
-        .points
-        .iter()
-        .map(|p| p.value)
-        .filter(|v| v.is_finite())
-        .collect();
+    let v = finite_values(s);
     let distinct = v.windows(2).filter(|w| w[1] != w[0]).count() + usize::from(!v.is_empty());
     distinct >= 3 && v.iter().all(|x| x.fract() == 0.0) && v.windows(2).all(|w| w[1] >= w[0])
 }

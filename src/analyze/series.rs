@@ -147,6 +147,15 @@ pub(super) fn series_stats(s: &Series, best_hint: Option<Direction>, tol: f64) -
     st
 }
 
+/// The finite values of a series, in order.
+pub(super) fn finite_values(s: &Series) -> Vec<f64> {
+    s.points
+        .iter()
+        .map(|p| p.value)
+        .filter(|v| v.is_finite())
+        .collect()
+}
+
 /// Seconds per iteration between the first and the last point.
 fn pace(s: &Series) -> Option<f64> {
     let (a, z) = (s.points.first()?, s.points.last()?);
