@@ -269,6 +269,9 @@ impl Store {
     }
 
     fn update_hint(&mut self, i: usize) {
+        if self.series[i].role == Some(Role::Parameter) {
+            return; // the live status line shows the objective, not a trial's parameter
+        }
         if self.main_hint.is_none_or(|h| self.rank(i) > self.rank(h)) {
             self.main_hint = Some(i);
         }
@@ -359,6 +362,9 @@ impl Store {
             if k < 64 && self.groups[g].params & (1u64 << k) != 0 {
                 self.series[i].role = Some(Role::Parameter);
                 self.meta[i].score = 0;
+                if self.main_hint == Some(i) {
+                    self.main_hint = None;
+                }
             }
         }
         let grp = &mut self.groups[g];
@@ -649,6 +655,8 @@ mod tests {
             r.iter = Some(i);
             st.add_record("auto:sentence", &r, 0.0);
         }
+        // The live status line follows the objective, not a parameter.
+        assert_eq!(st.latest().map(|l| l.0), Some("value".to_string()));
         let out = st.finish();
         let role = |n: &str| out.iter().find(|s| s.name == n).and_then(|s| s.role);
         assert_eq!(role("C"), Some(Role::Parameter));
@@ -665,6 +673,7 @@ mod tests {
             r.iter = Some(i);
             st.add_record("auto:sentence", &r, 0.0);
         }
+        assert_eq!(st.latest(), None);
         assert!(st.finish().iter().all(|s| !s.main));
     }
 
