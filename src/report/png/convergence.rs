@@ -16,6 +16,9 @@ use crate::report::ReportError;
 
 const CHART: &str = "convergence.png";
 const MAX_SERIES: usize = 6;
+/// The colour of the axis titles: a slate no other element uses (nor does black text blend into
+/// it), so a test can find them.
+const AXIS_DESC: RGBColor = RGBColor(45, 55, 72);
 /// Automatic log scale when max/min of positive values exceeds this.
 const LOG_SPAN: f64 = 1e3;
 
@@ -248,7 +251,7 @@ fn panel(
         .x_labels(6)
         .y_labels(5)
         .label_style((FAMILY, sz.small))
-        .axis_desc_style((FAMILY, sz.small))
+        .axis_desc_style((FAMILY, sz.small).into_font().color(&AXIS_DESC))
         .y_label_formatter(&yfmt)
         .x_label_formatter(&xfmt)
         .x_desc(xd)
@@ -319,6 +322,53 @@ mod tests {
                 .count()
                 <= 20
         );
+    }
+
+    /// Every panel (here 6 rows of 2, the layout that had no axis titles) shows its x-axis
+    /// title: each panel's cell holds pixels of the axis-title colour.
+    #[test]
+    fn every_panel_has_its_axis_title() {
+        let mut rec = record();
+        let base = rec.series[1].clone();
+        for k in 0..5 {
+            let mut s = base.clone();
+            s.name = format!("metric_{k}");
+            rec.series.push(s);
+        }
+        let an = analyze(&rec);
+        assert_eq!(super::panel_series(&rec, &an).0.len(), 6);
+        let (w, h) = (1200u32, 800u32);
+        let opts = super::PngOptions {
+            size: (w, h),
+            ..super::PngOptions::default()
+        };
+        let png = super::draw(&rec, &an, &opts).unwrap();
+        let mut dec = png::Decoder::new(std::io::Cursor::new(png))
+            .read_info()
+            .unwrap();
+        let mut rgb = vec![0; dec.output_buffer_size()];
+        dec.next_frame(&mut rgb).unwrap();
+        let sz = super::sizes(w, h);
+        let top = 22 + sz.title + sz.small + sz.small + 12;
+        let row_h = (h - top) / 6;
+        let c = super::AXIS_DESC;
+        for r in 0..6 {
+            for col in 0..2 {
+                let hits = (top + r * row_h..top + (r + 1) * row_h)
+                    .flat_map(|y| (col * w / 2..(col + 1) * w / 2).map(move |x| (x, y)))
+                    .filter(|&(x, y)| {
+                        // Text is blended into white: the pixel is white + a·(colour − white)
+                        // with the same `a` in every channel (black text and grey grid lines
+                        // give different `a`s for this colour's channels).
+                        let i = ((y * w + x) * 3) as usize;
+                        let a = |k: usize, v: u8| f64::from(255 - rgb[i + k]) / f64::from(255 - v);
+                        let (ar, ag, ab) = (a(0, c.0), a(1, c.1), a(2, c.2));
+                        ar > 0.6 && (ar - ag).abs() < 0.03 && (ar - ab).abs() < 0.03
+                    })
+                    .count();
+                assert!(hits > 0, "panel row {r} column {col} has no axis title");
+            }
+        }
     }
 
     #[test]
