@@ -280,7 +280,8 @@ pub struct Series {
     /// Declared by the protocol (`direction=`), by the output, by `--direction`, or unknown
     /// (the analysis infers it then).
     pub direction: Option<Direction>,
-    /// Who declared `direction` (None for runs stored before this was recorded: the protocol).
+    /// Who declared `direction`; None for runs stored before it was recorded (their direction
+    /// came from the protocol or from the parser's guess by name, and reads as `recorded`).
     #[serde(default)]
     pub direction_from: Option<DirectionFrom>,
     /// The role the output gave the series (a value of Optuna's `parameters: {...}`), if any.
