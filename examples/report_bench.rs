@@ -91,6 +91,8 @@ fn record() -> RunRecord {
             algorithm: Some("ga".into()),
             source: "protocol".into(),
             direction: None,
+            direction_from: None,
+            role: None,
             main: k == 0,
             points: (0..10_000)
                 .map(|i| Point {
@@ -106,6 +108,7 @@ fn record() -> RunRecord {
             pid: 100 + p,
             ppid: 1,
             name: format!("worker-{p}"),
+            cmdline: format!("python3 -m worker --shard {p}"),
             first_sample: 0,
             cpu_us: (0..n).map(|i| i * 10_000 * (p as i64 + 1)).collect(),
             rss_kib: (0..n).map(|i| 100_000 + i % 1000).collect(),

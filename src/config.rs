@@ -14,6 +14,10 @@
 //! [targets]             # per series: the value a run must reach to count as a success
 //! best = 0.01
 //! "valid-rmse" = 0.3
+//!
+//! [directions]          # per series: which way is better, where the output does not say
+//! value = "max"
+//! "val loss" = "min"
 //! ```
 
 use std::collections::BTreeMap;
@@ -21,7 +25,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::analyze::parse_direction;
 use crate::analyze::spec::{parse_budget, parse_fail_on, Budget, SpecError, Threshold};
+use crate::model::Direction;
 
 /// The file name looked for.
 pub const FILE_NAME: &str = "perfmon.toml";
@@ -36,6 +42,9 @@ pub struct Config {
     /// Target value per series name (`best` or `main` means the run's main series).
     #[serde(default)]
     pub targets: BTreeMap<String, f64>,
+    /// Per series name: `max` or `min` (`perfmon run --direction` wins over it).
+    #[serde(default)]
+    pub directions: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -80,6 +89,19 @@ impl Loaded {
     /// The `[run] budget`, validated.
     pub fn budget(&self) -> Result<Option<Vec<Budget>>, ConfigError> {
         self.spec(self.config.run.budget.as_deref(), parse_budget)
+    }
+
+    /// The `[directions]` table, validated: (series name, direction).
+    pub fn directions(&self) -> Result<Vec<(String, Direction)>, ConfigError> {
+        let mut out = Vec::new();
+        for (name, d) in &self.config.directions {
+            let d = parse_direction(d).ok_or_else(|| ConfigError::Invalid {
+                path: self.display_path(),
+                reason: format!("directions.{name} must be \"max\" or \"min\", not {d:?}"),
+            })?;
+            out.push((name.clone(), d));
+        }
+        Ok(out)
     }
 
     fn spec<T>(
@@ -130,6 +152,7 @@ pub fn load_from(start: &Path) -> Result<Loaded, ConfigError> {
     // Validate the specs now, so a typo fails every command, not only the one that uses it.
     loaded.fail_on()?;
     loaded.budget()?;
+    loaded.directions()?;
     if let Some(a) = loaded.config.compare.alpha {
         if !(a > 0.0 && a < 1.0) {
             return Err(ConfigError::Invalid {
@@ -171,7 +194,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join(FILE_NAME),
-            "[compare]\nfail_on = \"wall>5%\"\nalpha = 0.01\n[run]\nbudget = \"wall<10m\"\n[targets]\nbest = 0.5\n",
+            "[compare]\nfail_on = \"wall>5%\"\nalpha = 0.01\n[run]\nbudget = \"wall<10m\"\n[targets]\nbest = 0.5\n[directions]\nvalue = \"max\"\n\"val loss\" = \"minimize\"\n",
         )
         .unwrap();
         let sub = dir.path().join("a/b");
@@ -181,6 +204,13 @@ mod tests {
         assert_eq!(l.budget().unwrap().unwrap()[0].limit, 600.0);
         assert_eq!(l.config.targets.get("best"), Some(&0.5));
         assert_eq!(l.config.compare.alpha, Some(0.01));
+        assert_eq!(
+            l.directions().unwrap(),
+            vec![
+                ("val loss".to_string(), Direction::Minimize),
+                ("value".to_string(), Direction::Maximize)
+            ]
+        );
     }
 
     #[test]
@@ -199,6 +229,8 @@ mod tests {
             "[compare\n",
             "[compare]\nalpha = 2.0\n",
             "[run]\nbudget = \"wall<5parsecs\"\n",
+            "[directions]\nvalue = \"up\"\n",
+            "[directions]\nvalue = 1\n",
         ] {
             std::fs::write(dir.path().join(FILE_NAME), bad).unwrap();
             let e = load_from(dir.path()).expect_err(bad).to_string();

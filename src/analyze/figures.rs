@@ -71,6 +71,9 @@ pub fn run_figures(rec: &RunRecord, an: &Analysis) -> Vec<Figure> {
     order.sort_by_key(|i| !an.series[*i].main);
     for i in order {
         let s = &an.series[i];
+        if s.role == crate::model::Role::Parameter {
+            continue; // set by the run, not measured: no figure to compare
+        }
         let key = (!s.main).then(|| names[i].clone());
         let lower = s.direction == Direction::Minimize;
         put(Metric::Best(key.clone()), s.best, lower);
@@ -135,4 +138,25 @@ pub fn main_key(an: &Analysis) -> Option<String> {
         .iter()
         .position(|s| s.main)
         .map(|i| keys[i].clone())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::analyze::analyze;
+    use crate::analyze::testutil::{empty_record, series};
+
+    #[test]
+    fn parameters_have_no_figures() {
+        let mut rec = empty_record();
+        let mut loss = series("loss", &[3.0, 2.0, 1.0, 1.0, 1.0]);
+        loss.main = true;
+        rec.series = vec![loss, series("lr", &[0.1, 0.05, 0.02, 0.01, 0.01])];
+        let an = analyze(&rec);
+        let figs = run_figures(&rec, &an);
+        let named: Vec<String> = figs.iter().map(|f| f.metric.to_string()).collect();
+        assert!(named.iter().any(|m| m == "best"), "{named:?}");
+        assert!(!named.iter().any(|m| m.contains("lr")), "{named:?}");
+    }
 }

@@ -7,11 +7,13 @@
 pub mod budget;
 pub mod changepoint;
 pub mod compare;
+mod direction;
 pub mod figures;
 mod findings;
 pub mod group;
 pub mod history;
 mod resources;
+mod role;
 mod series;
 pub mod sides;
 pub mod spec;
@@ -19,9 +21,14 @@ pub mod stats;
 pub mod target;
 mod timers;
 
+pub use direction::{
+    apply_directions, directions, infer_direction, parse_direction, parse_direction_rule,
+    stated_direction, DirectionSource, RECORDED, STATED_WINDOW_LINES,
+};
 pub use findings::{thresholds, Finding, FindingKind};
 pub use resources::{cpu_percent_series, gpu_indices, CpuPoint, GpuUsage, Resources};
-pub use series::{best_so_far, infer_direction, DirectionSource, SeriesStats};
+pub use role::{parameter_name, role as role_of};
+pub use series::{best_so_far, SeriesStats, PLATEAU_MIN_POINTS, PLATEAU_SHARE};
 pub use timers::TimerStats;
 
 use crate::model::RunRecord;
@@ -66,11 +73,7 @@ pub fn analyze_with(rec: &RunRecord, opts: &AnalyzeOptions) -> Analysis {
     let findings = findings::findings(rec, &resources, wall_s);
     Analysis {
         wall_s,
-        series: rec
-            .series
-            .iter()
-            .map(|s| series::series_stats(s, opts.convergence_tol))
-            .collect(),
+        series: series::all_series_stats(&rec.series, opts.convergence_tol),
         timers: timers::timer_stats(&rec.timers, wall_s),
         resources,
         findings,
@@ -130,6 +133,28 @@ pub(crate) mod testutil {
             diagnostics: ParseDiagnostics::default(),
             processes: vec![],
             violations: vec![],
+        }
+    }
+
+    /// A series with one point per value, at iterations 0, 1, … and one second apart.
+    pub fn series(name: &str, vals: &[f64]) -> Series {
+        Series {
+            name: name.into(),
+            algorithm: None,
+            source: "auto:sentence".into(),
+            direction: None,
+            direction_from: None,
+            role: None,
+            main: false,
+            points: vals
+                .iter()
+                .enumerate()
+                .map(|(i, v)| Point {
+                    iter: i as i64,
+                    t_s: i as f64,
+                    value: *v,
+                })
+                .collect(),
         }
     }
 

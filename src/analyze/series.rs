@@ -1,28 +1,16 @@
-//! Per-series statistics: direction, first/best/final values, when the best was reached, the
-//! convergence point, stagnation and the pace of iterations.
+//! Per-series statistics: direction, role, first/best/final values, when the best was reached,
+//! the convergence point (or that the series is still improving), stagnation and the pace of
+//! iterations. Parameters get their range instead of best/converged/stagnant figures.
 
-use crate::model::{Direction, Point, Series};
+use super::direction::{self, DirectionSource};
+use super::role::role;
+use crate::model::{Direction, Point, Role, Series};
 
-/// Where the direction used for a series came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DirectionSource {
-    /// Stored with the series (the protocol's `direction=` or the parser's inference).
-    Recorded,
-    /// Inferred here from the series' name (`loss` → minimize, `accuracy` → maximize).
-    Name,
-    /// Nothing said which is better: minimize is assumed.
-    Assumed,
-}
-
-impl DirectionSource {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DirectionSource::Recorded => "recorded",
-            DirectionSource::Name => "name",
-            DirectionSource::Assumed => "assumed",
-        }
-    }
-}
+/// Points (at least) the best-so-far must stay within the tolerance before the end for a series
+/// to count as converged; and at least one point in [`PLATEAU_SHARE`] of them.
+pub const PLATEAU_MIN_POINTS: usize = 3;
+/// The share of a series' points its final plateau must span (one in ten).
+pub const PLATEAU_SHARE: usize = 10;
 
 /// Statistics of one progress series. Values are `None` when the series has no finite point.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,6 +18,7 @@ pub struct SeriesStats {
     pub name: String,
     pub algorithm: Option<String>,
     pub main: bool,
+    pub role: Role,
     pub direction: Direction,
     pub direction_source: DirectionSource,
     /// Number of points, non-finite ones included.
@@ -40,71 +29,23 @@ pub struct SeriesStats {
     /// Iteration and time (s since start) where the best value was first reached.
     pub best_iter: Option<i64>,
     pub best_t_s: Option<f64>,
-    /// First point whose best-so-far is within the tolerance of the final best.
+    /// Smallest and largest finite values (the range of a parameter).
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    /// First point whose best-so-far is within the tolerance of the final best, when the series
+    /// then stayed there for a stretch before the end (see [`PLATEAU_MIN_POINTS`]); None for a
+    /// parameter and for a series still improving.
     pub converged_iter: Option<i64>,
     pub converged_t_s: Option<f64>,
+    /// Iterations from the convergence point to the last point (how long the series was flat).
+    pub converged_for_iters: Option<i64>,
+    /// The best-so-far was still moving by more than the tolerance too close to the end to call
+    /// the series converged.
+    pub still_improving: bool,
     /// Iterations from the best to the last point (0 when the last point is the best).
     pub stagnation_iters: Option<i64>,
     /// Seconds per iteration between the first and the last point.
     pub mean_s_per_iter: Option<f64>,
-}
-
-/// Direction from a series name: words of error are minimized, words of quality maximized.
-pub fn infer_direction(name: &str) -> Option<Direction> {
-    const MAX: &[&str] = &[
-        "acc",
-        "accuracy",
-        "fitness",
-        "reward",
-        "return",
-        "score",
-        "f1",
-        "auc",
-        "precision",
-        "recall",
-        "map",
-        "iou",
-        "bleu",
-        "r2",
-        "likelihood",
-        "psnr",
-        "ssim",
-    ];
-    const MIN: &[&str] = &[
-        "loss",
-        "error",
-        "err",
-        "cost",
-        "mse",
-        "rmse",
-        "mae",
-        "regret",
-        "perplexity",
-        "ppl",
-        "objective",
-        "obj",
-        "residual",
-        "gap",
-        "energy",
-        "penalty",
-        "distance",
-        "nll",
-    ];
-    let lower = name.to_ascii_lowercase();
-    let words: Vec<&str> = lower
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect();
-    // The last word decides ("val_acc" is an accuracy, "acc_loss" a loss).
-    for w in words.iter().rev() {
-        if MIN.contains(w) {
-            return Some(Direction::Minimize);
-        }
-        if MAX.contains(w) {
-            return Some(Direction::Maximize);
-        }
-    }
-    None
 }
 
 fn better(d: Direction, a: f64, b: f64) -> bool {
@@ -132,19 +73,25 @@ pub fn best_so_far<'a>(
         })
 }
 
-pub(super) fn series_stats(s: &Series, tol: f64) -> SeriesStats {
-    let (direction, direction_source) = match s.direction {
-        Some(d) => (d, DirectionSource::Recorded),
-        None => match infer_direction(&s.name) {
-            Some(d) => (d, DirectionSource::Name),
-            None => (Direction::Minimize, DirectionSource::Assumed),
-        },
-    };
+/// Statistics of every series of a run, in order (directions may depend on other series).
+pub(super) fn all_series_stats(series: &[Series], tol: f64) -> Vec<SeriesStats> {
+    let best = direction::best_tracking(series);
+    series
+        .iter()
+        .zip(best)
+        .map(|(s, b)| series_stats(s, b, tol))
+        .collect()
+}
+
+pub(super) fn series_stats(s: &Series, best_hint: Option<Direction>, tol: f64) -> SeriesStats {
+    let (direction, direction_source) = direction::resolve(s, best_hint);
     let finite: Vec<_> = s.points.iter().filter(|p| p.value.is_finite()).collect();
+    let role = role(s);
     let mut st = SeriesStats {
         name: s.name.clone(),
         algorithm: s.algorithm.clone(),
         main: s.main,
+        role,
         direction,
         direction_source,
         points: s.points.len(),
@@ -153,11 +100,19 @@ pub(super) fn series_stats(s: &Series, tol: f64) -> SeriesStats {
         final_value: finite.last().map(|p| p.value),
         best_iter: None,
         best_t_s: None,
+        min: finite.iter().map(|p| p.value).reduce(f64::min),
+        max: finite.iter().map(|p| p.value).reduce(f64::max),
         converged_iter: None,
         converged_t_s: None,
+        converged_for_iters: None,
+        still_improving: false,
         stagnation_iters: None,
         mean_s_per_iter: None,
     };
+    st.mean_s_per_iter = pace(s);
+    if role == Role::Parameter {
+        return st;
+    }
     let mut best: Option<&Point> = None;
     for p in &finite {
         if best.is_none_or(|b| better(direction, p.value, b.value)) {
@@ -173,30 +128,45 @@ pub(super) fn series_stats(s: &Series, tol: f64) -> SeriesStats {
         } else {
             tol.abs() * b.value.abs()
         };
-        for (p, so_far) in best_so_far(direction, finite.iter().copied()) {
-            if (so_far - b.value).abs() <= margin {
-                st.converged_iter = Some(p.iter);
-                st.converged_t_s = Some(p.t_s);
-                break;
+        let first_within = best_so_far(direction, finite.iter().copied())
+            .position(|(_, so_far)| (so_far - b.value).abs() <= margin);
+        if let (Some(k), Some(last)) = (first_within, finite.last()) {
+            let plateau = finite.len() - k;
+            if plateau >= PLATEAU_MIN_POINTS && plateau * PLATEAU_SHARE >= finite.len() {
+                st.converged_iter = Some(finite[k].iter);
+                st.converged_t_s = Some(finite[k].t_s);
+                st.converged_for_iters = Some(last.iter - finite[k].iter);
+            } else if k > 0 {
+                // It moved by more than the tolerance too close to the end. (Within it from
+                // the first point on, a series too short for a plateau is neither.)
+                st.still_improving = true;
             }
-        }
-        if let Some(last) = finite.last() {
             st.stagnation_iters = Some(last.iter - b.iter);
         }
     }
-    if let (Some(a), Some(z)) = (s.points.first(), s.points.last()) {
-        if z.iter > a.iter && z.t_s >= a.t_s {
-            st.mean_s_per_iter = Some((z.t_s - a.t_s) / (z.iter - a.iter) as f64);
-        }
-    }
     st
+}
+
+/// The finite values of a series, in order.
+pub(super) fn finite_values(s: &Series) -> Vec<f64> {
+    s.points
+        .iter()
+        .map(|p| p.value)
+        .filter(|v| v.is_finite())
+        .collect()
+}
+
+/// Seconds per iteration between the first and the last point.
+fn pace(s: &Series) -> Option<f64> {
+    let (a, z) = (s.points.first()?, s.points.last()?);
+    (z.iter > a.iter && z.t_s >= a.t_s).then(|| (z.t_s - a.t_s) / (z.iter - a.iter) as f64)
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::model::Point;
+    use crate::model::{DirectionFrom, Point};
 
     fn series(name: &str, dir: Option<Direction>, vals: &[f64]) -> Series {
         Series {
@@ -204,6 +174,8 @@ mod tests {
             algorithm: None,
             source: "protocol".into(),
             direction: dir,
+            direction_from: None,
+            role: None,
             main: true,
             points: vals
                 .iter()
@@ -217,60 +189,104 @@ mod tests {
         }
     }
 
+    fn stats(s: &Series) -> SeriesStats {
+        series_stats(s, None, 0.01)
+    }
+
     #[test]
     fn minimize_known_values() {
         let s = series("loss", None, &[10.0, 5.0, 2.0, 1.005, 1.0, 1.2, 1.1]);
-        let st = series_stats(&s, 0.01);
+        let st = stats(&s);
         assert_eq!(st.direction, Direction::Minimize);
         assert_eq!(st.direction_source, DirectionSource::Name);
+        assert_eq!(st.role, Role::Objective);
         assert_eq!(st.first, Some(10.0));
         assert_eq!(st.best, Some(1.0));
         assert_eq!(st.final_value, Some(1.1));
+        assert_eq!((st.min, st.max), (Some(1.0), Some(10.0)));
         assert_eq!(st.best_iter, Some(4));
         assert_eq!(st.best_t_s, Some(2.0));
-        // 1.005 is within 1% of 1.0.
+        // 1.005 is within 1% of 1.0, and the best-so-far stays there for 4 of 7 points.
         assert_eq!(st.converged_iter, Some(3));
         assert_eq!(st.converged_t_s, Some(1.5));
+        assert_eq!(st.converged_for_iters, Some(3));
+        assert!(!st.still_improving);
         assert_eq!(st.stagnation_iters, Some(2));
         assert_eq!(st.mean_s_per_iter, Some(0.5));
         assert_eq!(st.points, 7);
     }
 
     #[test]
-    fn maximize_recorded_and_assumed() {
-        let s = series("q", Some(Direction::Maximize), &[1.0, 3.0, 2.0]);
-        let st = series_stats(&s, 0.01);
+    fn a_loss_still_falling_at_its_end_is_still_improving() {
+        // 0.9^i: each step improves by 10%, more than the 1% tolerance, up to the last point.
+        let v: Vec<f64> = (0..50).map(|i| 0.9f64.powi(i)).collect();
+        let st = stats(&series("loss", None, &v));
+        assert_eq!(st.best_iter, Some(49));
+        assert!(st.still_improving);
+        assert_eq!(st.converged_iter, None);
+        assert_eq!(st.converged_for_iters, None);
+        // Flat for the last 10 of 60 points: converged, and for how long.
+        let mut v: Vec<f64> = (0..50).map(|i| 0.9f64.powi(i)).collect();
+        v.extend(std::iter::repeat_n(v[49], 10));
+        let st = stats(&series("loss", None, &v));
+        assert!(!st.still_improving);
+        assert_eq!(st.converged_iter, Some(49));
+        assert_eq!(st.converged_for_iters, Some(10));
+        // Flat for 3 of 50 points is less than a tenth of the series: still improving.
+        let mut v: Vec<f64> = (0..47).map(|i| 0.9f64.powi(i)).collect();
+        v.extend(std::iter::repeat_n(v[46], 3));
+        assert!(stats(&series("loss", None, &v)).still_improving);
+        // Two equal points: too short to call converged, and not improving either.
+        let st = stats(&series("loss", None, &[1.0, 1.0]));
+        assert!(!st.still_improving && st.converged_iter.is_none());
+        assert!(stats(&series("loss", None, &[2.0, 1.0])).still_improving);
+    }
+
+    #[test]
+    fn maximize_stated_and_assumed() {
+        let s = series("q", Some(Direction::Maximize), &[1.0, 3.0, 2.0, 3.0]);
+        let st = stats(&s);
         assert_eq!(st.best, Some(3.0));
-        assert_eq!(st.direction_source, DirectionSource::Recorded);
+        assert_eq!(st.direction_source.as_str(), "recorded");
+        let mut s = series("q", Some(Direction::Maximize), &[1.0, 3.0, 2.0]);
+        s.direction_from = Some(DirectionFrom::Option);
+        assert_eq!(stats(&s).direction_source.as_str(), "option");
         let s = series("q", None, &[1.0, 3.0, 2.0]);
-        let st = series_stats(&s, 0.01);
+        let st = stats(&s);
         assert_eq!(st.direction_source, DirectionSource::Assumed);
         assert_eq!(st.best, Some(1.0));
         assert_eq!(st.stagnation_iters, Some(2));
     }
 
     #[test]
-    fn names_infer_direction() {
-        assert_eq!(infer_direction("val_acc"), Some(Direction::Maximize));
-        assert_eq!(infer_direction("best-fitness"), Some(Direction::Maximize));
-        assert_eq!(infer_direction("train loss"), Some(Direction::Minimize));
-        assert_eq!(infer_direction("x"), None);
+    fn parameters_get_a_range_not_convergence() {
+        let mut s = series("C", None, &[0.5, 90.0, 0.001, 3.0]);
+        s.main = false;
+        s.role = Some(Role::Parameter);
+        let st = stats(&s);
+        assert_eq!(st.role, Role::Parameter);
+        assert_eq!((st.min, st.max), (Some(0.001), Some(90.0)));
+        assert_eq!((st.first, st.final_value), (Some(0.5), Some(3.0)));
+        assert_eq!(st.best, None);
+        assert_eq!(st.converged_iter, None);
+        assert_eq!(st.stagnation_iters, None);
+        assert!(!st.still_improving);
     }
 
     #[test]
     fn non_finite_and_empty() {
-        let st = series_stats(&series("loss", None, &[f64::NAN, 2.0, f64::INFINITY]), 0.01);
+        let st = stats(&series("loss", None, &[f64::NAN, 2.0, f64::INFINITY]));
         assert_eq!(st.first, Some(2.0));
         assert_eq!(st.best, Some(2.0));
         assert_eq!(st.final_value, Some(2.0));
-        let st = series_stats(&series("loss", None, &[]), 0.01);
+        let st = stats(&series("loss", None, &[]));
         assert_eq!(st.best, None);
         assert_eq!(st.mean_s_per_iter, None);
     }
 
     #[test]
     fn zero_best_uses_absolute_tolerance() {
-        let st = series_stats(&series("err", None, &[1.0, 0.005, 0.0]), 0.01);
+        let st = stats(&series("err", None, &[1.0, 0.005, 0.0, 0.001, 0.002]));
         assert_eq!(st.converged_iter, Some(1));
     }
 }

@@ -127,6 +127,8 @@ mod tests {
             algorithm: None,
             source: "protocol".into(),
             direction: Some(Direction::Minimize),
+            direction_from: None,
+            role: None,
             main: true,
             points: vals
                 .iter()

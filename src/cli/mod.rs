@@ -40,11 +40,7 @@ pub fn parse() -> Result<Cli, clap::Error> {
         .skip(1)
         .take_while(|a| *a != "--")
         .any(|a| a == "--help" || a == "help");
-    let mut cmd = if long_help {
-        command()
-    } else {
-        Cli::command()
-    };
+    let mut cmd = if long_help { command() } else { Cli::command() };
     let matches = cmd.try_get_matches_from_mut(args)?;
     Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
 }
@@ -186,9 +182,7 @@ pub struct HistoryArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(
-    override_usage = "perfmon run [OPTIONS] -- CMD [ARGS...]"
-)]
+#[command(override_usage = "perfmon run [OPTIONS] -- CMD [ARGS...]")]
 pub struct RunArgs {
     /// Sampling interval, with a unit: 100ms (default), 10ms, 0.5s, 2s
     #[arg(
@@ -232,6 +226,11 @@ pub struct RunArgs {
     /// Do not recognize library progress output automatically
     #[arg(long)]
     pub no_auto_progress: bool,
+
+    /// Which way is better for a series, where the output does not say: NAME=max or NAME=min
+    /// (repeatable; wins over the [directions] table of perfmon.toml)
+    #[arg(long = "direction", value_parser = crate::analyze::parse_direction_rule, value_name = "NAME=max|min")]
+    pub directions: Vec<(String, crate::model::Direction)>,
 
     /// After the run, list which output lines were taken as what
     #[arg(long)]

@@ -16,6 +16,7 @@ mod tree;
 mod tree_tests;
 pub mod walk;
 
+pub use procfs::read_cmdline;
 pub use tree::{SampleCost, TreeSampler};
 pub use walk::descendants;
 

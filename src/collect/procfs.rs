@@ -344,3 +344,40 @@ mod tests {
         assert!(tids.contains(&std::process::id()));
     }
 }
+
+/// Longest command line read (the rest is cut).
+const MAX_CMDLINE: u64 = 4096;
+
+/// `/proc/PID/cmdline` as one line: arguments joined by spaces, secret-looking values redacted
+/// ([`crate::redact::redact_args`]). None when it cannot be read or is empty (a kernel thread, a
+/// zombie).
+pub fn read_cmdline(pid: u32) -> Option<String> {
+    use std::io::Read;
+    let mut raw = Vec::new();
+    File::open(format!("/proc/{pid}/cmdline"))
+        .ok()?
+        .take(MAX_CMDLINE)
+        .read_to_end(&mut raw)
+        .ok()?;
+    let args: Vec<String> = raw
+        .split(|b| *b == 0)
+        .filter(|a| !a.is_empty())
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect();
+    (!args.is_empty()).then(|| crate::redact::redact_args(&args).join(" "))
+}
+
+#[cfg(test)]
+mod cmdline_tests {
+    #[test]
+    fn own_command_line_is_read_and_redacted() {
+        let own = super::read_cmdline(std::process::id()).unwrap_or_default();
+        let first = std::env::args().next().unwrap_or_default();
+        assert!(own.starts_with(&first), "{own:?} vs {first:?}");
+        assert_eq!(super::read_cmdline(u32::MAX), None);
+        let args: Vec<String> = ["tool", "--api-key=hunter2"].map(String::from).to_vec();
+        assert!(!crate::redact::redact_args(&args)
+            .join(" ")
+            .contains("hunter2"));
+    }
+}

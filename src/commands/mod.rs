@@ -20,6 +20,12 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use crate::cli::{Cli, Command};
+use crate::model::{Direction, DirectionFrom};
+
+/// The `[directions]` table of perfmon.toml.
+fn config_directions() -> Result<Vec<(String, Direction)>> {
+    Ok(crate::config::load()?.directions()?)
+}
 
 /// Runs the parsed command line; returns the process exit status.
 pub fn dispatch(cli: Cli) -> Result<i32> {
@@ -39,6 +45,10 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
                     "--budget-kill needs a budget: --budget SPEC or [run] budget in perfmon.toml"
                 );
             }
+            let from = |rules: Vec<_>, by| rules.into_iter().map(move |(n, d)| (n, d, by));
+            let directions = from(a.directions, DirectionFrom::Option)
+                .chain(from(config_directions()?, DirectionFrom::Config))
+                .collect();
             run::run(run::RunOptions {
                 db,
                 argv: a.command,
@@ -63,6 +73,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
                 warmup: a.warmup,
                 budget,
                 budget_kill: a.budget_kill,
+                directions,
             })
         }
         Command::List(a) => list::list(&db, &a),

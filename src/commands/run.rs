@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 
 use crate::analyze::spec::Budget;
-use crate::model::RunStatus;
+use crate::model::{Direction, DirectionFrom, RunStatus};
 use crate::parse::ParseConfig;
 use crate::record::save::Unsaved;
 use crate::record::{self, Execution, MetaInput, RecordConfig};
@@ -44,6 +44,8 @@ pub struct RunOptions {
     pub budget: Vec<Budget>,
     /// Stop the command when a budget is crossed (`--budget-kill`).
     pub budget_kill: bool,
+    /// Series directions from `--direction`, then from perfmon.toml `[directions]`.
+    pub directions: Vec<(String, Direction, DirectionFrom)>,
 }
 
 /// How one execution ended: perfmon's exit status for it, and the run (None if the command
@@ -129,6 +131,7 @@ fn run_once(
         gpu: opts.gpu,
         budget: opts.budget.clone(),
         budget_kill: opts.budget_kill,
+        directions: &opts.directions,
     };
     let mut r = match record::record(&cfg, store, git)? {
         Execution::NotStarted(e) => {

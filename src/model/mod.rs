@@ -195,6 +195,72 @@ pub enum Direction {
     Maximize,
 }
 
+/// Who said which direction a series goes, when something did (stored with the series).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DirectionFrom {
+    /// The protocol's `direction=`.
+    Protocol,
+    /// The trend of the output's `min`/`max` columns (the one that moves is the objective).
+    Trend,
+    /// The command's output said so (`direction: maximize`, `mode=max`, a study line).
+    Output,
+    /// `perfmon run --direction NAME=max|min`.
+    Option,
+    /// The `[directions]` table of perfmon.toml.
+    Config,
+}
+
+impl DirectionFrom {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DirectionFrom::Protocol => "recorded",
+            DirectionFrom::Trend => "trend",
+            DirectionFrom::Output => "output",
+            DirectionFrom::Option => "option",
+            DirectionFrom::Config => "config",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DirectionFrom> {
+        [
+            DirectionFrom::Protocol,
+            DirectionFrom::Trend,
+            DirectionFrom::Output,
+            DirectionFrom::Option,
+            DirectionFrom::Config,
+        ]
+        .into_iter()
+        .find(|d| d.as_str() == s)
+    }
+}
+
+/// What a series is: the quantity optimized, another measured quantity, or a setting the run
+/// chose (a trial's hyperparameter, a learning-rate schedule, a step size, a counter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Objective,
+    Metric,
+    Parameter,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Objective => "objective",
+            Role::Metric => "metric",
+            Role::Parameter => "parameter",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        [Role::Objective, Role::Metric, Role::Parameter]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+    }
+}
+
 /// One observation of a progress series.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Point {
@@ -211,8 +277,16 @@ pub struct Series {
     pub algorithm: Option<String>,
     /// Where the series came from: `protocol`, `auto:<recognizer>`, or `regex:<pattern>`.
     pub source: String,
-    /// Declared by the protocol (`direction=`), inferred from the name, or unknown.
+    /// Declared by the protocol (`direction=`), by the output, by `--direction`, or unknown
+    /// (the analysis infers it then).
     pub direction: Option<Direction>,
+    /// Who declared `direction`; None for runs stored before it was recorded (their direction
+    /// came from the protocol or from the parser's guess by name, and reads as `recorded`).
+    #[serde(default)]
+    pub direction_from: Option<DirectionFrom>,
+    /// The role the output gave the series (a value of Optuna's `parameters: {...}`), if any.
+    #[serde(default)]
+    pub role: Option<Role>,
     /// True for the run's main series (the objective); at most one per run.
     pub main: bool,
     pub points: Vec<Point>,
@@ -298,6 +372,10 @@ pub struct ProcessTrack {
     pub pid: u32,
     pub ppid: u32,
     pub name: String,
+    /// The command line (arguments joined by spaces, secret-looking values redacted), read when
+    /// the process was first seen; empty when it could not be read (or for older runs).
+    #[serde(default)]
+    pub cmdline: String,
     /// Index of the first sample (in the run's [`SampleSet`]) this process appears in.
     pub first_sample: usize,
     /// Cumulative CPU time (user+system, µs) at each sample from `first_sample` on.

@@ -142,21 +142,23 @@ pub fn explain_text(r: &ParseResult) -> String {
         o.push('\n');
     }
     let _ = writeln!(o, "Series: {}", r.series.len());
-    for s in &r.series {
+    let dirs = crate::analyze::directions(&r.series);
+    for (s, (d, from)) in r.series.iter().zip(dirs) {
         let first = s.points.first();
         let last = s.points.last();
         let _ = writeln!(
             o,
-            "  {}{}  source={}  algorithm={}  direction={}  points={}  first={}  last={}",
+            "  {}{}  source={}  algorithm={}  direction={} ({})  role={}  points={}  first={}  last={}",
             if s.main { "* " } else { "  " },
             s.name,
             s.source,
             s.algorithm.as_deref().unwrap_or("-"),
-            match s.direction {
-                Some(crate::model::Direction::Minimize) => "minimize",
-                Some(crate::model::Direction::Maximize) => "maximize",
-                None => "-",
+            match d {
+                crate::model::Direction::Minimize => "minimize",
+                crate::model::Direction::Maximize => "maximize",
             },
+            from.as_str(),
+            crate::analyze::role_of(s).as_str(),
             s.points.len(),
             first.map_or("-".into(), |p| format!("{}@{}", fmt_value(p.value), p.iter)),
             last.map_or("-".into(), |p| format!("{}@{}", fmt_value(p.value), p.iter)),

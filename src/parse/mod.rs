@@ -190,6 +190,12 @@ impl Parser {
         } else {
             "ignored"
         };
+        if taken == "ignored"
+            && self.store.stated.is_none()
+            && self.line_no <= crate::analyze::STATED_WINDOW_LINES
+        {
+            self.store.stated = crate::analyze::stated_direction(s);
+        }
         if let Some(ex) = &mut self.explain {
             if let Some(h) = header {
                 ex.mark_header(h, group);

@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use crate::model::{Direction, Point, Series};
+use crate::model::{Direction, DirectionFrom, Point, Role, Series};
 
 use super::lex::words;
 
@@ -65,6 +65,8 @@ pub struct Rec {
     pub spans: Vec<(u32, u32)>,
     pub values: Vec<f64>,
     pub iter: Option<i64>,
+    /// Bit k set: value k is a parameter of the trial (inside Optuna's `parameters: {...}`).
+    pub params: u64,
 }
 
 impl Rec {
@@ -73,6 +75,7 @@ impl Rec {
         self.spans.clear();
         self.values.clear();
         self.iter = None;
+        self.params = 0;
     }
     pub fn push(&mut self, name: &[u8], value: f64) {
         if self.values.len() >= MAX_VALUES || name.is_empty() {
@@ -119,6 +122,8 @@ impl Rec {
             self.iter = Some(self.values[k] as i64);
             self.values.remove(k);
             self.spans.remove(k);
+            let low = self.params & ((1u64 << k) - 1);
+            self.params = low | ((self.params >> 1) & !((1u64 << k) - 1));
         }
     }
 }
@@ -147,6 +152,7 @@ pub struct Group {
     counter: i64,
     last_iter: Option<i64>,
     objective_like: bool,
+    params: u64,
 }
 
 #[derive(Default)]
@@ -160,6 +166,9 @@ pub struct Store {
     pub groups: Vec<Group>,
     group_index: IdMap,
     main_hint: Option<usize>,
+    /// A direction the output stated (`direction: maximize`); given to the main series at the
+    /// end unless the protocol stated its own or its name says the other.
+    pub stated: Option<Direction>,
 }
 
 impl Store {
@@ -187,6 +196,7 @@ impl Store {
         self.recent[pos] = idx;
         if let Some(d) = direction {
             self.series[idx].direction = Some(d);
+            self.series[idx].direction_from = Some(DirectionFrom::Protocol);
             if !self.meta[idx].explicit_direction {
                 self.meta[idx].explicit_direction = true;
                 self.update_hint(idx);
@@ -233,12 +243,13 @@ impl Store {
         algorithm: Option<String>,
     ) -> usize {
         let score = name_score(&name);
-        let direction = infer_direction(&name);
         self.series.push(Series {
             name,
             algorithm,
             source,
-            direction,
+            direction: None,
+            direction_from: None,
+            role: None,
             main: false,
             points: Vec::new(),
         });
@@ -258,6 +269,9 @@ impl Store {
     }
 
     fn update_hint(&mut self, i: usize) {
+        if self.series[i].role == Some(Role::Parameter) {
+            return; // the live status line shows the objective, not a trial's parameter
+        }
         if self.main_hint.is_none_or(|h| self.rank(i) > self.rank(h)) {
             self.main_hint = Some(i);
         }
@@ -300,6 +314,7 @@ impl Store {
                     counter: 0,
                     last_iter: None,
                     objective_like,
+                    params: rec.params,
                 });
                 let g = self.groups.len() - 1;
                 self.group_index.insert(h, g);
@@ -343,6 +358,15 @@ impl Store {
             .into_iter()
             .map(|n| self.create(Class::Auto, source.to_string(), n, None))
             .collect();
+        for (k, &i) in ids.iter().enumerate() {
+            if k < 64 && self.groups[g].params & (1u64 << k) != 0 {
+                self.series[i].role = Some(Role::Parameter);
+                self.meta[i].score = 0;
+                if self.main_hint == Some(i) {
+                    self.main_hint = None;
+                }
+            }
+        }
         let grp = &mut self.groups[g];
         grp.promoted = true;
         grp.series = ids;
@@ -416,13 +440,14 @@ impl Store {
                 Some(a) => trend_of(a),
                 None => trend_of(mn) + trend_of(mx),
             };
-            if trend > 0.0 {
-                self.meta[mx].score += 3;
-                self.series[mx].direction = Some(Direction::Maximize);
-            } else if trend < 0.0 {
-                self.meta[mn].score += 3;
-                self.series[mn].direction = Some(Direction::Minimize);
-            }
+            let (i, d) = match trend {
+                t if t > 0.0 => (mx, Direction::Maximize),
+                t if t < 0.0 => (mn, Direction::Minimize),
+                _ => continue,
+            };
+            self.meta[i].score += 3;
+            self.series[i].direction = Some(d);
+            self.series[i].direction_from = Some(DirectionFrom::Trend);
         }
     }
 
@@ -456,7 +481,8 @@ impl Store {
         };
         let mut main: Option<usize> = None;
         for i in 0..self.series.len() {
-            if self.series[i].points.is_empty() {
+            // A trial's parameter is never the objective, even when nothing else was read.
+            if self.series[i].points.is_empty() || self.series[i].role == Some(Role::Parameter) {
                 continue;
             }
             if main.is_none_or(|m| key(i) > key(m)) {
@@ -466,6 +492,16 @@ impl Store {
         let mut out = self.series;
         if let Some(m) = main {
             out[m].main = true;
+            // A statement of the output is about the study's objective: it does not turn a
+            // `loss` into a quantity to maximize.
+            let named = crate::analyze::infer_direction(&out[m].name);
+            if let (None, Some(d)) = (
+                out[m].direction,
+                self.stated.filter(|d| named.is_none_or(|n| n == *d)),
+            ) {
+                out[m].direction = Some(d);
+                out[m].direction_from = Some(DirectionFrom::Output);
+            }
             let s = out.remove(m);
             out.insert(0, s);
         }
@@ -588,51 +624,6 @@ pub fn objective_like(name: &str) -> bool {
     !has(&LOW) && (has(&TOP) || has(&METRIC) || has(&SCORE))
 }
 
-/// Direction from the name: losses and errors are minimized, accuracies and rewards maximized.
-pub fn infer_direction(name: &str) -> Option<Direction> {
-    let ws: Vec<String> = words(name).collect();
-    let has = |set: &[&str]| ws.iter().any(|w| set.contains(&w.as_str()));
-    if has(&LOW) {
-        None
-    } else if has(&[
-        "loss",
-        "error",
-        "err",
-        "rmse",
-        "mse",
-        "mae",
-        "cost",
-        "l1",
-        "l2",
-        "logloss",
-        "nll",
-        "mape",
-        "regret",
-        "perplexity",
-        "ppl",
-        "igd",
-    ]) {
-        Some(Direction::Minimize)
-    } else if has(&[
-        "acc",
-        "accuracy",
-        "auc",
-        "score",
-        "reward",
-        "return",
-        "f1",
-        "r2",
-        "ndcg",
-        "precision",
-        "recall",
-        "hv",
-    ]) {
-        Some(Direction::Maximize)
-    } else {
-        None
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -646,9 +637,44 @@ mod tests {
         assert!(name_score("function value") > name_score("sigma"));
         assert!(name_score("loss") > name_score("acc"));
         assert!(name_score("t_eval_ms") < 50);
-        assert_eq!(infer_direction("val_loss"), Some(Direction::Minimize));
-        assert_eq!(infer_direction("accuracy"), Some(Direction::Maximize));
-        assert_eq!(infer_direction("mean_len"), None);
+    }
+
+    #[test]
+    fn parameter_flags_follow_their_values() {
+        let mut r = Rec::default();
+        r.push(b"C", 0.5);
+        r.push(b"trial", 3.0);
+        r.push(b"gamma", 2.0);
+        r.push(b"value", 0.9);
+        r.params = 0b101;
+        r.take_iter();
+        assert_eq!(r.iter, Some(3));
+        assert_eq!(r.params, 0b011);
+        let mut st = Store::default();
+        for i in 0..3 {
+            r.iter = Some(i);
+            st.add_record("auto:sentence", &r, 0.0);
+        }
+        // The live status line follows the objective, not a parameter.
+        assert_eq!(st.latest().map(|l| l.0), Some("value".to_string()));
+        let out = st.finish();
+        let role = |n: &str| out.iter().find(|s| s.name == n).and_then(|s| s.role);
+        assert_eq!(role("C"), Some(Role::Parameter));
+        assert_eq!(role("gamma"), Some(Role::Parameter));
+        assert_eq!(role("value"), None);
+        assert!(out[0].main && out[0].name == "value", "{out:?}");
+        // Parameters alone: no main series (the report lists them, draws no convergence).
+        let mut st = Store::default();
+        let mut r = Rec::default();
+        for i in 0..3 {
+            r.clear();
+            r.push(b"x", i as f64);
+            r.params = 1;
+            r.iter = Some(i);
+            st.add_record("auto:sentence", &r, 0.0);
+        }
+        assert_eq!(st.latest(), None);
+        assert!(st.finish().iter().all(|s| !s.main));
     }
 
     #[test]

@@ -227,8 +227,9 @@ fn keras_epoch_then_metrics_line() {
     let l = series(&r, "val_loss");
     assert_eq!(iv(l), vec![(1, 0.17), (2, 0.27), (3, 0.37), (4, 0.47)]);
     assert!(l.main, "{:?}", names(&r));
-    assert_eq!(l.direction, Some(Direction::Minimize));
-    assert_eq!(series(&r, "accuracy").direction, Some(Direction::Maximize));
+    // The parser records only stated directions; the analysis infers these from the names.
+    assert_eq!(l.direction, None);
+    assert_eq!(series(&r, "accuracy").direction, None);
 }
 
 #[test]

@@ -369,6 +369,7 @@ impl Sampler {
                         pid: p.pid,
                         ppid: p.ppid,
                         name: p.name.clone(),
+                        cmdline: crate::collect::read_cmdline(p.pid).unwrap_or_default(),
                         first_sample: idx,
                         cpu_us: vec![cpu],
                         rss_kib: vec![p.rss_kib],

@@ -21,7 +21,7 @@ use crate::analyze::budget::BudgetWatch;
 use crate::analyze::spec::Budget;
 use crate::collect::gpu::GpuSource;
 use crate::collect::{self, host::GitProbe, TreeSampler};
-use crate::model::{RunMeta, RunRecord};
+use crate::model::{Direction, DirectionFrom, RunMeta, RunRecord};
 use crate::parse::{ParseConfig, ParseResult, Parser, Snapshot};
 use crate::report::status::{Figures, StatusLine};
 use crate::runner::forward::ForwardStats;
@@ -45,6 +45,8 @@ pub struct RecordConfig<'a> {
     pub gpu: bool,
     pub budget: Vec<Budget>,
     pub budget_kill: bool,
+    /// Series directions from `--direction` and perfmon.toml, applied to the parsed series.
+    pub directions: &'a [(String, Direction, DirectionFrom)],
 }
 
 /// A run recorded to its end, not yet saved for the last time.
@@ -170,6 +172,10 @@ pub fn record(
     );
     warnings.extend(sampled.gaps.iter().cloned());
     let mut rec = finished_record(sampled, parsed, &ended, &reaped, &mut warnings);
+    warnings.extend(crate::analyze::apply_directions(
+        &mut rec.series,
+        cfg.directions,
+    ));
     rec.meta.status = totals::status(&ended, over_budget.load(Ordering::SeqCst));
     rec.meta.git = git_probe.and_then(|p| p.finish());
     for w in &warnings {

@@ -13,7 +13,8 @@ use crate::analyze::{
     Analysis, DirectionSource, Finding, GpuUsage, Resources, SeriesStats, TimerStats,
 };
 use crate::model::{
-    BudgetViolation, Direction, GitInfo, Mark, ParseDiagnostics, RunRecord, TotalSource, Totals,
+    BudgetViolation, Direction, GitInfo, Mark, ParseDiagnostics, Role, RunRecord, TotalSource,
+    Totals,
 };
 
 /// A writer's escaping of workload text (`printable`, `md_escape`, `html_escape`).
@@ -29,6 +30,8 @@ pub const PEAK_TREE_RSS_SOURCE: &str = "largest sampled sum over the tree";
 pub const STILL_OPEN: &str = "still open at exit, closed by perfmon";
 /// The footnote of a series whose direction is assumed.
 pub const DIRECTION_ASSUMED: &str = "direction unknown, minimize assumed";
+/// What the convergence column says of a series whose best was still moving near its end.
+pub const STILL_IMPROVING: &str = "still improving";
 /// What an empty findings section says.
 pub const NO_FINDINGS: &str = "no measurement crossed a threshold";
 
@@ -314,18 +317,51 @@ pub fn assumed(s: &SeriesStats) -> bool {
     s.direction_source == DirectionSource::Assumed
 }
 
-/// A series' points, first, best and final values, best at, converged at, stagnant iterations
-/// and time per iteration.
-pub fn series_figures(s: &SeriesStats) -> [String; 8] {
+/// `maximize (best)`: the direction and where it came from; `short` gives `max (best)`.
+pub fn direction_with_source(s: &SeriesStats, short: bool) -> String {
+    let d = direction(s.direction);
+    let d = if short { &d[..3] } else { d };
+    format!("{d} ({})", s.direction_source.as_str())
+}
+
+/// The objective and metric series (parameters apart), in the record's order.
+pub fn progress_series(series: &[SeriesStats]) -> impl Iterator<Item = &SeriesStats> {
+    series.iter().filter(|s| s.role != Role::Parameter)
+}
+
+/// The parameter series, in the record's order.
+pub fn parameter_series(series: &[SeriesStats]) -> impl Iterator<Item = &SeriesStats> {
+    series.iter().filter(|s| s.role == Role::Parameter)
+}
+
+/// A series' points, first, best and final values, best at, converged at (or
+/// [`STILL_IMPROVING`]), how long it was flat to the end, stagnant iterations and time per
+/// iteration.
+pub fn series_figures(s: &SeriesStats) -> [String; 9] {
     [
         s.points.to_string(),
         opt(s.first, fmt_num),
         opt(s.best, fmt_num),
         opt(s.final_value, fmt_num),
         at(s.best_iter, s.best_t_s),
-        at(s.converged_iter, s.converged_t_s),
+        match s.still_improving {
+            true => STILL_IMPROVING.to_string(),
+            false => at(s.converged_iter, s.converged_t_s),
+        },
+        opt(s.converged_for_iters, |v| format!("{v} it")),
         opt(s.stagnation_iters, |v| v.to_string()),
         opt(s.mean_s_per_iter, fmt_secs),
+    ]
+}
+
+/// A parameter's points, first and final values, smallest and largest value.
+pub fn parameter_figures(s: &SeriesStats) -> [String; 5] {
+    [
+        s.points.to_string(),
+        opt(s.first, fmt_num),
+        opt(s.final_value, fmt_num),
+        opt(s.min, fmt_num),
+        opt(s.max, fmt_num),
     ]
 }
 

@@ -147,6 +147,8 @@ pub fn record() -> RunRecord {
             algorithm: Some("ga".into()),
             source: "protocol".into(),
             direction: Some(Direction::Minimize),
+            direction_from: None,
+            role: None,
             main: true,
             points: loss,
         },
@@ -155,6 +157,8 @@ pub fn record() -> RunRecord {
             algorithm: Some("ga".into()),
             source: "auto:keras".into(),
             direction: None,
+            direction_from: None,
+            role: None,
             main: false,
             points: acc,
         },
@@ -163,6 +167,8 @@ pub fn record() -> RunRecord {
             algorithm: Some("anneal".into()),
             source: "regex:T=(?P<temperature>\\S+)".into(),
             direction: None,
+            direction_from: None,
+            role: None,
             main: false,
             points: temp,
         },
@@ -174,6 +180,11 @@ pub fn record() -> RunRecord {
             pid,
             ppid: 1000,
             name: name.into(),
+            cmdline: match name {
+                "python3" => "python3 train.py --epochs 300".into(),
+                "sh" => String::new(),
+                n => format!("python3 -m workers {n} --shard {pid}"),
+            },
             first_sample: from,
             cpu_us: (0..n)
                 .map(|k| (k as f64 * cores * 100_000.0) as i64)

@@ -6,7 +6,8 @@
 use std::fmt::Write;
 
 use super::document::{
-    budget_figures, diagnostics_summary, RunDocument, MARKS_SHOWN, NO_FINDINGS, STILL_OPEN,
+    budget_figures, diagnostics_summary, parameter_series, progress_series, RunDocument,
+    MARKS_SHOWN, NO_FINDINGS, STILL_OPEN,
 };
 use super::markup;
 use super::png::{render_png, PngOptions};
@@ -22,7 +23,9 @@ pub struct HtmlRenderer {
 impl Renderer for HtmlRenderer {
     fn render(&self, rec: &RunRecord, an: &Analysis) -> Result<Vec<u8>, ReportError> {
         let charts = render_png(rec, an, &self.png)?;
-        Ok(render_html(rec, an, &charts.files, &charts.skipped).into_bytes())
+        // The notes of charts not drawn ("timers.png skipped: no timers") are for the PNG
+        // command's stderr: the page's sections already say what the run lacks.
+        Ok(render_html(rec, an, &charts.files).into_bytes())
     }
 }
 
@@ -49,19 +52,13 @@ table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:
 td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f3f3}\
 img{max-width:100%;border:1px solid #ddd;margin:1em 0}code{background:#f3f3f3}";
 
-/// The page of a run; `charts` are (file name, PNG bytes), `skipped` the notes of charts not
-/// drawn.
-pub fn render_html(
-    rec: &RunRecord,
-    an: &Analysis,
-    charts: &[(String, Vec<u8>)],
-    skipped: &[String],
-) -> String {
-    write_html(&RunDocument::build(rec, an), charts, skipped)
+/// The page of a run; `charts` are (file name, PNG bytes).
+pub fn render_html(rec: &RunRecord, an: &Analysis, charts: &[(String, Vec<u8>)]) -> String {
+    write_html(&RunDocument::build(rec, an), charts)
 }
 
 /// The page of a run document.
-pub fn write_html(doc: &RunDocument, charts: &[(String, Vec<u8>)], skipped: &[String]) -> String {
+pub fn write_html(doc: &RunDocument, charts: &[(String, Vec<u8>)]) -> String {
     let title = doc.title(|n| format!(": {}", e(n)));
     let mut o = String::new();
     let _ = write!(
@@ -79,9 +76,13 @@ pub fn write_html(doc: &RunDocument, charts: &[(String, Vec<u8>)], skipped: &[St
             let _ = writeln!(o, "<p>* {STILL_OPEN}</p>");
         }
     }
-    if !doc.series.is_empty() {
+    if progress_series(&doc.series).next().is_some() {
         o.push_str("<h2>Progress series</h2>\n");
         o.push_str(&markup::series_table(doc, e).html());
+    }
+    if parameter_series(&doc.series).next().is_some() {
+        o.push_str("<h2>Parameters (per iteration)</h2>\n");
+        o.push_str(&markup::parameters_table(doc, e).html());
     }
     let _ = writeln!(
         o,
@@ -132,7 +133,7 @@ pub fn write_html(doc: &RunDocument, charts: &[(String, Vec<u8>)], skipped: &[St
             let _ = writeln!(o, "<p>… {} more</p>", doc.marks.len() - MARKS_SHOWN);
         }
     }
-    if !charts.is_empty() || !skipped.is_empty() {
+    if !charts.is_empty() {
         o.push_str("<h2>Charts</h2>\n");
     }
     for (name, png) in charts {
@@ -143,15 +144,48 @@ pub fn write_html(doc: &RunDocument, charts: &[(String, Vec<u8>)], skipped: &[St
             base64(png)
         );
     }
-    for s in skipped {
-        let _ = writeln!(o, "<p>{}</p>", e(s));
-    }
     o.push_str("</body></html>\n");
     o
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
+    use super::*;
+
+    /// A run without timers: the page is the whole report (resources table, each series'
+    /// direction and its source, the main series, stagnation, the parameters) with its charts,
+    /// and no note meant for the PNG command.
+    #[test]
+    fn the_page_is_a_complete_report_without_internal_notes() {
+        let mut rec = crate::report::fixture::record();
+        rec.timers.clear();
+        let an = crate::analyze::analyze(&rec);
+        let page = HtmlRenderer {
+            png: PngOptions::default(),
+        }
+        .render(&rec, &an)
+        .unwrap();
+        let page = String::from_utf8(page).unwrap();
+        assert!(!page.contains("skipped"), "{page}");
+        assert!(!page.contains("<h2>Timers</h2>"));
+        for want in [
+            "<h2>Resources</h2>",
+            "<th>resource</th>",
+            "loss (main)",
+            "minimize (recorded)",
+            "maximize (name)",
+            "<th>stagnant iters</th>",
+            "<th>flat for</th>",
+            "still improving",
+            "<h2>Parameters (per iteration)</h2>",
+            "alt=\"convergence.png\"",
+            "alt=\"resources.png\"",
+        ] {
+            assert!(page.contains(want), "{want}: {page}");
+        }
+    }
+
     #[test]
     fn base64_known() {
         assert_eq!(super::base64(b""), "");

@@ -186,6 +186,7 @@ pub fn from_document(doc: &RunDocument, rec: &RunRecord, samples: bool, tol: f64
                 main: a.main,
                 direction: direction(a.direction),
                 direction_source: a.direction_source.as_str(),
+                role: a.role.as_str(),
                 points: s
                     .points
                     .iter()
@@ -202,6 +203,10 @@ pub fn from_document(doc: &RunDocument, rec: &RunRecord, samples: bool, tol: f64
                 best_t_s: a.best_t_s,
                 converged_iter: a.converged_iter,
                 converged_t_s: a.converged_t_s,
+                converged_for_iters: a.converged_for_iters,
+                still_improving: a.still_improving,
+                min: a.min,
+                max: a.max,
                 stagnation_iters: a.stagnation_iters,
                 mean_s_per_iter: a.mean_s_per_iter,
             })

@@ -186,6 +186,7 @@ struct Series {
     main: bool,
     direction: String,
     direction_source: String,
+    role: String,
     points: Vec<Point>,
     first: Option<f64>,
     best: Option<f64>,
@@ -195,6 +196,10 @@ struct Series {
     best_t_s: Option<f64>,
     converged_iter: Option<i64>,
     converged_t_s: Option<f64>,
+    converged_for_iters: Option<i64>,
+    still_improving: bool,
+    min: Option<f64>,
+    max: Option<f64>,
     stagnation_iters: Option<i64>,
     mean_s_per_iter: Option<f64>,
 }

@@ -190,6 +190,7 @@ pub struct Series {
     pub main: bool,
     pub direction: &'static str,
     pub direction_source: &'static str,
+    pub role: &'static str,
     pub points: Vec<Point>,
     pub first: Option<f64>,
     pub best: Option<f64>,
@@ -199,6 +200,10 @@ pub struct Series {
     pub best_t_s: Option<f64>,
     pub converged_iter: Option<i64>,
     pub converged_t_s: Option<f64>,
+    pub converged_for_iters: Option<i64>,
+    pub still_improving: bool,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
     pub stagnation_iters: Option<i64>,
     pub mean_s_per_iter: Option<f64>,
 }

@@ -5,7 +5,8 @@
 use std::fmt::Write;
 
 use super::document::{
-    budget_figures, diagnostics_summary, RunDocument, MARKS_SHOWN, NO_FINDINGS, STILL_OPEN,
+    budget_figures, diagnostics_summary, parameter_series, progress_series, RunDocument,
+    MARKS_SHOWN, NO_FINDINGS, STILL_OPEN,
 };
 use super::markup;
 use super::units::{md_escape as e, truncate};
@@ -67,9 +68,13 @@ pub fn write_markdown(doc: &RunDocument, charts: Option<(&str, Vec<(&str, &str)>
             let _ = writeln!(o, "\n{} {STILL_OPEN}", e("*"));
         }
     }
-    if !doc.series.is_empty() {
+    if progress_series(&doc.series).next().is_some() {
         o.push_str("\n## Progress series\n\n");
         o.push_str(&markup::series_table(doc, e).markdown());
+    }
+    if parameter_series(&doc.series).next().is_some() {
+        o.push_str("\n## Parameters (per iteration)\n\n");
+        o.push_str(&markup::parameters_table(doc, e).markdown());
     }
     let _ = writeln!(o, "\n## Resources\n\n{}.\n", doc.resources.sampling());
     o.push_str(&markup::resources_table(doc).markdown());

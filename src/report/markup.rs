@@ -3,8 +3,9 @@
 //! writes them with [`Table::markdown`] or [`Table::html`].
 
 use super::document::{
-    direction, main_marker, mark_time, series_figures, timer_figures, timer_marker, Esc,
-    RunDocument, PEAK_RSS_SOURCE, PEAK_TREE_RSS_SOURCE, RUSAGE,
+    direction_with_source, main_marker, mark_time, parameter_figures, parameter_series,
+    progress_series, series_figures, timer_figures, timer_marker, Esc, RunDocument,
+    PEAK_RSS_SOURCE, PEAK_TREE_RSS_SOURCE, RUSAGE,
 };
 use super::table::{Align, Table};
 use super::units::printable;
@@ -93,7 +94,7 @@ pub fn timers_table(doc: &RunDocument, esc: Esc, indent: &str) -> Table {
     t
 }
 
-/// One row per progress series.
+/// One row per progress series (objective and metrics; parameters have [`parameters_table`]).
 pub fn series_table(doc: &RunDocument, esc: Esc) -> Table {
     let mut t = Table::new(
         &[
@@ -106,22 +107,41 @@ pub fn series_table(doc: &RunDocument, esc: Esc) -> Table {
             "final",
             "best at",
             "converged at",
+            "flat for",
             "stagnant iters",
             "per iter",
         ],
         3,
     );
-    for s in &doc.series {
+    for s in progress_series(&doc.series) {
         let mut row = vec![
             format!("{}{}", esc(&s.name), main_marker(s)),
             esc(s.algorithm.as_deref().unwrap_or("-")),
-            format!(
-                "{} ({})",
-                direction(s.direction),
-                s.direction_source.as_str()
-            ),
+            direction_with_source(s, false),
         ];
         row.extend(series_figures(s));
+        t.row(row);
+    }
+    t
+}
+
+/// One row per parameter series: the values the run set at each iteration.
+pub fn parameters_table(doc: &RunDocument, esc: Esc) -> Table {
+    let mut t = Table::new(
+        &[
+            "parameter",
+            "algorithm",
+            "points",
+            "first",
+            "final",
+            "min",
+            "max",
+        ],
+        2,
+    );
+    for s in parameter_series(&doc.series) {
+        let mut row = vec![esc(&s.name), esc(s.algorithm.as_deref().unwrap_or("-"))];
+        row.extend(parameter_figures(s));
         t.row(row);
     }
     t

@@ -5,8 +5,8 @@
 #![allow(clippy::unwrap_used)]
 
 use super::document::{
-    budget_figures, diagnostics_summary, direction, mark_time, series_figures, timer_figures,
-    RunDocument,
+    budget_figures, diagnostics_summary, direction_with_source, mark_time, parameter_figures,
+    parameter_series, progress_series, series_figures, timer_figures, RunDocument,
 };
 use super::fixture::record;
 use super::units::{html_escape, md_escape, printable};
@@ -14,9 +14,10 @@ use crate::analyze::analyze;
 use crate::model::{BudgetViolation, RunRecord};
 
 /// The sections after the header, in the order every format writes them.
-const SECTIONS: [&str; 7] = [
+const SECTIONS: [&str; 8] = [
     "timers",
     "series",
+    "parameters",
     "resources",
     "findings",
     "budgets",
@@ -29,7 +30,7 @@ struct Format {
     out: String,
     esc: fn(&str) -> String,
     /// The heading that opens each of [`SECTIONS`].
-    headings: [&'static str; 7],
+    headings: [&'static str; 8],
 }
 
 impl Format {
@@ -121,12 +122,20 @@ fn figures(doc: &RunDocument) -> Vec<(&'static str, String)> {
         }
     }
     put("timers", super::document::STILL_OPEN.to_string());
-    for s in &doc.series {
+    for s in progress_series(&doc.series) {
         put("series", s.name.clone());
         put("series", s.algorithm.clone().unwrap());
-        put("series", direction(s.direction)[..3].to_string());
+        put("series", s.direction_source.as_str().to_string());
+        put("series", direction_with_source(s, true)[..3].to_string());
         for v in series_figures(s) {
             put("series", v);
+        }
+    }
+    for s in parameter_series(&doc.series) {
+        put("parameters", s.name.clone());
+        put("parameters", s.algorithm.clone().unwrap());
+        for v in parameter_figures(s) {
+            put("parameters", v);
         }
     }
     let r = &doc.resources;
@@ -174,6 +183,7 @@ fn every_format_shows_every_section_and_figure() {
             headings: [
                 "\nTimers (",
                 "\nProgress series (",
+                "\nParameters (",
                 "\nResources (",
                 "\nFindings\n",
                 "\nBudgets crossed\n",
@@ -188,6 +198,7 @@ fn every_format_shows_every_section_and_figure() {
             headings: [
                 "\n## Timers",
                 "\n## Progress series",
+                "\n## Parameters",
                 "\n## Resources",
                 "\n## Findings",
                 "\n## Budgets crossed",
@@ -197,11 +208,12 @@ fn every_format_shows_every_section_and_figure() {
         },
         Format {
             name: "html",
-            out: super::html::render_html(&rec, &an, &[], &[]),
+            out: super::html::render_html(&rec, &an, &[]),
             esc: html_escape,
             headings: [
                 "<h2>Timers</h2>",
                 "<h2>Progress series</h2>",
+                "<h2>Parameters",
                 "<h2>Resources</h2>",
                 "<h2>Findings</h2>",
                 "<h2>Budgets crossed</h2>",
@@ -234,7 +246,7 @@ fn writers_take_their_figures_from_the_document() {
     let outs = [
         super::text::write_text(&doc),
         super::markdown::write_markdown(&doc, None),
-        super::html::write_html(&doc, &[], &[]),
+        super::html::write_html(&doc, &[]),
     ];
     for o in &outs {
         assert!(o.contains("987654321 voluntary"), "{o}");

@@ -4,9 +4,10 @@
 use std::fmt::Write;
 
 use super::document::{
-    assumed, budget_figures, diagnostics_summary, direction, main_marker, mark_time,
-    series_figures, timer_figures, timer_marker, RunDocument, DIRECTION_ASSUMED, MARKS_SHOWN,
-    NO_FINDINGS, PEAK_RSS_SOURCE, PEAK_TREE_RSS_SOURCE, RUSAGE, STILL_OPEN,
+    assumed, budget_figures, diagnostics_summary, direction_with_source, main_marker, mark_time,
+    parameter_figures, parameter_series, progress_series, series_figures, timer_figures,
+    timer_marker, RunDocument, DIRECTION_ASSUMED, MARKS_SHOWN, NO_FINDINGS, PEAK_RSS_SOURCE,
+    PEAK_TREE_RSS_SOURCE, RUSAGE, STILL_OPEN,
 };
 use super::table::Table;
 use super::units::{printable, truncate};
@@ -130,43 +131,70 @@ fn timers(o: &mut String, doc: &RunDocument) {
 }
 
 fn series(o: &mut String, doc: &RunDocument) {
-    if doc.series.is_empty() {
+    let shown: Vec<_> = progress_series(&doc.series).collect();
+    if !shown.is_empty() {
+        let _ = writeln!(o, "\nProgress series ({})", shown.len());
+        let mut t = Table::new(
+            &[
+                "SERIES",
+                "ALGO",
+                "DIR",
+                "POINTS",
+                "FIRST",
+                "BEST",
+                "FINAL",
+                "BEST AT",
+                "CONVERGED AT",
+                "FLAT FOR",
+                "STAGNANT",
+                "PER ITER",
+            ],
+            3,
+        );
+        for s in &shown {
+            let mut row = vec![
+                format!("{}{}", printable(&truncate(&s.name, 30)), main_marker(s)),
+                printable(&truncate(s.algorithm.as_deref().unwrap_or("-"), 20)),
+                direction_with_source(s, true),
+            ];
+            row.extend(series_figures(s));
+            t.row(row);
+        }
+        o.push_str(&t.text(2));
+        if shown.iter().any(|s| assumed(s)) {
+            let _ = writeln!(o, "  (assumed): {DIRECTION_ASSUMED}");
+        }
+    }
+    parameters(o, doc);
+}
+
+fn parameters(o: &mut String, doc: &RunDocument) {
+    let params: Vec<_> = parameter_series(&doc.series).collect();
+    if params.is_empty() {
         return;
     }
-    let _ = writeln!(o, "\nProgress series ({})", doc.series.len());
+    let _ = writeln!(o, "\nParameters ({}, per iteration)", params.len());
     let mut t = Table::new(
         &[
-            "SERIES",
+            "PARAMETER",
             "ALGO",
-            "DIR",
             "POINTS",
             "FIRST",
-            "BEST",
             "FINAL",
-            "BEST AT",
-            "CONVERGED AT",
-            "STAGNANT",
-            "PER ITER",
+            "MIN",
+            "MAX",
         ],
-        3,
+        2,
     );
-    for s in &doc.series {
+    for s in params {
         let mut row = vec![
-            format!("{}{}", printable(&truncate(&s.name, 30)), main_marker(s)),
+            printable(&truncate(&s.name, 30)),
             printable(&truncate(s.algorithm.as_deref().unwrap_or("-"), 20)),
-            format!(
-                "{}{}",
-                &direction(s.direction)[..3],
-                if assumed(s) { "?" } else { "" }
-            ),
         ];
-        row.extend(series_figures(s));
+        row.extend(parameter_figures(s));
         t.row(row);
     }
     o.push_str(&t.text(2));
-    if doc.series.iter().any(assumed) {
-        let _ = writeln!(o, "  ? {DIRECTION_ASSUMED}");
-    }
 }
 
 fn resources(o: &mut String, doc: &RunDocument) {

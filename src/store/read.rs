@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use super::codec::{self, Reader, CHUNK};
 use super::{Store, StoreError};
 use crate::model::{
-    Direction, Mark, Point, ProcessTrack, RunRecord, SampleSet, Series, TimerSpan, MISSING,
+    Direction, DirectionFrom, Mark, Point, ProcessTrack, Role, RunRecord, SampleSet, Series,
+    TimerSpan, MISSING,
 };
 
 /// Largest count a row may declare for a blob (guards allocation on damaged rows).
@@ -203,7 +204,7 @@ impl Store {
         let mut st = self
             .conn
             .prepare_cached(
-                "SELECT pid, first_sample, ppid, name FROM tracks WHERE run_id = ?1 ORDER BY ord",
+                "SELECT pid, first_sample, ppid, name, cmdline FROM tracks WHERE run_id = ?1 ORDER BY ord",
             )
             .map_err(e)?;
         let rows = st
@@ -213,12 +214,13 @@ impl Store {
                     r.get::<_, i64>(1)?,
                     r.get(2)?,
                     r.get(3)?,
+                    r.get::<_, String>(4)?,
                 ))
             })
             .map_err(e)?;
         let mut out = Vec::new();
         for row in rows {
-            let (pid, first, ppid, name) = row.map_err(e)?;
+            let (pid, first, ppid, name, cmdline) = row.map_err(e)?;
             // A track row without chunks is a track of no values (an imported empty track),
             // not damage: its vectors are empty.
             let (cpu_us, rss_kib) = values.remove(&(pid, first)).unwrap_or_default();
@@ -226,6 +228,7 @@ impl Store {
                 pid,
                 ppid,
                 name,
+                cmdline,
                 first_sample: count(id, "track", first, usize::MAX)?,
                 cpu_us,
                 rss_kib,
@@ -285,7 +288,7 @@ impl Store {
         let mut st = self
             .conn
             .prepare_cached(
-                "SELECT name, algorithm, source, direction, main, n, data FROM series
+                "SELECT name, algorithm, source, direction, main, n, data, direction_from, role FROM series
                  WHERE run_id = ?1 ORDER BY idx",
             )
             .map_err(e)?;
@@ -303,11 +306,27 @@ impl Store {
                 Some("maximize") => Some(Direction::Maximize),
                 Some(d) => return Err(corrupt(id, format!("series {name}: direction {d:?}"))),
             };
+            let direction_from =
+                match r.get::<_, Option<String>>(7).map_err(e)?.as_deref() {
+                    None => None,
+                    Some(d) => Some(DirectionFrom::parse(d).ok_or_else(|| {
+                        corrupt(id, format!("series {name}: direction_from {d:?}"))
+                    })?),
+                };
+            let role = match r.get::<_, Option<String>>(8).map_err(e)?.as_deref() {
+                None => None,
+                Some(x) => Some(
+                    Role::parse(x)
+                        .ok_or_else(|| corrupt(id, format!("series {name}: role {x:?}")))?,
+                ),
+            };
             out.push(Series {
                 name,
                 algorithm: r.get(1).map_err(e)?,
                 source: r.get(2).map_err(e)?,
                 direction,
+                direction_from,
+                role,
                 main: r.get(4).map_err(e)?,
                 points,
             });

@@ -110,6 +110,13 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE runs ADD COLUMN violations TEXT NOT NULL DEFAULT '[]';
     "#,
+    // v3: who declared a series' direction (`recorded`, `output`, `option`, `config`) and the
+    // role the output gave it (`parameter`), NULL for older runs; each process' command line.
+    r#"
+    ALTER TABLE series ADD COLUMN direction_from TEXT;
+    ALTER TABLE series ADD COLUMN role TEXT;
+    ALTER TABLE tracks ADD COLUMN cmdline TEXT NOT NULL DEFAULT '';
+    "#,
 ];
 
 /// The schema version this build writes.

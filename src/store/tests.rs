@@ -115,6 +115,7 @@ fn push_sample(rec: &mut RunRecord, full: &mut RunRecord, i: usize) {
                     pid,
                     ppid,
                     name: name.clone(),
+                    cmdline: format!("/usr/bin/{name} --worker {pid}"),
                     first_sample: first,
                     cpu_us: vec![cpu],
                     rss_kib: vec![rss],
@@ -190,6 +191,8 @@ fn fill_final(rec: &mut RunRecord) {
         algorithm: Some("adam".into()),
         source: "protocol".into(),
         direction: Some(Direction::Minimize),
+        direction_from: Some(crate::model::DirectionFrom::Option),
+        role: Some(crate::model::Role::Metric),
         main: true,
         points: (0..500)
             .map(|i| Point {

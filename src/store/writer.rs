@@ -207,8 +207,8 @@ impl RunWriter {
         drain: &mut Drain,
     ) -> rusqlite::Result<()> {
         let mut meta = tx.prepare_cached(
-            "INSERT OR REPLACE INTO tracks (run_id, pid, first_sample, ord, ppid, name)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT OR REPLACE INTO tracks (run_id, pid, first_sample, ord, ppid, name, cmdline)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
         let mut chunk = tx.prepare_cached(
             "INSERT OR REPLACE INTO track_chunks (run_id, pid, first_sample, seq, n, data)
@@ -239,7 +239,8 @@ impl RunWriter {
                     t.first_sample as i64,
                     st.ord,
                     t.ppid,
-                    t.name
+                    t.name,
+                    t.cmdline
                 ])?;
                 st.ppid = t.ppid;
                 st.name.clone_from(&t.name);
@@ -331,8 +332,8 @@ impl RunWriter {
         if changed(2) {
             tx.execute("DELETE FROM series WHERE run_id = ?1", [id])?;
             let mut st = tx.prepare_cached(
-                "INSERT INTO series (run_id, idx, name, algorithm, source, direction, main, n, data)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT INTO series (run_id, idx, name, algorithm, source, direction, main, n, data,
+                 direction_from, role) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?;
             for (i, s) in rec.series.iter().enumerate() {
                 let mut raw = Vec::new();
@@ -355,7 +356,9 @@ impl RunWriter {
                     dir,
                     s.main,
                     s.points.len() as i64,
-                    codec::compress(&raw, LEVEL_TAIL).map_err(encode_err)?
+                    codec::compress(&raw, LEVEL_TAIL).map_err(encode_err)?,
+                    s.direction_from.map(|d| d.as_str()),
+                    s.role.map(|r| r.as_str()),
                 ])?;
             }
         }
@@ -414,6 +417,11 @@ fn fingerprints(rec: &RunRecord) -> [u64; 3] {
         s.points.len().hash(&mut h);
         (&s.name, &s.algorithm, &s.source, s.main).hash(&mut h);
         s.direction.map(|d| d == Direction::Minimize).hash(&mut h);
+        (
+            s.direction_from.map(|d| d.as_str()),
+            s.role.map(|r| r.as_str()),
+        )
+            .hash(&mut h);
         for p in &s.points {
             (p.iter, p.t_s.to_bits(), p.value.to_bits()).hash(&mut h);
         }

@@ -13,6 +13,7 @@ mod process;
 mod python_callbacks;
 mod reliability;
 mod security;
+mod series;
 mod storage_faults;
 mod store;
 mod terminal;

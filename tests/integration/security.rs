@@ -196,3 +196,35 @@ fn html_and_markdown_reports_escape_workload_and_command_line_text() {
         assert!(text.contains("&lt;img"), "{fmt}: the timer is missing");
     }
 }
+
+/// The command lines of the processes of the tree (shown in processes.png) are stored with
+/// their secrets redacted, as the run's own command line is.
+#[test]
+fn process_command_lines_are_stored_redacted() {
+    let env = Env::new();
+    let out = env.run(&[
+        "run",
+        "--quiet",
+        "--interval",
+        "20ms",
+        "--",
+        "sh",
+        "-c",
+        "sleep 0.4; true",
+        "sh",
+        "--password=s3cretProc9",
+        "--token",
+        "s3cretProc10",
+    ]);
+    assert!(out.status.success());
+    let bytes = db_bytes(&env.db());
+    // Space-joined: the track's, not the run's command (a JSON array).
+    assert!(
+        contains(
+            &bytes,
+            "sh -c sleep 0.4; true sh --password=*** --token ***"
+        ),
+        "no redacted process command line stored"
+    );
+    assert!(!contains(&bytes, "s3cretProc9") && !contains(&bytes, "s3cretProc10"));
+}

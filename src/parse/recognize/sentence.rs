@@ -4,7 +4,8 @@
 //! `Epoch 2: loss=0.3` (Lightning-like). The iteration comes from the first phrase
 //! ([`crate::parse::lex::iter_phrase`]); values from the pairs. A value in a clause that starts
 //! with "Best" is named `best_<name>` (Optuna's running best), so it does not collide with the
-//! current value of the same name.
+//! current value of the same name. Values inside a `parameters: {...}` (or `params`) dict are
+//! flagged as the trial's parameters ([`Rec::params`]).
 
 use crate::parse::lex::Pair;
 use crate::parse::series::Rec;
@@ -31,11 +32,43 @@ fn in_best_clause(s: &[u8], pos: usize) -> bool {
         && w.get(4).is_none_or(|c| !c.is_ascii_alphanumeric())
 }
 
+/// The byte range of the `{...}` or `(...)` after the word `parameters`/`params`
+/// (`and parameters: {'C': 0.17, 'gamma': 5.6}`), if the line has one.
+fn param_region(s: &[u8]) -> Option<(usize, usize)> {
+    let mut from = 0;
+    while let Some(i) = memchr::memmem::find(&s[from..], b"param").map(|i| i + from) {
+        from = i + 5;
+        if i > 0 && s[i - 1].is_ascii_alphanumeric() {
+            continue;
+        }
+        let mut j = i + 5;
+        for tail in [&b"eters"[..], b"s"] {
+            if s[j..].starts_with(tail) {
+                j += tail.len();
+                break;
+            }
+        }
+        while s.get(j).is_some_and(|c| b" '\":=".contains(c)) {
+            j += 1;
+        }
+        let close = match s.get(j) {
+            Some(b'{') => b'}',
+            Some(b'(') => b')',
+            _ => continue,
+        };
+        let end = memchr::memchr(close, &s[j..]).map_or(s.len(), |e| j + e);
+        return Some((j, end));
+    }
+    None
+}
+
 /// Fills `rec` from the pairs of a sentence line.
 pub fn fill(s: &[u8], pairs: &[Pair], rec: &mut Rec) {
     rec.clear();
+    let params = param_region(s);
     let mut buf = Vec::new();
     for p in pairs {
+        let before = rec.len();
         let name = &s[p.name.0..p.name.1];
         let lower_has_best = name.windows(4).any(|w| w.eq_ignore_ascii_case(b"best"));
         if !lower_has_best && in_best_clause(s, p.name.0) {
@@ -46,5 +79,21 @@ pub fn fill(s: &[u8], pairs: &[Pair], rec: &mut Rec) {
         } else {
             rec.push(name, p.value);
         }
+        if rec.len() > before && params.is_some_and(|(a, b)| p.name.0 > a && p.name.0 < b) {
+            rec.params |= 1u64 << before;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn parameter_dicts() {
+        let line = b"Trial 2 finished with value: 0.1 and parameters: {'C': 0.001, 'gamma': 7.0}. Best is trial 0 with value: 0.1.";
+        let (a, b) = super::param_region(line).unwrap_or((0, 0));
+        assert_eq!(&line[a..=b], b"{'C': 0.001, 'gamma': 7.0}");
+        assert!(super::param_region(b"params=(lr=0.1, depth=3) loss=2").is_some());
+        assert_eq!(super::param_region(b"paramset: {a: 1}"), None);
+        assert_eq!(super::param_region(b"Trial 3 value: 0.5"), None);
     }
 }

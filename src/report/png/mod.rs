@@ -56,12 +56,12 @@ fn missing(rec: &RunRecord, file: &str) -> Option<&'static str> {
         "resources.png" if rec.samples.len() < 2 => Some("fewer than two samples"),
         "timers.png" if rec.timers.is_empty() => Some("no timers"),
         "convergence.png"
-            if !rec
-                .series
-                .iter()
-                .any(|s| s.points.iter().any(|p| p.value.is_finite())) =>
+            if !rec.series.iter().any(|s| {
+                crate::analyze::role_of(s) != crate::model::Role::Parameter
+                    && s.points.iter().any(|p| p.value.is_finite())
+            }) =>
         {
-            Some("no progress series")
+            Some("no progress series (parameters are not drawn)")
         }
         "processes.png"
             if rec.processes.iter().all(|p| p.cpu_us.len() < 2) || rec.samples.is_empty() =>

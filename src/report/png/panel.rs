@@ -12,7 +12,7 @@
 use plotters::prelude::*;
 
 use super::plain;
-use super::style::{ce, downsample, draw_png, sizes, Area, FAMILY};
+use super::style::{ce, downsample, draw_png, sizes, tick_decimals, Area, FAMILY};
 use crate::report::units::fmt_num;
 use crate::report::ReportError;
 
@@ -276,10 +276,11 @@ fn draw_panel_beside(whole: &Area<'_>, p: &Panel<'_>, legend_w: u32) -> Result<(
         .y_label_area_size(sz.text * 5)
         .build_cartesian_2d(x0..x1, y0..y_top)
         .map_err(ce(chart))?;
+    let x_decimals = st.x_decimals.max(tick_decimals(x1 - x0, 10) as i32);
     let x_fmt = |v: &f64| match (&p.x_fmt, st.bottom) {
         (_, false) => String::new(),
         (Some(f), true) => f(v),
-        (None, true) => tick(*v, st.x_decimals),
+        (None, true) => tick(*v, x_decimals),
     };
     let mut mesh = ch.configure_mesh();
     mesh.y_desc(y_desc.as_str())

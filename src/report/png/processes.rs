@@ -1,5 +1,6 @@
 //! processes.png: CPU% and RSS over time of the `--top` processes with the most CPU time, one
-//! colour per process (legend: pid and name).
+//! colour per process (legend: pid and the command line, shortened; a forked worker that shares
+//! its parent's command line says whose child it is).
 
 use super::panel::{draw_panel, Line, Look, Panel};
 use super::style::{byte_unit, color, draw_png, header, sizes, time_unit, y_range};
@@ -17,6 +18,48 @@ fn cpu_used(p: &ProcessTrack) -> i64 {
         (Some(a), Some(b)) => b - a,
         _ => 0,
     }
+}
+
+/// Longest command line in a legend, in characters.
+const LABEL_CHARS: usize = 48;
+
+/// A command line shortened for a legend: the program and path arguments by their file names
+/// (`/usr/bin/python3 /home/u/exp/train.py --lr 0.1` → `python3 train.py --lr 0.1`), cut to
+/// `max` characters; the process name when the command line is unknown.
+fn short_command(p: &ProcessTrack, max: usize) -> String {
+    let words: Vec<&str> = p
+        .cmdline
+        .split_whitespace()
+        .map(|w| match w.rsplit_once('/') {
+            Some((_, base)) if !base.is_empty() && !w.starts_with('-') => base,
+            _ => w,
+        })
+        .collect();
+    if words.is_empty() {
+        return truncate(&p.name, max);
+    }
+    truncate(&words.join(" "), max)
+}
+
+/// One legend label per process: `PID command`, and `(child of PPID)` where several listed
+/// processes would read the same.
+fn labels(procs: &[&ProcessTrack]) -> Vec<String> {
+    let short: Vec<String> = procs
+        .iter()
+        .map(|p| short_command(p, LABEL_CHARS))
+        .collect();
+    procs
+        .iter()
+        .zip(&short)
+        .map(|(p, s)| {
+            let twins = short.iter().filter(|o| *o == s).count() > 1;
+            let parent_listed = procs.iter().any(|q| q.pid == p.ppid);
+            match twins && parent_listed {
+                true => format!("{} {s} (child of {})", p.pid, p.ppid),
+                false => format!("{} {s}", p.pid),
+            }
+        })
+        .collect()
 }
 
 pub(super) fn draw(
@@ -42,8 +85,7 @@ pub(super) fn draw(
         let time = |p: &ProcessTrack, k: usize| t.get(p.first_sample + k).map(|v| *v as f64 / 1e6);
         let mut cpu = Vec::new();
         let mut rss_raw = Vec::new();
-        for (i, p) in procs.iter().enumerate() {
-            let label = format!("{} {}", p.pid, truncate(&p.name, 20));
+        for ((i, p), label) in procs.iter().enumerate().zip(labels(&procs)) {
             let mut pts = Vec::new();
             for k in 1..p.cpu_us.len() {
                 let (a, b) = (p.cpu_us[k - 1], p.cpu_us[k]);
@@ -120,4 +162,49 @@ pub(super) fn draw(
         )?;
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn track(pid: u32, ppid: u32, name: &str, cmdline: &str) -> ProcessTrack {
+        ProcessTrack {
+            pid,
+            ppid,
+            name: name.into(),
+            cmdline: cmdline.into(),
+            ..ProcessTrack::default()
+        }
+    }
+
+    #[test]
+    fn processes_are_named_by_their_command_lines() {
+        let main = track(
+            10,
+            1,
+            "python3",
+            "/usr/bin/python3 /home/u/exp/train.py --lr 0.1",
+        );
+        let w1 = track(
+            11,
+            10,
+            "python3",
+            "/usr/bin/python3 /home/u/exp/train.py --lr 0.1",
+        );
+        let w2 = track(12, 10, "python3", "python3 -m worker --log=/tmp/w.log");
+        let gone = track(13, 10, "sh", "");
+        let got = labels(&[&main, &w1, &w2, &gone]);
+        assert_eq!(
+            got,
+            [
+                "10 python3 train.py --lr 0.1",
+                "11 python3 train.py --lr 0.1 (child of 10)",
+                "12 python3 -m worker --log=/tmp/w.log",
+                "13 sh",
+            ]
+        );
+        let long = track(14, 1, "x", &format!("prog {}", "a".repeat(100)));
+        assert!(short_command(&long, 20).chars().count() <= 20);
+    }
 }

@@ -104,6 +104,18 @@ pub fn header<'a>(
     Ok(root.split_vertically(top).1)
 }
 
+/// Decimals that tell apart the ticks of an axis spanning `span` with about `ticks` labels
+/// (plotters rounds the step up to a round number, up to about twice `span / ticks`): a 7 ms
+/// axis reads 0.0066 0.0068 0.0070, not 0.01 0.01 0.01.
+pub fn tick_decimals(span: f64, ticks: usize) -> usize {
+    let step = span * 2.0 / ticks.max(1) as f64;
+    if step > 0.0 && step.is_finite() {
+        (-step.log10().floor()).clamp(0.0, 9.0) as usize
+    } else {
+        0
+    }
+}
+
 /// A time axis unit chosen for reading: seconds, minutes or hours.
 #[derive(Clone, Copy)]
 pub struct TimeUnit {
@@ -235,6 +247,16 @@ pub fn note(area: &Area<'_>, chart: &'static str, text: &str) -> Result<(), Repo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tick_decimals_follow_the_span() {
+        // A 7 ms run's time axis, 0.0066 to 0.0072 s: ticks 0.0001 or 0.0002 apart.
+        assert_eq!(tick_decimals(0.0006, 6), 4);
+        assert_eq!(tick_decimals(0.0006, 10), 4);
+        assert_eq!(tick_decimals(1.6, 10), 1);
+        assert_eq!(tick_decimals(80.0, 6), 0);
+        assert_eq!(tick_decimals(0.0, 6), 0);
+    }
 
     #[test]
     fn downsample_keeps_extremes() {
