@@ -19,6 +19,7 @@
 mod block;
 pub mod explain;
 pub mod lex;
+pub mod names;
 pub mod protocol;
 pub mod recognize;
 pub mod series;

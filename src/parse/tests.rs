@@ -545,3 +545,46 @@ fn feed_lines_is_feed_line_on_every_line() {
         "synthetic with regex and explain",
     );
 }
+
+// ---- key sets that vary (issue 13, class 6) ----
+
+#[test]
+fn one_off_keys_do_not_hide_the_stable_ones() {
+    let mut s = String::new();
+    for i in 0..2000 {
+        s += &format!(
+            "{{\"step\": {i}, \"loss\": {}, \"id_{i}\": {i}}}\n",
+            1.0 / f64::from(i + 1)
+        );
+    }
+    let r = text(&s);
+    assert_eq!(names(&r), vec!["loss(auto:json)"]);
+    let l = series(&r, "loss");
+    assert_eq!(l.points.len(), 2000);
+    assert_eq!(iv(l)[1999], (1999, 1.0 / 2000.0));
+}
+
+#[test]
+fn keys_present_on_some_lines_form_their_own_series() {
+    let mut s = String::new();
+    for i in 1..=40 {
+        s += &format!("step={i} loss={:.3}", 2.0 / f64::from(i));
+        if i % 4 == 0 {
+            s += " lr=0.01";
+        }
+        if i % 10 == 0 {
+            s += &format!(" val_loss={:.3}", 3.0 / f64::from(i));
+        }
+        s += "\n";
+    }
+    let r = text(&s);
+    let l = series(&r, "loss");
+    assert_eq!(l.points.len(), 40);
+    assert!(series(&r, "val_loss").main, "{:?}", names(&r));
+    assert_eq!(
+        iv(series(&r, "val_loss")),
+        vec![(10, 0.3), (20, 0.15), (30, 0.1), (40, 0.075)]
+    );
+    assert_eq!(series(&r, "lr").points.len(), 10);
+    assert_eq!(r.series.len(), 3);
+}

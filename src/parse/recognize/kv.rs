@@ -35,6 +35,7 @@ pub fn fill(s: &[u8], pairs: &[Pair], ctx: Option<i64>, rec: &mut Rec) -> IterFr
         }
     }
     rec.iter = ctx;
+    rec.from_ctx = ctx.is_some();
     if ctx.is_some() {
         IterFrom::Context
     } else {
