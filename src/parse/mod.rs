@@ -10,19 +10,22 @@
 //! recognizers), [`series`] (grouping, confirmation, main-series choice), [`lex`] (numbers,
 //! pairs, iteration words), [`explain`] (the per-line account).
 //!
-//! Per line, in order: a trailing `\r` is dropped and only the text after the last inner `\r`
-//! is read (what a terminal shows of a progress bar); `@perfmon ` lines go to the protocol and
-//! nowhere else; then each `--progress` regex (the first that matches takes the line); then, when
-//! `auto` is on, the recognizers. Lines are bytes: invalid UTF-8 never matches a name and is
+//! Per line, in order: a trailing `\r` is dropped; the text after the last inner `\r` (what a
+//! terminal shows last) is read as a `@perfmon ` line (protocol, nowhere else) or by each
+//! `--progress` regex (the first that matches takes the line); then, when `auto` is on, the
+//! recognizers read each state the terminal showed ([`term`]: every `\r`-separated state,
+//! ANSI control sequences removed). Lines are bytes: invalid UTF-8 never matches a name and is
 //! replaced in names/texts that are kept.
 
 mod block;
+pub mod counters;
 pub mod explain;
 pub mod lex;
 pub mod names;
 pub mod protocol;
 pub mod recognize;
 pub mod series;
+pub mod term;
 
 use crate::model::{Mark, ParseDiagnostics, Series, TimerSpan};
 
@@ -136,6 +139,8 @@ pub struct Parser {
     line_no: u64,
     /// [`block::for_each_line`]'s masks (16 KiB at most).
     scratch: Vec<block::Masks>,
+    /// A line without its control sequences ([`term::clean`]).
+    term: Vec<u8>,
 }
 
 impl Parser {
@@ -155,6 +160,7 @@ impl Parser {
             explain: cfg.explain.then(explain::Recorder::default),
             line_no: 0,
             scratch: Vec::new(),
+            term: Vec::new(),
         })
     }
 
@@ -170,6 +176,7 @@ impl Parser {
         if let Some(b) = s.strip_suffix(b"\r") {
             s = b;
         }
+        let full = s;
         if let Some(p) = memchr::memrchr(b'\r', s) {
             s = &s[p + 1..];
         }
@@ -180,11 +187,7 @@ impl Parser {
                 .feed(body, t_s, &mut self.store, &mut self.diag, s)
         } else if let Some(k) = self.user_regex(s, t_s) {
             k
-        } else if let Some(o) = self
-            .auto
-            .as_mut()
-            .and_then(|a| a.feed(s, self.line_no, t_s, &mut self.store))
-        {
+        } else if let Some(o) = self.feed_auto(full, t_s) {
             group = o.group;
             header = o.header_line;
             o.taken
@@ -197,6 +200,33 @@ impl Parser {
             }
             ex.record(self.line_no, stream, taken, group, s);
         }
+    }
+
+    /// The recognizers on each state a terminal shows of `line` (see [`term`]): one call for an
+    /// ordinary line; for a line redrawn with `\r` or holding control sequences, one per
+    /// `\r`-separated state, sequences removed. Returns the last state's outcome that took
+    /// something.
+    fn feed_auto(&mut self, line: &[u8], t_s: f64) -> Option<recognize::Outcome> {
+        let a = self.auto.as_mut()?;
+        let controls = term::has_controls(line);
+        if !controls && memchr::memchr(b'\r', line).is_none() {
+            return a.feed(line, self.line_no, t_s, &mut self.store);
+        }
+        let mut buf = std::mem::take(&mut self.term);
+        let text = if controls {
+            term::clean(line, &mut buf);
+            &buf[..]
+        } else {
+            line
+        };
+        let mut last = None;
+        term::states(text, |st| {
+            if let Some(o) = a.feed(st, self.line_no, t_s, &mut self.store) {
+                last = Some(o);
+            }
+        });
+        self.term = buf;
+        last
     }
 
     /// Feeds the complete lines of `block`, each ending in `\n` (bytes after the last `\n` are

@@ -6,13 +6,17 @@
 //! iteration seen on an earlier line (`Epoch 3/10` alone, or scikit-learn's
 //! `Validation score: 0.19` after `Iteration 1, loss = …`).
 
-use crate::parse::lex::{iter_phrase, Pair};
+use crate::parse::counters;
+use crate::parse::lex::{iter_phrase, parse_num, Pair};
+use crate::parse::names::objective_like;
 use crate::parse::series::Rec;
 
 /// How the iteration of a kv line was found.
 pub enum IterFrom {
     Key,
     Phrase,
+    /// `#12` on the line, or a progress bar's `12/100` ([`crate::parse::counters`]): weak.
+    Counter,
     Context,
     None,
 }
@@ -34,11 +38,52 @@ pub fn fill(s: &[u8], pairs: &[Pair], ctx: Option<i64>, rec: &mut Rec) -> IterFr
             return IterFrom::Phrase;
         }
     }
-    rec.iter = ctx;
-    rec.from_ctx = ctx.is_some();
-    if ctx.is_some() {
-        IterFrom::Context
-    } else {
-        IterFrom::None
+    let counter = || counters::hash_count(s);
+    if let Some(n) = counter() {
+        (rec.iter, rec.weak) = (Some(n), true);
+        return IterFrom::Counter;
     }
+    if ctx.is_some() {
+        (rec.iter, rec.from_ctx) = (ctx, true);
+        return IterFrom::Context;
+    }
+    if let Some(n) = counters::bar_count(s) {
+        (rec.iter, rec.weak) = (Some(n), true);
+        return IterFrom::Counter;
+    }
+    IterFrom::None
+}
+
+/// `basinhopping step 3: f 1.2 trial_f 3.4 accepted True lowest_f 1.2`: after an iteration
+/// phrase that ends in `:`, `name number` pairs without `=` or `:`. Taken only when a name is
+/// objective-like (prose such as `took 3 seconds` is not progress).
+pub fn spaced(s: &[u8], rec: &mut Rec) -> bool {
+    let Some((it, _, end)) = iter_phrase(s) else {
+        return false;
+    };
+    if s.get(end) != Some(&b':') {
+        return false;
+    }
+    rec.clear();
+    let toks: Vec<&[u8]> = s[end + 1..]
+        .split(|&c| matches!(c, b' ' | b'\t' | b','))
+        .filter(|t| !t.is_empty())
+        .collect();
+    let mut i = 0;
+    let mut objective = false;
+    while i + 1 < toks.len() {
+        let (n, v) = (toks[i], toks[i + 1]);
+        let name_like =
+            n[0].is_ascii_alphabetic() && n.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'_');
+        match parse_num(v) {
+            Some(x) if name_like => {
+                objective |= objective_like(&String::from_utf8_lossy(n));
+                rec.push(n, x);
+                i += 2;
+            }
+            _ => i += 1,
+        }
+    }
+    rec.iter = Some(it);
+    objective
 }

@@ -107,6 +107,12 @@ impl Auto {
                 }
                 return out(source, store.add_record(source, &self.rec, t_s));
             }
+            if kv::spaced(body, &mut self.rec) {
+                self.table.other(s, line_no);
+                self.ctx_iter = self.rec.iter;
+                let source = "auto:sentence";
+                return out(source, store.add_record(source, &self.rec, t_s));
+            }
         }
         if let Some(it) = iteration_line(body) {
             self.ctx_iter = Some(it);
@@ -118,7 +124,7 @@ impl Auto {
     }
 
     /// True when [`Auto::feed`] would take nothing from `s` and do no more than
-    /// [`Auto::skip`] does: a line that starts with a letter, holds no `=`, `:` or `\r`
+    /// [`Auto::skip`] does: a line that starts with a letter, holds no `=`, `:`, `\r` or `ESC`
     /// (`special`, found by the caller's block scan) and is not an iteration line. Such a line
     /// reaches none of the recognizers; only the table recognizer remembers it (as a possible
     /// header), and of a run of such lines only the last one counts (see [`table::Table::other`]).
@@ -133,10 +139,36 @@ impl Auto {
     }
 }
 
-/// `Epoch 3/10` alone on its line (`body` starts at its first non-blank byte): the iteration of
-/// the value lines that follow.
+/// An iteration marker alone on its line (`body` starts at its first non-blank byte):
+/// `Epoch 3/10`, `-- Epoch 5`, `=== iteration 3 ===`, `Generation 12:`, `[trial 7]`. Its
+/// iteration is that of the value lines that follow (records over several lines).
 #[inline]
 fn iteration_line(body: &[u8]) -> Option<i64> {
+    let deco = |c: &u8| {
+        matches!(
+            c,
+            b'-' | b'='
+                | b'*'
+                | b'#'
+                | b'>'
+                | b'<'
+                | b'['
+                | b']'
+                | b'('
+                | b')'
+                | b':'
+                | b' '
+                | b'\t'
+        )
+    };
+    let body = match body.first() {
+        Some(c) if c.is_ascii_alphabetic() => body,
+        Some(c) if deco(c) => {
+            let a = body.iter().position(|c| !deco(c))?;
+            &body[a..]
+        }
+        _ => return None,
+    };
     if !body.first().is_some_and(u8::is_ascii_alphabetic) || body.len() > 64 {
         return None;
     }
