@@ -204,11 +204,41 @@ pub fn scan_pairs(s: &[u8], out: &mut Vec<Pair>, max: usize) {
         if !value_ends(s, end) {
             continue;
         }
-        let Some(name) = name_before(s, p) else {
+        let Some(mut name) = name_before(s, p) else {
             continue;
         };
+        if out.is_empty() {
+            name.0 = leading_words(s, name.0);
+        }
         out.push(Pair { name, value, end });
         from = end;
+    }
+}
+
+/// Where a name that starts at `b` begins when the line opens with one or two more words before
+/// it (`Best fitness: 2.5`, `  Average fitness: 1.5`, `Train loss = 0.3`): those words (letters
+/// only, after blanks or a `-`/`*` bullet) become part of the name.
+fn leading_words(s: &[u8], b: usize) -> usize {
+    let mut a = 0;
+    while a < b && matches!(s[a], b' ' | b'\t' | b'-' | b'*') {
+        a += 1;
+    }
+    let pre = &s[a..b];
+    if a >= b || !pre.ends_with(b" ") {
+        return b;
+    }
+    let words = pre[..pre.len() - 1].split(|&c| c == b' ');
+    let mut n = 0;
+    for w in words {
+        if w.is_empty() || !w.iter().all(u8::is_ascii_alphabetic) {
+            return b;
+        }
+        n += 1;
+    }
+    if (1..=2).contains(&n) {
+        a
+    } else {
+        b
     }
 }
 
@@ -279,7 +309,7 @@ pub fn iter_phrase(s: &[u8]) -> Option<(i64, usize, usize)> {
             e += 1;
         }
         let w = &s[i..e];
-        if w.len() >= 3 && w.len() <= 9 && ITER_WORDS.iter().any(|k| w.eq_ignore_ascii_case(k)) {
+        if w.len() >= 3 && w.len() <= 10 && ITER_WORDS.iter().any(|k| w.eq_ignore_ascii_case(k)) {
             let mut j = e;
             while j < n && (s[j] == b' ' || s[j] == b'#') && j - e < 3 {
                 j += 1;

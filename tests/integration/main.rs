@@ -8,6 +8,7 @@ mod compare;
 mod output;
 mod parse_corpus;
 mod process;
+mod recognition;
 mod reliability;
 mod security;
 mod storage_faults;

@@ -7,7 +7,7 @@
 //! `Validation score: 0.19` after `Iteration 1, loss = …`).
 
 use crate::parse::counters;
-use crate::parse::lex::{iter_phrase, parse_num, Pair};
+use crate::parse::lex::{iter_phrase, iter_rank, parse_num, Pair};
 use crate::parse::names::objective_like;
 use crate::parse::series::Rec;
 
@@ -43,7 +43,9 @@ pub fn fill(s: &[u8], pairs: &[Pair], ctx: Option<i64>, rec: &mut Rec) -> IterFr
         (rec.iter, rec.weak) = (Some(n), true);
         return IterFrom::Counter;
     }
-    if ctx.is_some() {
+    // a line with its own (fractional) progress key, `'epoch': 0.25`, is not in the context's
+    let own_progress = || (0..rec.len()).any(|k| iter_rank(rec.name(k)) > 0);
+    if ctx.is_some() && !own_progress() {
         (rec.iter, rec.from_ctx) = (ctx, true);
         return IterFrom::Context;
     }

@@ -15,6 +15,8 @@
 //! uses `memchr` for `=`/`:`; a line with none of these shapes costs one short scan.
 
 pub mod bracket;
+pub mod cells;
+pub mod header;
 pub mod json;
 pub mod kv;
 pub mod sentence;

@@ -161,9 +161,13 @@ impl Store {
             return false;
         }
         if grp.promoted {
-            if grp.by_iter != iter.is_some() {
+            if grp.by_iter && iter.is_none() {
                 return false;
             }
+            // confirmed without iterations: a line that has one (`'epoch': 1.0` among
+            // `'epoch': 0.95`s) still counts in order
+            let iter = if grp.by_iter { iter } else { None };
+            let same_iter = same_iter && grp.by_iter;
             let si = grp.series;
             let it = iter.unwrap_or(grp.counter);
             grp.counter += 1;
