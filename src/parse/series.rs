@@ -59,8 +59,9 @@ pub struct Rec {
     pub spans: Vec<(u32, u32)>,
     pub values: Vec<f64>,
     pub iter: Option<i64>,
-    /// The iteration is only a counter (`#12`, a progress bar's `12/100`): like a record without
-    /// one, it confirms a name only next to an objective-like name.
+    /// The iteration is only a counter (`#12`, a progress bar's `12/100`) or the context's (an
+    /// earlier marker line): like a record without one, it confirms a name only next to an
+    /// objective-like name.
     pub weak: bool,
     /// The iteration is the context's (an earlier line's), not the line's own.
     pub from_ctx: bool,

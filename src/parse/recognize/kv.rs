@@ -46,7 +46,9 @@ pub fn fill(s: &[u8], pairs: &[Pair], ctx: Option<i64>, rec: &mut Rec) -> IterFr
     // a line with its own (fractional) progress key, `'epoch': 0.25`, is not in the context's
     let own_progress = || (0..rec.len()).any(|k| iter_rank(rec.name(k)) > 0);
     if ctx.is_some() && !own_progress() {
-        (rec.iter, rec.from_ctx) = (ctx, true);
+        // weak: a marker (`--- Step 2 ---`) then `Files: 12` is a report, not progress, unless
+        // an objective-like name is there (`Avg. loss: 0.79`, `Validation score: 0.19`)
+        (rec.iter, rec.from_ctx, rec.weak) = (ctx, true, true);
         return IterFrom::Context;
     }
     if let Some(n) = counters::bar_count(s) {
