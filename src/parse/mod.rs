@@ -3,7 +3,8 @@
 //! storage or the CLI: lines in, timers/series/marks out.
 //!
 //! INTERFACE (the runner relies on exactly these signatures):
-//! - [`ParseConfig`], [`Stream`], [`Parser::new`], [`Parser::feed_line`], [`Parser::latest_progress`],
+//! - [`ParseConfig`], [`Stream`], [`Parser::new`], [`Parser::feed_line`], [`Parser::feed_states`],
+//!   [`Parser::latest_progress`],
 //!   [`Parser::finish`], [`is_protocol_line`], [`MAX_LINE`], [`parse_reader`], [`explain_text`].
 //!
 //! Layout: [`protocol`] (the `@perfmon` grammar, documented there), [`recognize`] (automatic
@@ -229,6 +230,14 @@ impl Parser {
         last
     }
 
+    /// Feeds the complete `\r`-terminated states of a line longer than [`MAX_LINE`], before
+    /// the rest of the line comes to [`Parser::feed_line`] (a progress bar redrawn for long
+    /// without a `\n`): the recognizers read each state; no line is counted, and the protocol
+    /// and `--progress` regexes, which read a line's last state, wait for the rest.
+    pub fn feed_states(&mut self, t_s: f64, states: &[u8]) {
+        self.feed_auto(states, t_s);
+    }
+
     /// Feeds the complete lines of `block`, each ending in `\n` (bytes after the last `\n` are
     /// not read), all arrived at `t_s`: the same as [`Parser::feed_line`] on each line (cut at
     /// [`MAX_LINE`]), but an ordinary line costs a few bit operations. The runner's forwarding
@@ -394,25 +403,28 @@ pub fn parse_reader<R: std::io::BufRead>(
     let mut k: u64 = 0;
     loop {
         buf.clear();
-        let n = read_line_bounded(&mut input, &mut buf)?;
+        let t_s = k as f64 * REPLAY_STEP_S;
+        let n = read_line_bounded(&mut input, &mut buf, |st| p.feed_states(t_s, st))?;
         if n == 0 {
             break;
         }
-        let has_nl = buf.last() == Some(&b'\n');
-        if has_nl {
+        if buf.last() == Some(&b'\n') {
             buf.pop();
         }
-        let truncated = n - usize::from(has_nl) > MAX_LINE;
-        p.feed_line(stream, k as f64 * REPLAY_STEP_S, &buf, truncated);
+        let truncated = buf.len() > MAX_LINE;
+        p.feed_line(stream, t_s, &buf, truncated);
         k += 1;
     }
     Ok(p.finish(k as f64 * REPLAY_STEP_S))
 }
 
 /// Reads one line keeping at most `MAX_LINE + 1` bytes of it in `buf`; returns the bytes consumed.
+/// When the line grows past [`MAX_LINE`], its complete `\r`-terminated states so far go to
+/// `states` (see [`Parser::feed_states`]) and leave `buf`.
 fn read_line_bounded<R: std::io::BufRead>(
     input: &mut R,
     buf: &mut Vec<u8>,
+    mut states: impl FnMut(&[u8]),
 ) -> std::io::Result<usize> {
     let mut total = 0;
     loop {
@@ -428,9 +440,20 @@ fn read_line_bounded<R: std::io::BufRead>(
             Some(i) => (i + 1, true),
             None => (chunk.len(), false),
         };
+        let mut piece = &chunk[..take];
+        if buf.len() <= MAX_LINE && buf.len() + take > MAX_LINE + 1 {
+            // (a `\r` that ends the line is no state boundary: the last state stays the line's)
+            let states_end = piece.len() - if done { 2.min(piece.len()) } else { 0 };
+            if let Some(i) = memchr::memrchr(b'\r', &piece[..states_end]) {
+                buf.extend_from_slice(&piece[..=i]);
+                states(buf);
+                buf.clear();
+                piece = &piece[i + 1..];
+            }
+        }
         let room = (MAX_LINE + 1).saturating_sub(buf.len());
-        buf.extend_from_slice(&chunk[..take.min(room)]);
-        if done && take > room {
+        buf.extend_from_slice(&piece[..piece.len().min(room)]);
+        if done && piece.len() > room {
             buf.push(b'\n');
         }
         input.consume(take);

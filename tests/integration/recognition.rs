@@ -266,3 +266,58 @@ fn ordinary_output_of_the_same_shapes_yields_no_series() {
         }
     }
 }
+
+/// A tqdm bar redrawn 20,000 times without a newline (a 1.1 MB line, far past the parser's
+/// 64 KiB line bound): every state is read, through `perfmon parse`'s reader and the runner's
+/// line splitting alike.
+#[test]
+fn a_bar_redrawn_past_the_line_bound_keeps_every_state() {
+    let mut data = Vec::new();
+    for k in 1..=20_000 {
+        let pct = k * 100 / 20_000;
+        data.extend_from_slice(
+            format!(
+                "\rtrain: {pct:3}%|#####     | {k}/20000 [00:10<00:10, 900it/s, loss={:.6}]",
+                1.0 / f64::from(k)
+            )
+            .as_bytes(),
+        );
+    }
+    data.push(b'\n');
+    assert!(data.len() > 16 * perfmon::parse::MAX_LINE);
+    let r = parse_reader(&data[..], Stream::Stderr, &cfg()).unwrap();
+    let l = &r.series[0];
+    assert_eq!(
+        (l.name.as_str(), l.main, l.points.len()),
+        ("loss", true, 20_000)
+    );
+    assert_eq!(
+        (l.points[19_999].iter, l.points[19_999].value),
+        (20_000, 0.00005)
+    );
+    assert_eq!(r.diagnostics.truncated_lines, 0);
+    assert_eq!(r.diagnostics.lines_seen, 1);
+}
+
+/// The same through the real binary: `perfmon run` forwards the bar's bytes untouched and the
+/// stored run's main series holds every state.
+#[test]
+fn perfmon_run_reads_every_state_of_a_long_redrawn_bar() {
+    let env = crate::common::Env::new();
+    let script = "import sys\nfor k in range(1, 20001):\n    sys.stderr.write('\\r%3d%%|#####     | %d/20000 [00:10<00:10, 900it/s, loss=%.6f]' % (k * 100 // 20000, k, 1.0 / k))\nsys.stderr.write('\\n')\n";
+    let out = env.run(&["run", "--quiet", "--", "python3", "-c", script]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stderr.iter().filter(|&&c| c == b'\r').count(), 20_000);
+    let rep = env.report_json("last");
+    let main = &rep["series"][0];
+    assert_eq!(main["name"], "loss");
+    assert_eq!(main["main"], true);
+    let pts = main["points"].as_array().unwrap();
+    assert_eq!(pts.len(), 20_000);
+    assert_eq!(pts[19_999]["iter"], 20_000);
+    assert_eq!(pts[19_999]["value"], 0.00005);
+}
