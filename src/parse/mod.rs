@@ -178,7 +178,8 @@ impl Parser {
             s = b;
         }
         let full = s;
-        if let Some(p) = memchr::memrchr(b'\r', s) {
+        let redrawn = memchr::memrchr(b'\r', s);
+        if let Some(p) = redrawn {
             s = &s[p + 1..];
         }
         let mut group = None;
@@ -188,7 +189,7 @@ impl Parser {
                 .feed(body, t_s, &mut self.store, &mut self.diag, s)
         } else if let Some(k) = self.user_regex(s, t_s) {
             k
-        } else if let Some(o) = self.feed_auto(full, t_s) {
+        } else if let Some(o) = self.feed_auto(full, redrawn.is_some(), t_s) {
             group = o.group;
             header = o.header_line;
             o.taken
@@ -207,10 +208,10 @@ impl Parser {
     /// ordinary line; for a line redrawn with `\r` or holding control sequences, one per
     /// `\r`-separated state, sequences removed. Returns the last state's outcome that took
     /// something.
-    fn feed_auto(&mut self, line: &[u8], t_s: f64) -> Option<recognize::Outcome> {
+    fn feed_auto(&mut self, line: &[u8], redrawn: bool, t_s: f64) -> Option<recognize::Outcome> {
         let a = self.auto.as_mut()?;
         let controls = term::has_controls(line);
-        if !controls && memchr::memchr(b'\r', line).is_none() {
+        if !controls && !redrawn {
             return a.feed(line, self.line_no, t_s, &mut self.store);
         }
         let mut buf = std::mem::take(&mut self.term);
@@ -235,7 +236,7 @@ impl Parser {
     /// without a `\n`): the recognizers read each state; no line is counted, and the protocol
     /// and `--progress` regexes, which read a line's last state, wait for the rest.
     pub fn feed_states(&mut self, t_s: f64, states: &[u8]) {
-        self.feed_auto(states, t_s);
+        self.feed_auto(states, true, t_s);
     }
 
     /// Feeds the complete lines of `block`, each ending in `\n` (bytes after the last `\n` are

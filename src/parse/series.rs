@@ -156,6 +156,8 @@ pub struct Store {
     free: Vec<usize>,
     /// The candidates of the record being added.
     scratch: Vec<usize>,
+    /// The candidate of each position of the last auto record (see `recent`).
+    recent_groups: Vec<usize>,
     main_hint: Option<usize>,
 }
 

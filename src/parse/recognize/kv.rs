@@ -62,12 +62,9 @@ pub fn fill(s: &[u8], pairs: &[Pair], ctx: Option<i64>, rec: &mut Rec) -> IterFr
 /// phrase that ends in `:`, `name number` pairs without `=` or `:`. Taken only when a name is
 /// objective-like (prose such as `took 3 seconds` is not progress).
 pub fn spaced(s: &[u8], rec: &mut Rec) -> bool {
-    let Some((it, _, end)) = iter_phrase(s) else {
+    let Some((it, end)) = phrase_before_colon(s) else {
         return false;
     };
-    if s.get(end) != Some(&b':') {
-        return false;
-    }
     rec.clear();
     let toks: Vec<&[u8]> = s[end + 1..]
         .split(|&c| matches!(c, b' ' | b'\t' | b','))
@@ -90,4 +87,40 @@ pub fn spaced(s: &[u8], rec: &mut Rec) -> bool {
     }
     rec.iter = Some(it);
     objective
+}
+
+/// The first `:` right after an iteration phrase (`step 3:`, `Generation #4:`): (iteration,
+/// position of the `:`). Looks back from each `:` that follows a digit, so a timestamp
+/// (`12:00:01`) is rejected after a few bytes rather than a scan of the line's words.
+fn phrase_before_colon(s: &[u8]) -> Option<(i64, usize)> {
+    let mut from = 0;
+    while let Some(off) = memchr::memchr(b':', &s[from..]) {
+        let p = from + off;
+        from = p + 1;
+        let mut d = p;
+        while d > 0 && s[d - 1].is_ascii_digit() {
+            d -= 1;
+        }
+        if d == p || d == 0 || !matches!(s[d - 1], b' ' | b'#') {
+            continue;
+        }
+        let mut w = d - 1;
+        while w > 0 && matches!(s[w - 1], b' ' | b'#') {
+            w -= 1;
+        }
+        let mut a = w;
+        while a > 0 && s[a - 1].is_ascii_alphabetic() {
+            a -= 1;
+        }
+        if a < w && (a == 0 || !s[a - 1].is_ascii_alphanumeric()) && is_iter_word(&s[a..w]) {
+            return crate::parse::lex::parse_int(&s[d..p]).map(|it| (it, p));
+        }
+    }
+    None
+}
+
+fn is_iter_word(w: &[u8]) -> bool {
+    crate::parse::lex::ITER_WORDS
+        .iter()
+        .any(|k| w.eq_ignore_ascii_case(k))
 }

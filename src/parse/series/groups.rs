@@ -67,8 +67,22 @@ impl Store {
         ids.clear();
         let mut obj = false;
         for k in 0..rec.len() {
-            let g = self.candidate(source, rec.name(k));
+            // lines of one shape repeat their names in the same order: a hit skips hashing
+            let g = match self.recent_groups.get(k) {
+                Some(&g)
+                    if self.groups.get(g).is_some_and(|grp| {
+                        grp.source == source && grp.name.as_bytes() == rec.name(k)
+                    }) =>
+                {
+                    Some(g)
+                }
+                _ => self.candidate(source, rec.name(k)),
+            };
             if let Some(g) = g {
+                if self.recent_groups.len() <= k {
+                    self.recent_groups.resize(k + 1, usize::MAX);
+                }
+                self.recent_groups[k] = g;
                 obj |= self.groups[g].objective_like;
             }
             ids.push(g.unwrap_or(usize::MAX));
@@ -140,6 +154,7 @@ impl Store {
             let grp = &mut self.groups[g];
             if !grp.promoted && grp.seen == 1 {
                 grp.seen = 0;
+                grp.name.clear(); // (no record's name is empty: the slot is no hit for `recent`)
                 self.group_index.remove(&grp.hash);
                 self.free.push(g);
             }
