@@ -207,7 +207,7 @@ pub fn scan_pairs(s: &[u8], out: &mut Vec<Pair>, max: usize) {
         let Some(mut name) = name_before(s, p) else {
             continue;
         };
-        if out.is_empty() {
+        if out.is_empty() && sep == b':' {
             name.0 = leading_words(s, name.0);
         }
         out.push(Pair { name, value, end });
@@ -216,8 +216,9 @@ pub fn scan_pairs(s: &[u8], out: &mut Vec<Pair>, max: usize) {
 }
 
 /// Where a name that starts at `b` begins when the line opens with one or two more words before
-/// it (`Best fitness: 2.5`, `  Average fitness: 1.5`, `Train loss = 0.3`): those words (letters
-/// only, after blanks or a `-`/`*` bullet) become part of the name.
+/// it and a `:` after it (`Best fitness: 2.5`, `  Average fitness: 1.5`): those words (letters
+/// only, after blanks or a `-`/`*` bullet) become part of the name. Not for `=`: in
+/// `checkpoint gen=50` the word before is no part of the key.
 fn leading_words(s: &[u8], b: usize) -> usize {
     let mut a = 0;
     while a < b && matches!(s[a], b' ' | b'\t' | b'-' | b'*') {
@@ -472,6 +473,14 @@ mod tests {
             vec![("loss".into(), 0.52)]
         );
         assert_eq!(names("step 4: f(x)= 1.2"), vec![("f(x)".into(), 1.2)]);
+        assert_eq!(
+            names("  Best fitness: 2.5"),
+            vec![("Best fitness".into(), 2.5)]
+        );
+        assert_eq!(
+            names("checkpoint gen=50 elapsed_s=0.6"),
+            vec![("gen".into(), 50.0), ("elapsed_s".into(), 0.6)]
+        );
         assert_eq!(
             names("[10]\tvalid_0's l2: 0.3"),
             vec![("valid_0's l2".into(), 0.3)]
