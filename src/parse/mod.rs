@@ -178,9 +178,12 @@ impl Parser {
             s = b;
         }
         let full = s;
-        let redrawn = memchr::memrchr(b'\r', s);
-        if let Some(p) = redrawn {
-            s = &s[p + 1..];
+        // one scan for the bytes of a redrawn line (`\r`) or control sequences (ESC, BS)
+        let unusual = term::unusual(s);
+        if unusual {
+            if let Some(p) = memchr::memrchr(b'\r', s) {
+                s = &s[p + 1..];
+            }
         }
         let mut group = None;
         let mut header = None;
@@ -189,7 +192,7 @@ impl Parser {
                 .feed(body, t_s, &mut self.store, &mut self.diag, s)
         } else if let Some(k) = self.user_regex(s, t_s) {
             k
-        } else if let Some(o) = self.feed_auto(full, redrawn.is_some(), t_s) {
+        } else if let Some(o) = self.feed_auto(full, unusual, t_s) {
             group = o.group;
             header = o.header_line;
             o.taken
@@ -208,12 +211,12 @@ impl Parser {
     /// ordinary line; for a line redrawn with `\r` or holding control sequences, one per
     /// `\r`-separated state, sequences removed. Returns the last state's outcome that took
     /// something.
-    fn feed_auto(&mut self, line: &[u8], redrawn: bool, t_s: f64) -> Option<recognize::Outcome> {
+    fn feed_auto(&mut self, line: &[u8], unusual: bool, t_s: f64) -> Option<recognize::Outcome> {
         let a = self.auto.as_mut()?;
-        let controls = term::has_controls(line);
-        if !controls && !redrawn {
+        if !unusual {
             return a.feed(line, self.line_no, t_s, &mut self.store);
         }
+        let controls = term::has_controls(line);
         let mut buf = std::mem::take(&mut self.term);
         let text = if controls {
             term::clean(line, &mut buf);

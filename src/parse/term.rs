@@ -7,6 +7,13 @@
 const ESC: u8 = 0x1b;
 const BS: u8 = 0x08;
 
+/// True when the line holds a `\r`, an ESC or a backspace: more than one state, or bytes that
+/// [`clean`] would change.
+#[inline]
+pub fn unusual(s: &[u8]) -> bool {
+    memchr::memchr3(b'\r', ESC, BS, s).is_some()
+}
+
 /// True when the line holds bytes that [`clean`] would change.
 #[inline]
 pub fn has_controls(s: &[u8]) -> bool {

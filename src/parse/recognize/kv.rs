@@ -62,6 +62,11 @@ pub fn fill(s: &[u8], pairs: &[Pair], ctx: Option<i64>, rec: &mut Rec) -> IterFr
 /// phrase that ends in `:`, `name number` pairs without `=` or `:`. Taken only when a name is
 /// objective-like (prose such as `took 3 seconds` is not progress).
 pub fn spaced(s: &[u8], rec: &mut Rec) -> bool {
+    // such lines open with a word (`basinhopping step 3:`, `Generation 5:`); timestamped log
+    // lines, the common lines with a colon and no pair, open with a digit and stop here
+    if !s.first().is_some_and(u8::is_ascii_alphabetic) {
+        return false;
+    }
     let Some((it, end)) = phrase_before_colon(s) else {
         return false;
     };
