@@ -178,12 +178,19 @@ impl Parser {
             s = b;
         }
         let full = s;
-        // one scan for the bytes of a redrawn line (`\r`) or control sequences (ESC, BS)
-        let unusual = term::unusual(s);
-        if unusual {
-            if let Some(p) = memchr::memrchr(b'\r', s) {
-                s = &s[p + 1..];
-            }
+        // one scan for the bytes of a redrawn line (`\r`) or control sequences (ESC, BS); a
+        // protocol line needs only its last `\r`
+        let last_cr = |s: &[u8]| memchr::memrchr(b'\r', s);
+        let (unusual, cr) = if s.starts_with(b"@perfmon ") {
+            let cr = last_cr(s);
+            (cr.is_some(), cr)
+        } else if term::unusual(s) {
+            (true, last_cr(s))
+        } else {
+            (false, None)
+        };
+        if let Some(p) = cr {
+            s = &s[p + 1..];
         }
         let mut group = None;
         let mut header = None;
@@ -211,6 +218,7 @@ impl Parser {
     /// ordinary line; for a line redrawn with `\r` or holding control sequences, one per
     /// `\r`-separated state, sequences removed. Returns the last state's outcome that took
     /// something.
+    #[inline]
     fn feed_auto(&mut self, line: &[u8], unusual: bool, t_s: f64) -> Option<recognize::Outcome> {
         let a = self.auto.as_mut()?;
         if !unusual {
@@ -226,6 +234,10 @@ impl Parser {
         };
         let mut last = None;
         term::states(text, |st| {
+            // (a protocol line is the protocol's, also as an earlier state)
+            if st.starts_with(b"@perfmon ") {
+                return;
+            }
             if let Some(o) = a.feed(st, self.line_no, t_s, &mut self.store) {
                 last = Some(o);
             }

@@ -588,3 +588,24 @@ fn keys_present_on_some_lines_form_their_own_series() {
     assert_eq!(series(&r, "lr").points.len(), 10);
     assert_eq!(r.series.len(), 3);
 }
+
+// ---- overwritten lines (issue 13, class 1) ----
+
+#[test]
+fn every_redrawn_state_is_read_and_protocol_states_stay_the_protocols() {
+    let mut line = String::new();
+    for k in 1..=5 {
+        line += &format!(
+            "\r\x1b[2K\x1b[1mstep\x1b[0m {k}/5 |##| loss={}",
+            0.5 / f64::from(k)
+        );
+    }
+    let r = text(&format!("{line}\n"));
+    assert_eq!(
+        iv(series(&r, "loss")),
+        vec![(1, 0.5), (2, 0.25), (3, 0.5 / 3.0), (4, 0.125), (5, 0.1)]
+    );
+    // an earlier `@perfmon` state is not read by the recognizers (the protocol reads the last)
+    let r = text("@perfmon progress iter=1 x=1\rz=1\n@perfmon progress iter=2 x=2\rz=2\n@perfmon progress iter=3 x=3\rz=3\n");
+    assert!(r.series.is_empty(), "{:?}", names(&r));
+}

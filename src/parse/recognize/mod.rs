@@ -109,7 +109,8 @@ impl Auto {
                 }
                 return out(source, store.add_record(source, &self.rec, t_s));
             }
-            if kv::spaced(body, &mut self.rec) {
+            // (such lines open with a word: timestamped log lines stop here without a call)
+            if c.is_ascii_alphabetic() && kv::spaced(body, &mut self.rec) {
                 self.table.other(s, line_no);
                 self.ctx_iter = self.rec.iter;
                 let source = "auto:sentence";
