@@ -8,8 +8,10 @@
 //!   [`Parser::finish`], [`is_protocol_line`], [`MAX_LINE`], [`parse_reader`], [`explain_text`].
 //!
 //! Layout: [`protocol`] (the `@perfmon` grammar, documented there), [`recognize`] (automatic
-//! recognizers), [`series`] (grouping, confirmation, main-series choice), [`lex`] (numbers,
-//! pairs, iteration words), [`explain`] (the per-line account).
+//! recognizers), [`series`] (per-name confirmation, main-series choice), [`names`] (the
+//! vocabularies of objective-like names), [`lex`] (numbers, pairs, iteration words),
+//! [`counters`] (`#N` and progress-bar counts), [`term`] (a line as a terminal shows it),
+//! [`explain`] (the per-line account).
 //!
 //! Per line, in order: a trailing `\r` is dropped; the text after the last inner `\r` (what a
 //! terminal shows last) is read as a `@perfmon ` line (protocol, nowhere else) or by each

@@ -1,7 +1,7 @@
 //! The series store: protocol and `--progress` points go straight into keyed series; automatic
 //! recognizers hand in records (names with values and maybe an iteration) whose values gather
 //! per name in *candidates* until the name is confirmed, and only then become series (see
-//! [`groups`]). Also ranks names to pick the main series (vocabularies in
+//! [`Group`]). Also ranks names to pick the main series (vocabularies in
 //! [`crate::parse::names`]).
 
 use std::collections::HashMap;
@@ -149,7 +149,7 @@ pub struct Store {
     /// Series of the last keyed point at each field position of a line (protocol lines usually
     /// repeat the same keys in the same order): a hit skips hashing.
     recent: Vec<usize>,
-    /// Candidates of auto records, one per recognizer and name ([`groups`]).
+    /// Candidates of auto records, one per recognizer and name ([`Group`]).
     pub groups: Vec<Group>,
     group_index: IdMap,
     /// Slots of evicted candidates, reused before the list grows.

@@ -7,9 +7,10 @@
 //! - [`sentence`]: an iteration phrase (`Iteration 3, loss = 0.52`) → `auto:sentence`
 //! - [`kv`]: `key=value` / `key: value` pairs → `auto:kv`
 //!
-//! Records then gather in groups in the [`Store`], which turns a group into series only when it
+//! Records then gather per name in the [`Store`], which turns a name into a series only when it
 //! repeats with increasing iterations (see [`crate::parse::series`]), so one-off log lines with
-//! numbers never become series.
+//! numbers never become series. Lines redrawn with `\r` or coloured with ANSI sequences come
+//! here one terminal state at a time ([`crate::parse::term`]).
 //!
 //! Cost: the dispatch looks at the first non-blank byte (`{`, `[`, digit/sign/`|`, letter) and
 //! uses `memchr` for `=`/`:`; a line with none of these shapes costs one short scan.
@@ -28,7 +29,8 @@ use super::series::{Rec, Store, MAX_VALUES};
 /// What the recognizers made of a line.
 pub struct Outcome {
     pub taken: &'static str,
-    /// The candidate group the record went to (its lines are ignored unless it is confirmed).
+    /// A candidate of the record (see [`crate::parse::series::Group`]; its lines are ignored
+    /// unless it is confirmed).
     pub group: Option<usize>,
     /// A table header (by line number) that this row confirmed.
     pub header_line: Option<u64>,
