@@ -2,12 +2,13 @@
 //! can make a line more than plain text (`\r`, `=`, `:`), so that [`crate::parse::Parser::feed_lines`]
 //! classifies an ordinary line with a few bit operations instead of several scans of its bytes.
 
-/// Bytes that send a line to the full per-line path: `\r` (a progress bar redraw), and the pair
-/// separators `=` and `:` that the kv, sentence, bracket and JSON recognizers read.
+/// Bytes that send a line to the full per-line path: `\r` (a progress bar redraw), `ESC` (a
+/// control sequence, removed before recognition), and the pair separators `=` and `:` that the
+/// kv, sentence, bracket and JSON recognizers read.
 #[cfg(any(test, not(target_arch = "x86_64")))]
 #[inline]
 fn is_special(c: u8) -> bool {
-    matches!(c, b'\r' | b'=' | b':')
+    matches!(c, b'\r' | b'=' | b':' | 0x1b)
 }
 
 /// For the 64 bytes at `b`: (bit k set when byte k is `\n`, bit k set when byte k is special).
@@ -21,18 +22,19 @@ pub fn masks(b: &[u8; 64]) -> (u64, u64) {
     let mut sp = 0u64;
     // SAFETY: SSE2 is part of the x86_64 baseline; each load reads 16 bytes inside `b`.
     unsafe {
-        let (vn, vr, ve, vc) = (
+        let (vn, vr, ve, vc, vx) = (
             _mm_set1_epi8(b'\n' as i8),
             _mm_set1_epi8(b'\r' as i8),
             _mm_set1_epi8(b'=' as i8),
             _mm_set1_epi8(b':' as i8),
+            _mm_set1_epi8(0x1b),
         );
         for k in 0..4 {
             let v = _mm_loadu_si128(b.as_ptr().add(16 * k).cast::<__m128i>());
             let n = _mm_movemask_epi8(_mm_cmpeq_epi8(v, vn)) as u16;
             let s = _mm_movemask_epi8(_mm_or_si128(
                 _mm_or_si128(_mm_cmpeq_epi8(v, vr), _mm_cmpeq_epi8(v, ve)),
-                _mm_cmpeq_epi8(v, vc),
+                _mm_or_si128(_mm_cmpeq_epi8(v, vc), _mm_cmpeq_epi8(v, vx)),
             )) as u16;
             nl |= u64::from(n) << (16 * k);
             sp |= u64::from(s) << (16 * k);
@@ -79,7 +81,7 @@ impl Masks {
 const GROUP: usize = 64 * 1024;
 
 /// Calls `f(line, special)` for each `\n`-terminated line of `block` (without its `\n`), where
-/// `special` tells whether the line holds a `\r`, `=` or `:`. Bytes after the last `\n` are
+/// `special` tells whether the line holds a `\r`, `ESC`, `=` or `:`. Bytes after the last `\n` are
 /// ignored. `scratch` holds the masks of up to 64 KiB of the block at a time.
 ///
 /// The masks are computed first, in a loop of their own (with AVX2 where the CPU has it), and
@@ -140,6 +142,7 @@ fn fill_avx2(group: &[u8], out: &mut Vec<Masks>) {
     let vr = _mm256_set1_epi8(b'\r' as i8);
     let ve = _mm256_set1_epi8(b'=' as i8);
     let vc = _mm256_set1_epi8(b':' as i8);
+    let vx = _mm256_set1_epi8(0x1b);
     let mut windows = group.chunks_exact(64);
     for w in &mut windows {
         // SAFETY: `w` holds 64 bytes; the loads read bytes 0..32 and 32..64 of it.
@@ -153,11 +156,11 @@ fn fill_avx2(group: &[u8], out: &mut Vec<Masks>) {
         let nb = _mm256_movemask_epi8(_mm256_cmpeq_epi8(b, vn)) as u32;
         let sa = _mm256_movemask_epi8(_mm256_or_si256(
             _mm256_or_si256(_mm256_cmpeq_epi8(a, vr), _mm256_cmpeq_epi8(a, ve)),
-            _mm256_cmpeq_epi8(a, vc),
+            _mm256_or_si256(_mm256_cmpeq_epi8(a, vc), _mm256_cmpeq_epi8(a, vx)),
         )) as u32;
         let sb = _mm256_movemask_epi8(_mm256_or_si256(
             _mm256_or_si256(_mm256_cmpeq_epi8(b, vr), _mm256_cmpeq_epi8(b, ve)),
-            _mm256_cmpeq_epi8(b, vc),
+            _mm256_or_si256(_mm256_cmpeq_epi8(b, vc), _mm256_cmpeq_epi8(b, vx)),
         )) as u32;
         // Joined into 64-bit masks here, LLVM turns the movemasks into a 64-lane bool vector
         // that AVX2 has no register for, and assembles it a byte at a time; kept as halves,
@@ -235,6 +238,7 @@ mod tests {
                         0 => b'=',
                         1 => b':',
                         2 => b'\r',
+                        3 => 0x1b,
                         _ => b'a' + (r as u8 % 26),
                     });
                 }

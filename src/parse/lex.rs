@@ -204,11 +204,42 @@ pub fn scan_pairs(s: &[u8], out: &mut Vec<Pair>, max: usize) {
         if !value_ends(s, end) {
             continue;
         }
-        let Some(name) = name_before(s, p) else {
+        let Some(mut name) = name_before(s, p) else {
             continue;
         };
+        if out.is_empty() && sep == b':' {
+            name.0 = leading_words(s, name.0);
+        }
         out.push(Pair { name, value, end });
         from = end;
+    }
+}
+
+/// Where a name that starts at `b` begins when the line opens with one or two more words before
+/// it and a `:` after it (`Best fitness: 2.5`, `  Average fitness: 1.5`): those words (letters
+/// only, after blanks or a `-`/`*` bullet) become part of the name. Not for `=`: in
+/// `checkpoint gen=50` the word before is no part of the key.
+fn leading_words(s: &[u8], b: usize) -> usize {
+    let mut a = 0;
+    while a < b && matches!(s[a], b' ' | b'\t' | b'-' | b'*') {
+        a += 1;
+    }
+    let pre = &s[a..b];
+    if a >= b || !pre.ends_with(b" ") {
+        return b;
+    }
+    let words = pre[..pre.len() - 1].split(|&c| c == b' ');
+    let mut n = 0;
+    for w in words {
+        if w.is_empty() || !w.iter().all(u8::is_ascii_alphabetic) {
+            return b;
+        }
+        n += 1;
+    }
+    if (1..=2).contains(&n) {
+        a
+    } else {
+        b
     }
 }
 
@@ -279,7 +310,7 @@ pub fn iter_phrase(s: &[u8]) -> Option<(i64, usize, usize)> {
             e += 1;
         }
         let w = &s[i..e];
-        if w.len() >= 3 && w.len() <= 9 && ITER_WORDS.iter().any(|k| w.eq_ignore_ascii_case(k)) {
+        if w.len() >= 3 && w.len() <= 10 && ITER_WORDS.iter().any(|k| w.eq_ignore_ascii_case(k)) {
             let mut j = e;
             while j < n && (s[j] == b' ' || s[j] == b'#') && j - e < 3 {
                 j += 1;
@@ -442,6 +473,14 @@ mod tests {
             vec![("loss".into(), 0.52)]
         );
         assert_eq!(names("step 4: f(x)= 1.2"), vec![("f(x)".into(), 1.2)]);
+        assert_eq!(
+            names("  Best fitness: 2.5"),
+            vec![("Best fitness".into(), 2.5)]
+        );
+        assert_eq!(
+            names("checkpoint gen=50 elapsed_s=0.6"),
+            vec![("gen".into(), 50.0), ("elapsed_s".into(), 0.6)]
+        );
         assert_eq!(
             names("[10]\tvalid_0's l2: 0.3"),
             vec![("valid_0's l2".into(), 0.3)]

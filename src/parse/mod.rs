@@ -3,25 +3,32 @@
 //! storage or the CLI: lines in, timers/series/marks out.
 //!
 //! INTERFACE (the runner relies on exactly these signatures):
-//! - [`ParseConfig`], [`Stream`], [`Parser::new`], [`Parser::feed_line`], [`Parser::latest_progress`],
+//! - [`ParseConfig`], [`Stream`], [`Parser::new`], [`Parser::feed_line`], [`Parser::feed_states`],
+//!   [`Parser::latest_progress`],
 //!   [`Parser::finish`], [`is_protocol_line`], [`MAX_LINE`], [`parse_reader`], [`explain_text`].
 //!
 //! Layout: [`protocol`] (the `@perfmon` grammar, documented there), [`recognize`] (automatic
-//! recognizers), [`series`] (grouping, confirmation, main-series choice), [`lex`] (numbers,
-//! pairs, iteration words), [`explain`] (the per-line account).
+//! recognizers), [`series`] (per-name confirmation, main-series choice), [`names`] (the
+//! vocabularies of objective-like names), [`lex`] (numbers, pairs, iteration words),
+//! [`counters`] (`#N` and progress-bar counts), [`term`] (a line as a terminal shows it),
+//! [`explain`] (the per-line account).
 //!
-//! Per line, in order: a trailing `\r` is dropped and only the text after the last inner `\r`
-//! is read (what a terminal shows of a progress bar); `@perfmon ` lines go to the protocol and
-//! nowhere else; then each `--progress` regex (the first that matches takes the line); then, when
-//! `auto` is on, the recognizers. Lines are bytes: invalid UTF-8 never matches a name and is
+//! Per line, in order: a trailing `\r` is dropped; the text after the last inner `\r` (what a
+//! terminal shows last) is read as a `@perfmon ` line (protocol, nowhere else) or by each
+//! `--progress` regex (the first that matches takes the line); then, when `auto` is on, the
+//! recognizers read each state the terminal showed ([`term`]: every `\r`-separated state,
+//! ANSI control sequences removed). Lines are bytes: invalid UTF-8 never matches a name and is
 //! replaced in names/texts that are kept.
 
 mod block;
+pub mod counters;
 pub mod explain;
 pub mod lex;
+pub mod names;
 pub mod protocol;
 pub mod recognize;
 pub mod series;
+pub mod term;
 
 use crate::model::{Mark, ParseDiagnostics, Series, TimerSpan};
 
@@ -135,6 +142,8 @@ pub struct Parser {
     line_no: u64,
     /// [`block::for_each_line`]'s masks (16 KiB at most).
     scratch: Vec<block::Masks>,
+    /// A line without its control sequences ([`term::clean`]).
+    term: Vec<u8>,
 }
 
 impl Parser {
@@ -154,6 +163,7 @@ impl Parser {
             explain: cfg.explain.then(explain::Recorder::default),
             line_no: 0,
             scratch: Vec::new(),
+            term: Vec::new(),
         })
     }
 
@@ -169,7 +179,19 @@ impl Parser {
         if let Some(b) = s.strip_suffix(b"\r") {
             s = b;
         }
-        if let Some(p) = memchr::memrchr(b'\r', s) {
+        let full = s;
+        // one scan for the bytes of a redrawn line (`\r`) or control sequences (ESC, BS); a
+        // protocol line needs only its last `\r`
+        let last_cr = |s: &[u8]| memchr::memrchr(b'\r', s);
+        let (unusual, cr) = if s.starts_with(b"@perfmon ") {
+            let cr = last_cr(s);
+            (cr.is_some(), cr)
+        } else if term::unusual(s) {
+            (true, last_cr(s))
+        } else {
+            (false, None)
+        };
+        if let Some(p) = cr {
             s = &s[p + 1..];
         }
         let mut group = None;
@@ -179,11 +201,7 @@ impl Parser {
                 .feed(body, t_s, &mut self.store, &mut self.diag, s)
         } else if let Some(k) = self.user_regex(s, t_s) {
             k
-        } else if let Some(o) = self
-            .auto
-            .as_mut()
-            .and_then(|a| a.feed(s, self.line_no, t_s, &mut self.store))
-        {
+        } else if let Some(o) = self.feed_auto(full, unusual, t_s) {
             group = o.group;
             header = o.header_line;
             o.taken
@@ -202,6 +220,46 @@ impl Parser {
             }
             ex.record(self.line_no, stream, taken, group, s);
         }
+    }
+
+    /// The recognizers on each state a terminal shows of `line` (see [`term`]): one call for an
+    /// ordinary line; for a line redrawn with `\r` or holding control sequences, one per
+    /// `\r`-separated state, sequences removed. Returns the last state's outcome that took
+    /// something.
+    #[inline]
+    fn feed_auto(&mut self, line: &[u8], unusual: bool, t_s: f64) -> Option<recognize::Outcome> {
+        let a = self.auto.as_mut()?;
+        if !unusual {
+            return a.feed(line, self.line_no, t_s, &mut self.store);
+        }
+        let controls = term::has_controls(line);
+        let mut buf = std::mem::take(&mut self.term);
+        let text = if controls {
+            term::clean(line, &mut buf);
+            &buf[..]
+        } else {
+            line
+        };
+        let mut last = None;
+        term::states(text, |st| {
+            // (a protocol line is the protocol's, also as an earlier state)
+            if st.starts_with(b"@perfmon ") {
+                return;
+            }
+            if let Some(o) = a.feed(st, self.line_no, t_s, &mut self.store) {
+                last = Some(o);
+            }
+        });
+        self.term = buf;
+        last
+    }
+
+    /// Feeds the complete `\r`-terminated states of a line longer than [`MAX_LINE`], before
+    /// the rest of the line comes to [`Parser::feed_line`] (a progress bar redrawn for long
+    /// without a `\n`): the recognizers read each state; no line is counted, and the protocol
+    /// and `--progress` regexes, which read a line's last state, wait for the rest.
+    pub fn feed_states(&mut self, t_s: f64, states: &[u8]) {
+        self.feed_auto(states, true, t_s);
     }
 
     /// Feeds the complete lines of `block`, each ending in `\n` (bytes after the last `\n` are
@@ -369,25 +427,28 @@ pub fn parse_reader<R: std::io::BufRead>(
     let mut k: u64 = 0;
     loop {
         buf.clear();
-        let n = read_line_bounded(&mut input, &mut buf)?;
+        let t_s = k as f64 * REPLAY_STEP_S;
+        let n = read_line_bounded(&mut input, &mut buf, |st| p.feed_states(t_s, st))?;
         if n == 0 {
             break;
         }
-        let has_nl = buf.last() == Some(&b'\n');
-        if has_nl {
+        if buf.last() == Some(&b'\n') {
             buf.pop();
         }
-        let truncated = n - usize::from(has_nl) > MAX_LINE;
-        p.feed_line(stream, k as f64 * REPLAY_STEP_S, &buf, truncated);
+        let truncated = buf.len() > MAX_LINE;
+        p.feed_line(stream, t_s, &buf, truncated);
         k += 1;
     }
     Ok(p.finish(k as f64 * REPLAY_STEP_S))
 }
 
 /// Reads one line keeping at most `MAX_LINE + 1` bytes of it in `buf`; returns the bytes consumed.
+/// When the line grows past [`MAX_LINE`], its complete `\r`-terminated states so far go to
+/// `states` (see [`Parser::feed_states`]) and leave `buf`.
 fn read_line_bounded<R: std::io::BufRead>(
     input: &mut R,
     buf: &mut Vec<u8>,
+    mut states: impl FnMut(&[u8]),
 ) -> std::io::Result<usize> {
     let mut total = 0;
     loop {
@@ -403,9 +464,20 @@ fn read_line_bounded<R: std::io::BufRead>(
             Some(i) => (i + 1, true),
             None => (chunk.len(), false),
         };
+        let mut piece = &chunk[..take];
+        if buf.len() <= MAX_LINE && buf.len() + take > MAX_LINE + 1 {
+            // (a `\r` that ends the line is no state boundary: the last state stays the line's)
+            let states_end = piece.len() - if done { 2.min(piece.len()) } else { 0 };
+            if let Some(i) = memchr::memrchr(b'\r', &piece[..states_end]) {
+                buf.extend_from_slice(&piece[..=i]);
+                states(buf);
+                buf.clear();
+                piece = &piece[i + 1..];
+            }
+        }
         let room = (MAX_LINE + 1).saturating_sub(buf.len());
-        buf.extend_from_slice(&chunk[..take.min(room)]);
-        if done && take > room {
+        buf.extend_from_slice(&piece[..piece.len().min(room)]);
+        if done && piece.len() > room {
             buf.push(b'\n');
         }
         input.consume(take);

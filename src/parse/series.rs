@@ -1,27 +1,21 @@
 //! The series store: protocol and `--progress` points go straight into keyed series; automatic
-//! recognizers hand in records (a key set with values and maybe an iteration) that gather in
-//! *groups* until the group is confirmed, and only then become series. Also ranks names to pick
-//! the main series and infers directions.
-//!
-//! Confirmation rule (precision guard): a group (same recognizer, same names in the same order)
-//! becomes series once 3 consecutive records either carry strictly increasing iterations, or
-//! carry none and at least one name is objective-like (`loss`, `best`, `score`, …; see
-//! [`name_score`]). Its first 3 records then become its first points. Groups are capped
-//! ([`MAX_GROUPS`]) so arbitrary output costs bounded memory.
+//! recognizers hand in records (names with values and maybe an iteration) whose values gather
+//! per name in *candidates* until the name is confirmed, and only then become series (see
+//! [`Group`]). Also ranks names to pick the main series (vocabularies in
+//! [`crate::parse::names`]).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::model::{Direction, DirectionFrom, Point, Role, Series};
 
-use super::lex::words;
+use super::names::name_score;
 
-/// Most candidate groups kept; lines of new shapes after that are ignored.
-pub const MAX_GROUPS: usize = 512;
+mod groups;
+pub use groups::Group;
+
 /// Most values taken from one line.
 pub const MAX_VALUES: usize = 64;
-/// Records needed to confirm a group.
-const CONFIRM: usize = 3;
 
 /// Identity hasher for keys that are already hashes.
 #[derive(Default)]
@@ -65,6 +59,12 @@ pub struct Rec {
     pub spans: Vec<(u32, u32)>,
     pub values: Vec<f64>,
     pub iter: Option<i64>,
+    /// The iteration is only a counter (`#12`, a progress bar's `12/100`) or the context's (an
+    /// earlier marker line): like a record without one, it confirms a name only next to an
+    /// objective-like name.
+    pub weak: bool,
+    /// The iteration is the context's (an earlier line's), not the line's own.
+    pub from_ctx: bool,
     /// Bit k set: value k is a parameter of the trial (inside Optuna's `parameters: {...}`).
     pub params: u64,
 }
@@ -75,6 +75,8 @@ impl Rec {
         self.spans.clear();
         self.values.clear();
         self.iter = None;
+        self.weak = false;
+        self.from_ctx = false;
         self.params = 0;
     }
     pub fn push(&mut self, name: &[u8], value: f64) {
@@ -140,19 +142,8 @@ struct Meta {
     class: Class,
     score: i32,
     explicit_direction: bool,
-}
-
-/// A candidate group of auto records.
-pub struct Group {
-    pub source: &'static str,
-    names: Vec<String>,
-    window: Vec<(Option<i64>, f64, Vec<f64>)>,
-    pub promoted: bool,
-    series: Vec<usize>,
-    counter: i64,
-    last_iter: Option<i64>,
-    objective_like: bool,
-    params: u64,
+    /// A running best (`best_x` next to `x` of the same recognizer) was marked down already.
+    running_checked: bool,
 }
 
 #[derive(Default)]
@@ -163,8 +154,15 @@ pub struct Store {
     /// Series of the last keyed point at each field position of a line (protocol lines usually
     /// repeat the same keys in the same order): a hit skips hashing.
     recent: Vec<usize>,
+    /// Candidates of auto records, one per recognizer and name ([`Group`]).
     pub groups: Vec<Group>,
     group_index: IdMap,
+    /// Slots of evicted candidates, reused before the list grows.
+    free: Vec<usize>,
+    /// The candidates of the record being added.
+    scratch: Vec<usize>,
+    /// The candidate of each position of the last auto record (see `recent`).
+    recent_groups: Vec<usize>,
     main_hint: Option<usize>,
     /// A direction the output stated (`direction: maximize`); given to the main series at the
     /// end unless the protocol stated its own or its name says the other.
@@ -257,6 +255,7 @@ impl Store {
             class,
             score,
             explicit_direction: false,
+            running_checked: false,
         });
         let i = self.series.len() - 1;
         self.update_hint(i);
@@ -277,180 +276,6 @@ impl Store {
         }
     }
 
-    /// Feeds one auto record; returns its group (None when the group cap was reached).
-    pub fn add_record(&mut self, source: &'static str, rec: &Rec, t_s: f64) -> Option<usize> {
-        if rec.is_empty() {
-            return None;
-        }
-        let mut h = fnv(FNV0, source.as_bytes());
-        for k in 0..rec.len() {
-            h = fnv(h, rec.name(k));
-            h = fnv(h, b"\x00");
-        }
-        let g = match self.group_index.get(&h) {
-            Some(&g) => {
-                let grp = &self.groups[g];
-                if grp.names.len() != rec.len()
-                    || (0..rec.len()).any(|k| grp.names[k].as_bytes() != rec.name(k))
-                {
-                    return None; // hash collision: ignore rather than mix shapes
-                }
-                g
-            }
-            None => {
-                if self.groups.len() >= MAX_GROUPS {
-                    return None;
-                }
-                let names: Vec<String> = (0..rec.len())
-                    .map(|k| String::from_utf8_lossy(rec.name(k)).into_owned())
-                    .collect();
-                let objective_like = names.iter().any(|n| objective_like(n));
-                self.groups.push(Group {
-                    source,
-                    names,
-                    window: Vec::new(),
-                    promoted: false,
-                    series: Vec::new(),
-                    counter: 0,
-                    last_iter: None,
-                    objective_like,
-                    params: rec.params,
-                });
-                let g = self.groups.len() - 1;
-                self.group_index.insert(h, g);
-                g
-            }
-        };
-        if self.groups[g].promoted {
-            let grp = &mut self.groups[g];
-            let iter = match (rec.iter, grp.last_iter) {
-                (Some(i), _) => i,
-                (None, Some(l)) => l + 1,
-                (None, None) => grp.counter,
-            };
-            grp.counter += 1;
-            if rec.iter.is_some() || grp.last_iter.is_some() {
-                grp.last_iter = Some(iter);
-            }
-            for (k, &si) in grp.series.iter().enumerate() {
-                let value = rec.values[k];
-                if present(value) {
-                    self.series[si].points.push(Point { iter, t_s, value });
-                }
-            }
-            return Some(g);
-        }
-        let grp = &mut self.groups[g];
-        if grp.window.len() == CONFIRM {
-            grp.window.remove(0);
-        }
-        grp.window.push((rec.iter, t_s, rec.values.clone()));
-        if grp.window.len() == CONFIRM && confirmed(grp) {
-            self.promote(g);
-        }
-        Some(g)
-    }
-
-    fn promote(&mut self, g: usize) {
-        let names = self.groups[g].names.clone();
-        let source = self.groups[g].source;
-        let ids: Vec<usize> = names
-            .into_iter()
-            .map(|n| self.create(Class::Auto, source.to_string(), n, None))
-            .collect();
-        for (k, &i) in ids.iter().enumerate() {
-            if k < 64 && self.groups[g].params & (1u64 << k) != 0 {
-                self.series[i].role = Some(Role::Parameter);
-                self.meta[i].score = 0;
-                if self.main_hint == Some(i) {
-                    self.main_hint = None;
-                }
-            }
-        }
-        let grp = &mut self.groups[g];
-        grp.promoted = true;
-        grp.series = ids;
-        let window = std::mem::take(&mut grp.window);
-        for (it, t_s, values) in window {
-            let grp = &mut self.groups[g];
-            let iter = it.unwrap_or(grp.counter);
-            grp.counter += 1;
-            if it.is_some() {
-                grp.last_iter = Some(iter);
-            }
-            for (k, &si) in grp.series.iter().enumerate() {
-                let value = values[k];
-                if present(value) {
-                    self.series[si].points.push(Point { iter, t_s, value });
-                }
-            }
-        }
-        self.adjust_group_scores(g);
-    }
-
-    /// Within a group: a running best (`best_x` next to `x`) is not the main candidate; when both
-    /// `min` and `max` columns exist, the one in the direction the group improves wins.
-    fn adjust_group_scores(&mut self, g: usize) {
-        let ids = self.groups[g].series.clone();
-        let names: Vec<String> = ids
-            .iter()
-            .map(|&i| self.series[i].name.to_ascii_lowercase())
-            .collect();
-        for (k, &i) in ids.iter().enumerate() {
-            if let Some(rest) = names[k]
-                .strip_prefix("best_")
-                .or_else(|| names[k].strip_prefix("best "))
-            {
-                if names.iter().any(|n| n == rest) {
-                    self.meta[i].score -= 30;
-                }
-            }
-        }
-        let hint = self.main_hint;
-        self.main_hint = None;
-        if let Some(h) = hint {
-            self.update_hint(h);
-        }
-        for i in 0..self.series.len() {
-            self.update_hint(i);
-        }
-    }
-
-    /// When a group has both `min` and `max`, favours the one matching its trend (the mean's,
-    /// or else the pair's own), and gives it that direction.
-    fn min_max_trend(&mut self) {
-        for g in 0..self.groups.len() {
-            let ids = &self.groups[g].series;
-            let find = |want: &[&str]| {
-                ids.iter()
-                    .copied()
-                    .find(|&i| want.contains(&self.series[i].name.to_ascii_lowercase().as_str()))
-            };
-            let (Some(mn), Some(mx)) = (find(&["min", "fmin"]), find(&["max", "fmax"])) else {
-                continue;
-            };
-            let trend_of = |i: usize| {
-                let p = &self.series[i].points;
-                match (p.first(), p.last()) {
-                    (Some(a), Some(b)) => b.value - a.value,
-                    _ => 0.0,
-                }
-            };
-            let trend = match find(&["avg", "mean", "average"]) {
-                Some(a) => trend_of(a),
-                None => trend_of(mn) + trend_of(mx),
-            };
-            let (i, d) = match trend {
-                t if t > 0.0 => (mx, Direction::Maximize),
-                t if t < 0.0 => (mn, Direction::Minimize),
-                _ => continue,
-            };
-            self.meta[i].score += 3;
-            self.series[i].direction = Some(d);
-            self.series[i].direction_from = Some(DirectionFrom::Trend);
-        }
-    }
-
     /// The latest value of the likeliest main series.
     pub fn latest(&self) -> Option<(String, f64)> {
         self.latest_point().map(|(n, p)| (n.to_string(), p.value))
@@ -465,6 +290,16 @@ impl Store {
     /// Picks the main series and returns all series, main first.
     pub fn finish(mut self) -> Vec<Series> {
         self.min_max_trend();
+        // a confirmed name whose values were all missing cells (`-`) has nothing to show
+        let keep: Vec<bool> = (0..self.series.len())
+            .map(|i| self.meta[i].class != Class::Auto || !self.series[i].points.is_empty())
+            .collect();
+        if keep.contains(&false) {
+            let mut k = keep.iter();
+            self.series.retain(|_| k.next().copied().unwrap_or(true));
+            let mut k = keep.iter();
+            self.meta.retain(|_| k.next().copied().unwrap_or(true));
+        }
         let most = self
             .series
             .iter()
@@ -509,135 +344,10 @@ impl Store {
     }
 }
 
-fn confirmed(g: &Group) -> bool {
-    let w = &g.window;
-    if w.iter().all(|r| r.0.is_some()) {
-        w.windows(2).all(|p| p[0].0 < p[1].0)
-    } else {
-        w.iter().all(|r| r.0.is_none()) && g.objective_like
-    }
-}
-
-const TOP: [&str; 16] = [
-    "best",
-    "objective",
-    "obj",
-    "fitness",
-    "loss",
-    "cost",
-    "fun",
-    "f",
-    "fx",
-    "value",
-    "energy",
-    "reward",
-    "return",
-    "fbest",
-    "fopt",
-    "target",
-];
-const METRIC: [&str; 14] = [
-    "rmse", "mse", "mae", "error", "err", "l1", "l2", "logloss", "nll", "mape", "igd", "gd", "hv",
-    "regret",
-];
-const SCORE: [&str; 10] = [
-    "acc",
-    "accuracy",
-    "auc",
-    "score",
-    "f1",
-    "r2",
-    "ndcg",
-    "map",
-    "precision",
-    "recall",
-];
-const LOW: [&str; 27] = [
-    "mean",
-    "avg",
-    "average",
-    "std",
-    "stdev",
-    "var",
-    "median",
-    "time",
-    "t",
-    "lr",
-    "elapsed",
-    "timing",
-    "ms",
-    "sec",
-    "secs",
-    "seconds",
-    "duration",
-    "sigma",
-    "eta",
-    "nevals",
-    "nfev",
-    "evals",
-    "fevals",
-    "speed",
-    "throughput",
-    "memory",
-    "mem",
-];
-const RUNNING: [&str; 4] = ["so", "ever", "overall", "incumbent"];
-
-/// How much a name looks like the objective: 100 objective words, 90 error metrics, 85
-/// `min`/`max`, 80 scores, 50 unknown, 10 statistics/times/rates. `val`/`valid`/`test`/`eval`
-/// add 5, `train` takes 5, running-best words (`best_so_far`) take 30.
-pub fn name_score(name: &str) -> i32 {
-    let ws: Vec<String> = words(name).collect();
-    let has = |set: &[&str]| ws.iter().any(|w| set.contains(&w.as_str()));
-    let mut s = if has(&LOW) {
-        10
-    } else if has(&TOP) {
-        100
-    } else if has(&METRIC) {
-        90
-    } else if has(&["min", "max"]) {
-        85
-    } else if has(&SCORE) {
-        80
-    } else {
-        50
-    };
-    if has(&["val", "valid", "validation", "test", "eval", "dev"])
-        || ws.first().is_some_and(|w| w.starts_with("valid"))
-    {
-        s += 5;
-    }
-    if has(&["train", "training"]) {
-        s -= 5;
-    }
-    if has(&RUNNING) || name.to_ascii_lowercase().contains("sofar") {
-        s -= 30;
-    }
-    s
-}
-
-/// True for names that denote an objective or metric by themselves (`loss`, `best`, `rmse`,
-/// `accuracy`; not `max_idle_ns` or `mean_time`): the evidence a group without iterations needs.
-pub fn objective_like(name: &str) -> bool {
-    let ws: Vec<String> = words(name).collect();
-    let has = |set: &[&str]| ws.iter().any(|w| set.contains(&w.as_str()));
-    !has(&LOW) && (has(&TOP) || has(&METRIC) || has(&SCORE))
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-
-    #[test]
-    fn scores() {
-        assert!(name_score("best") > name_score("mean"));
-        assert!(name_score("best_len") > name_score("best_so_far"));
-        assert!(name_score("valid-rmse") > name_score("train-rmse"));
-        assert!(name_score("function value") > name_score("sigma"));
-        assert!(name_score("loss") > name_score("acc"));
-        assert!(name_score("t_eval_ms") < 50);
-    }
 
     #[test]
     fn parameter_flags_follow_their_values() {

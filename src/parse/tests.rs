@@ -546,3 +546,67 @@ fn feed_lines_is_feed_line_on_every_line() {
         "synthetic with regex and explain",
     );
 }
+
+// ---- key sets that vary (issue 13, class 6) ----
+
+#[test]
+fn one_off_keys_do_not_hide_the_stable_ones() {
+    let mut s = String::new();
+    for i in 0..2000 {
+        s += &format!(
+            "{{\"step\": {i}, \"loss\": {}, \"id_{i}\": {i}}}\n",
+            1.0 / f64::from(i + 1)
+        );
+    }
+    let r = text(&s);
+    assert_eq!(names(&r), vec!["loss(auto:json)"]);
+    let l = series(&r, "loss");
+    assert_eq!(l.points.len(), 2000);
+    assert_eq!(iv(l)[1999], (1999, 1.0 / 2000.0));
+}
+
+#[test]
+fn keys_present_on_some_lines_form_their_own_series() {
+    let mut s = String::new();
+    for i in 1..=40 {
+        s += &format!("step={i} loss={:.3}", 2.0 / f64::from(i));
+        if i % 4 == 0 {
+            s += " lr=0.01";
+        }
+        if i % 10 == 0 {
+            s += &format!(" val_loss={:.3}", 3.0 / f64::from(i));
+        }
+        s += "\n";
+    }
+    let r = text(&s);
+    let l = series(&r, "loss");
+    assert_eq!(l.points.len(), 40);
+    assert!(series(&r, "val_loss").main, "{:?}", names(&r));
+    assert_eq!(
+        iv(series(&r, "val_loss")),
+        vec![(10, 0.3), (20, 0.15), (30, 0.1), (40, 0.075)]
+    );
+    assert_eq!(series(&r, "lr").points.len(), 10);
+    assert_eq!(r.series.len(), 3);
+}
+
+// ---- overwritten lines (issue 13, class 1) ----
+
+#[test]
+fn every_redrawn_state_is_read_and_protocol_states_stay_the_protocols() {
+    let mut line = String::new();
+    for k in 1..=5 {
+        line += &format!(
+            "\r\x1b[2K\x1b[1mstep\x1b[0m {k}/5 |##| loss={}",
+            0.5 / f64::from(k)
+        );
+    }
+    let r = text(&format!("{line}\n"));
+    assert_eq!(
+        iv(series(&r, "loss")),
+        vec![(1, 0.5), (2, 0.25), (3, 0.5 / 3.0), (4, 0.125), (5, 0.1)]
+    );
+    // an earlier `@perfmon` state is not read by the recognizers (the protocol reads the last)
+    let r = text("@perfmon progress iter=1 x=1\rz=1\n@perfmon progress iter=2 x=2\rz=2\n@perfmon progress iter=3 x=3\rz=3\n");
+    assert!(r.series.is_empty(), "{:?}", names(&r));
+}

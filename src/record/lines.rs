@@ -12,6 +12,10 @@ pub enum Lines<'a> {
     /// Complete lines, each ending in `\n` (a line here may exceed [`MAX_LINE`] only when the
     /// chunk did).
     Block(&'a [u8]),
+    /// The complete `\r`-terminated states of a line that grew past [`MAX_LINE`] without a
+    /// `\n` (a progress bar redrawn for a long time): handed on early, so that its later states
+    /// are read too; the line's rest follows as usual.
+    States(&'a [u8]),
 }
 
 /// Splits chunks into complete lines, carrying a partial line (at most [`MAX_LINE`] bytes of it)
@@ -56,10 +60,10 @@ impl LineSplitter {
         let mut rest = chunk;
         if !self.partial.is_empty() || self.truncated {
             let Some(i) = memchr::memchr(b'\n', rest) else {
-                self.carry(rest);
+                self.carry_states(rest, false, &mut f);
                 return;
             };
-            self.carry(&rest[..i]);
+            self.carry_states(&rest[..i], true, &mut f);
             f(Lines::One(&self.partial, self.truncated));
             self.partial.clear();
             self.truncated = false;
@@ -69,12 +73,12 @@ impl LineSplitter {
             Some(i) => {
                 f(Lines::Block(&rest[..=i]));
                 if i + 1 < rest.len() {
-                    self.carry(&rest[i + 1..]);
+                    self.carry_states(&rest[i + 1..], false, &mut f);
                 }
             }
             None => {
                 if !rest.is_empty() {
-                    self.carry(rest);
+                    self.carry_states(rest, false, &mut f);
                 }
             }
         }
@@ -88,6 +92,22 @@ impl LineSplitter {
         let line = std::mem::take(&mut self.partial);
         let t = std::mem::replace(&mut self.truncated, false);
         Some((line, t))
+    }
+
+    /// [`LineSplitter::carry`], but when the line would grow past [`MAX_LINE`], its complete
+    /// `\r`-terminated states go to `f` first as [`Lines::States`] and only the rest is kept.
+    /// When `bytes` end the line, a `\r` that is their last byte is no state boundary.
+    fn carry_states(&mut self, mut bytes: &[u8], ends: bool, f: &mut impl FnMut(Lines<'_>)) {
+        if !self.truncated && self.partial.len() + bytes.len() > MAX_LINE {
+            let search = &bytes[..bytes.len() - usize::from(ends && !bytes.is_empty())];
+            if let Some(i) = memchr::memrchr(b'\r', search) {
+                self.partial.extend_from_slice(&bytes[..=i]);
+                f(Lines::States(&self.partial));
+                self.partial.clear();
+                bytes = &bytes[i + 1..];
+            }
+        }
+        self.carry(bytes);
     }
 
     fn carry(&mut self, bytes: &[u8]) {
@@ -140,6 +160,7 @@ mod tests {
                 a.for_each_line(c, |l, t| va.push((l.to_vec(), t)));
                 b.for_each_block(c, |lines| match lines {
                     Lines::One(l, t) => vb.push((l.to_vec(), t)),
+                    Lines::States(_) => unreachable!("no line is long here"),
                     Lines::Block(blk) => {
                         assert_eq!(blk.last(), Some(&b'\n'));
                         for l in blk[..blk.len() - 1].split(|&c| c == b'\n') {
@@ -150,6 +171,37 @@ mod tests {
             }
             assert_eq!(va, vb, "chunks of {size}");
             assert_eq!(a.finish(), b.finish());
+        }
+    }
+
+    /// A bar redrawn with `\r` for longer than [`MAX_LINE`]: every state is handed on, in
+    /// order, none twice, and memory stays bounded.
+    #[test]
+    fn long_redrawn_lines_hand_on_their_states() {
+        let mut data = Vec::new();
+        for k in 0..20_000 {
+            data.extend_from_slice(format!("\r{k:>6}/20000 [loss={k}]").as_bytes());
+        }
+        data.extend_from_slice(b"\rdone\n");
+        assert!(data.len() > 4 * MAX_LINE);
+        for size in [4096, 100_000] {
+            let mut s = LineSplitter::default();
+            let mut seen = Vec::new();
+            for c in data.chunks(size) {
+                s.for_each_block(c, |l| {
+                    let b = match l {
+                        Lines::States(b) | Lines::Block(b) => b,
+                        Lines::One(b, t) => {
+                            assert!(!t);
+                            b
+                        }
+                    };
+                    seen.extend_from_slice(b);
+                });
+                assert!(s.partial.len() <= MAX_LINE);
+            }
+            let seen: Vec<u8> = seen.into_iter().filter(|&c| c != b'\n').collect();
+            assert_eq!(seen, data[..data.len() - 1], "chunks of {size}");
         }
     }
 

@@ -91,6 +91,7 @@ fn consume(
                 splitters[index(stream)].for_each_block(&chunk, |lines| match lines {
                     Lines::One(line, truncated) => p.feed_line(stream, t_s, line, truncated),
                     Lines::Block(block) => p.feed_lines(stream, t_s, block),
+                    Lines::States(states) => p.feed_states(t_s, states),
                 });
             }
             // The last line had no newline: it still counts.

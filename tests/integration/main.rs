@@ -11,6 +11,7 @@ mod output;
 mod parse_corpus;
 mod process;
 mod python_callbacks;
+mod recognition;
 mod reliability;
 mod security;
 mod series;

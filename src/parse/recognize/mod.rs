@@ -7,14 +7,17 @@
 //! - [`sentence`]: an iteration phrase (`Iteration 3, loss = 0.52`) → `auto:sentence`
 //! - [`kv`]: `key=value` / `key: value` pairs → `auto:kv`
 //!
-//! Records then gather in groups in the [`Store`], which turns a group into series only when it
+//! Records then gather per name in the [`Store`], which turns a name into a series only when it
 //! repeats with increasing iterations (see [`crate::parse::series`]), so one-off log lines with
-//! numbers never become series.
+//! numbers never become series. Lines redrawn with `\r` or coloured with ANSI sequences come
+//! here one terminal state at a time ([`crate::parse::term`]).
 //!
 //! Cost: the dispatch looks at the first non-blank byte (`{`, `[`, digit/sign/`|`, letter) and
 //! uses `memchr` for `=`/`:`; a line with none of these shapes costs one short scan.
 
 pub mod bracket;
+pub mod cells;
+pub mod header;
 pub mod json;
 pub mod kv;
 pub mod sentence;
@@ -26,7 +29,8 @@ use super::series::{Rec, Store, MAX_VALUES};
 /// What the recognizers made of a line.
 pub struct Outcome {
     pub taken: &'static str,
-    /// The candidate group the record went to (its lines are ignored unless it is confirmed).
+    /// A candidate of the record (see [`crate::parse::series::Group`]; its lines are ignored
+    /// unless it is confirmed).
     pub group: Option<usize>,
     /// A table header (by line number) that this row confirmed.
     pub header_line: Option<u64>,
@@ -107,6 +111,13 @@ impl Auto {
                 }
                 return out(source, store.add_record(source, &self.rec, t_s));
             }
+            // (such lines open with a word: timestamped log lines stop here without a call)
+            if c.is_ascii_alphabetic() && kv::spaced(body, &mut self.rec) {
+                self.table.other(s, line_no);
+                self.ctx_iter = self.rec.iter;
+                let source = "auto:sentence";
+                return out(source, store.add_record(source, &self.rec, t_s));
+            }
         }
         if let Some(it) = iteration_line(body) {
             self.ctx_iter = Some(it);
@@ -118,7 +129,7 @@ impl Auto {
     }
 
     /// True when [`Auto::feed`] would take nothing from `s` and do no more than
-    /// [`Auto::skip`] does: a line that starts with a letter, holds no `=`, `:` or `\r`
+    /// [`Auto::skip`] does: a line that starts with a letter, holds no `=`, `:`, `\r` or `ESC`
     /// (`special`, found by the caller's block scan) and is not an iteration line. Such a line
     /// reaches none of the recognizers; only the table recognizer remembers it (as a possible
     /// header), and of a run of such lines only the last one counts (see [`table::Table::other`]).
@@ -133,10 +144,36 @@ impl Auto {
     }
 }
 
-/// `Epoch 3/10` alone on its line (`body` starts at its first non-blank byte): the iteration of
-/// the value lines that follow.
+/// An iteration marker alone on its line (`body` starts at its first non-blank byte):
+/// `Epoch 3/10`, `-- Epoch 5`, `=== iteration 3 ===`, `Generation 12:`, `[trial 7]`. Its
+/// iteration is that of the value lines that follow (records over several lines).
 #[inline]
 fn iteration_line(body: &[u8]) -> Option<i64> {
+    let deco = |c: &u8| {
+        matches!(
+            c,
+            b'-' | b'='
+                | b'*'
+                | b'#'
+                | b'>'
+                | b'<'
+                | b'['
+                | b']'
+                | b'('
+                | b')'
+                | b':'
+                | b' '
+                | b'\t'
+        )
+    };
+    let body = match body.first() {
+        Some(c) if c.is_ascii_alphabetic() => body,
+        Some(c) if deco(c) => {
+            let a = body.iter().position(|c| !deco(c))?;
+            &body[a..]
+        }
+        _ => return None,
+    };
     if !body.first().is_some_and(u8::is_ascii_alphabetic) || body.len() > 64 {
         return None;
     }

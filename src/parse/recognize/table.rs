@@ -1,16 +1,22 @@
 //! Table recognizer: a header row of names followed by rows of numbers, separated by spaces,
-//! tabs or `|` (DEAP logbooks, pymoo, CMA-ES, Ray-Tune-like tables). The header may repeat (CMA-ES
-//! prints it every 10 rows); separator lines (`=====`, `---+---`) are skipped.
+//! tabs or `|` (DEAP logbooks, pymoo, CMA-ES, scikit-learn's gradient boosting, Ray-Tune-like
+//! tables). The header may repeat (CMA-ES prints it every 10 rows); separator lines (`=====`,
+//! `---+---`) are skipped.
 //!
 //! A header-like line (2–40 tokens, none starting with a digit) is remembered as *pending*; the
-//! next numeric row binds to it when its columns map onto the header: same number of `|` cells,
-//! or of whitespace tokens, or else by character
-//! overlap of each header word with the row's numbers (for right-aligned multi-word headers
-//! such as CMA-ES's `function value`). Later rows of the same width reuse the mapping. Cells that
-//! are not numbers (`0:00.1`, `-`) are skipped. The iteration column is the one whose name is an
-//! iteration key (`gen`, `Iterat`, `n_gen`, …), see [`crate::parse::lex::iter_rank`].
+//! next row binds to it when its columns map onto the header ([`super::header`]: by order, or
+//! by position for multi-word headers). Later rows of the same width reuse the mapping. Cells
+//! are read by [`super::cells`]: numbers, times (`9.60s`, `1m 3s`, `0:00.1`) and percentages
+//! become values, `-`/`n/a` missing values, other units are skipped, and one text cell (pymoo's
+//! `ideal`) does not make the line no row; a row needs two values and no more text cells than
+//! half its values. Columns that held a value or an empty cell in the binding row are series
+//! (rows print iterations 1-10, then every 10th, …: each row keeps its own iteration). The
+//! iteration column is the one whose name is an iteration key (`gen`, `Iterat`, `n_gen`, …), see
+//! [`crate::parse::lex::iter_rank`].
 
-use crate::parse::lex::{parse_num, scan_num};
+use super::cells::{cell, duration_head, duration_tail, Cell};
+use super::header;
+use crate::parse::lex::scan_num;
 use crate::parse::series::{Rec, MISSING_BITS};
 
 const MAX_COLS: usize = 40;
@@ -21,6 +27,7 @@ pub struct Table {
     pending_line: Option<u64>,
     active: Option<Active>,
     toks: Vec<(usize, usize)>,
+    cells: Vec<Cell>,
 }
 
 struct Active {
@@ -74,16 +81,16 @@ fn tokens(s: &[u8], pipe: bool, out: &mut Vec<(usize, usize)>) {
                 i += 1;
             }
             if i > a {
-                out.push((a, i));
+                // `1m 3s`: one cell
+                match out.last_mut() {
+                    Some(prev) if duration_head(&s[prev.0..prev.1]) && duration_tail(&s[a..i]) => {
+                        prev.1 = i;
+                    }
+                    _ => out.push((a, i)),
+                }
             }
         }
     }
-}
-
-fn is_filler(t: &[u8]) -> bool {
-    t.iter()
-        .all(|&c| c.is_ascii_digit() || matches!(c, b':' | b'.' | b'-'))
-        || t.eq_ignore_ascii_case(b"nan")
 }
 
 fn is_separator(s: &[u8]) -> bool {
@@ -136,57 +143,12 @@ fn header_like(s: &[u8]) -> bool {
     n >= 2
 }
 
-fn name(s: &[u8]) -> String {
-    String::from_utf8_lossy(s).into_owned()
-}
-
-/// Names for each of `width` row columns from header `h`, or None when they do not map.
+/// Names for each of the row's columns from header `h`, or None when they do not map.
 fn map_header(h: &[u8], row: &[u8], rtoks: &[(usize, usize)], pipe: bool) -> Option<Vec<String>> {
-    let width = rtoks.len();
     let mut htoks = Vec::new();
     tokens(h, pipe, &mut htoks);
-    if htoks.len() == width {
-        return Some(htoks.iter().map(|&(a, b)| name(&h[a..b])).collect());
-    }
-    if pipe {
-        return None;
-    }
-    if memchr::memchr(b'\t', h).is_some() || memchr::memchr(b'\t', row).is_some() {
-        return None;
-    }
-    // right-aligned columns under multi-word headers: give each header word to the row token it
-    // overlaps most; a row token is named by its words joined (`function value`)
-    let mut names: Vec<String> = vec![String::new(); width];
-    for &(x, y) in &htoks {
-        let best = rtoks
-            .iter()
-            .enumerate()
-            .map(|(k, &(a, b))| (k, b.min(y).saturating_sub(a.max(x))))
-            .filter(|&(_, o)| o > 0)
-            .max_by_key(|&(k, o)| (o, usize::MAX - k));
-        if let Some((k, _)) = best {
-            if !names[k].is_empty() {
-                names[k].push(' ');
-            }
-            names[k].push_str(&name(&h[x..y]));
-        }
-    }
-    if names.iter().any(String::is_empty) {
-        return None;
-    }
-    let mut out: Vec<String> = Vec::with_capacity(width);
-    for base in names {
-        let dup = out
-            .iter()
-            .filter(|n| n.split('#').next() == Some(base.as_str()))
-            .count();
-        out.push(if dup == 0 {
-            base
-        } else {
-            format!("{base}#{}", dup + 1)
-        });
-    }
-    Some(out)
+    let tabs = memchr::memchr(b'\t', h).is_some() || memchr::memchr(b'\t', row).is_some();
+    header::map(h, &htoks, rtoks, !pipe && !tabs)
 }
 
 /// What a line was to the table recognizer.
@@ -226,24 +188,22 @@ impl Table {
         if toks.len() < 2 || toks.len() > MAX_COLS {
             return Seen::Other;
         }
-        let mut numeric = 0;
-        for &(a, b) in toks.iter() {
-            let t = &s[a..b];
-            if parse_num(t).is_some() {
-                numeric += 1;
-            } else if !is_filler(t) {
-                return Seen::Other;
-            }
-        }
-        if numeric < 2 {
+        let mut cells = std::mem::take(&mut self.cells);
+        cells.clear();
+        cells.extend(toks.iter().map(|&(a, b)| cell(&s[a..b])));
+        let numeric = cells.iter().filter(|c| matches!(c, Cell::Num(_))).count();
+        let text = cells.iter().filter(|c| **c == Cell::Text).count();
+        // one odd column does not drop the table; a line of words with two numbers is no row
+        if numeric < 2 || text > 1 && text * 2 > numeric {
+            self.cells = cells;
             return Seen::Other;
         }
         let mut bound = None;
         if self.pending_line.is_some() {
             if let Some(names) = map_header(&self.pending, s, toks, pipe) {
-                let numeric = toks
+                let numeric = cells
                     .iter()
-                    .map(|&(a, b)| parse_num(&s[a..b]).is_some())
+                    .map(|c| matches!(c, Cell::Num(_) | Cell::Missing))
                     .collect();
                 self.active = Some(Active {
                     names,
@@ -253,21 +213,25 @@ impl Table {
                 bound = self.pending_line.take();
             }
         }
-        let Some(act) = &self.active else {
-            return Seen::Other;
-        };
-        if act.names.len() != toks.len() || act.pipe != pipe {
-            return Seen::Other;
-        }
-        rec.clear();
-        for (k, &(a, b)) in toks.iter().enumerate() {
-            if act.numeric[k] {
-                let v = parse_num(&s[a..b]).unwrap_or(f64::from_bits(MISSING_BITS));
-                rec.push(act.names[k].as_bytes(), v);
+        let seen = match &self.active {
+            Some(act) if act.names.len() == toks.len() && act.pipe == pipe => {
+                rec.clear();
+                for (k, c) in cells.iter().enumerate() {
+                    if act.numeric[k] {
+                        let v = match c {
+                            Cell::Num(v) => *v,
+                            _ => f64::from_bits(MISSING_BITS),
+                        };
+                        rec.push(act.names[k].as_bytes(), v);
+                    }
+                }
+                rec.take_iter();
+                Seen::Row(bound)
             }
-        }
-        rec.take_iter();
-        Seen::Row(bound)
+            _ => Seen::Other,
+        };
+        self.cells = cells;
+        seen
     }
 
     /// Any line that was not a row: remembers headers, skips separators, forgets a pending
@@ -311,6 +275,26 @@ mod tests {
                 "t[m:s]"
             ]
         );
+    }
+
+    #[test]
+    fn right_aligned_multiword_headers_and_units() {
+        let h = b"      Iter       Train Loss      OOB Improve   Remaining Time ";
+        let r = b"        20       14272.1666       -1408.3524            1m 3s";
+        let mut t = Vec::new();
+        tokens(r, false, &mut t);
+        assert_eq!(t.len(), 4);
+        let m = map_header(h, r, &t, false).unwrap();
+        assert_eq!(
+            m,
+            vec!["Iter", "Train Loss", "OOB Improve", "Remaining Time"]
+        );
+        let mut tb = Table::default();
+        let mut rec = Rec::default();
+        tb.other(h, 1);
+        assert!(matches!(tb.row(r, &mut rec), Seen::Row(Some(1))));
+        assert_eq!(rec.iter, Some(20));
+        assert_eq!(rec.values, vec![14272.1666, -1408.3524, 63.0]);
     }
 
     #[test]
