@@ -290,9 +290,19 @@ impl Store {
     /// Picks the main series and returns all series, main first.
     pub fn finish(mut self) -> Vec<Series> {
         self.min_max_trend();
-        // a confirmed name whose values were all missing cells (`-`) has nothing to show
+        // a confirmed name whose values were all missing cells (`-`) has nothing to show; a
+        // name the program reports through the protocol (the Python callbacks) is the
+        // protocol's: the library's own log line of it (Optuna's `value`) is not a second series
+        let protocol: Vec<&str> = (0..self.series.len())
+            .filter(|&i| self.meta[i].class == Class::Protocol)
+            .map(|i| self.series[i].name.as_str())
+            .collect();
         let keep: Vec<bool> = (0..self.series.len())
-            .map(|i| self.meta[i].class != Class::Auto || !self.series[i].points.is_empty())
+            .map(|i| {
+                self.meta[i].class != Class::Auto
+                    || !(self.series[i].points.is_empty()
+                        || protocol.contains(&self.series[i].name.as_str()))
+            })
             .collect();
         if keep.contains(&false) {
             let mut k = keep.iter();
@@ -348,6 +358,38 @@ impl Store {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    /// A name reported through the protocol and also recognized in the library's own log
+    /// (Optuna's `value` under the Python callback) is one series, the protocol's.
+    #[test]
+    fn a_protocol_name_is_not_repeated_by_recognition() {
+        let mut st = Store::default();
+        let mut r = Rec::default();
+        for i in 0..5 {
+            st.add_keyed(
+                0,
+                Class::Protocol,
+                "protocol",
+                None,
+                b"value",
+                Some(i),
+                0.0,
+                1.0,
+                None,
+            );
+            r.clear();
+            r.push(b"value", 1.0);
+            r.push(b"other", 2.0);
+            r.iter = Some(i);
+            st.add_record("auto:sentence", &r, 0.0);
+        }
+        let out = st.finish();
+        let names: Vec<(&str, &str)> = out
+            .iter()
+            .map(|s| (s.name.as_str(), s.source.as_str()))
+            .collect();
+        assert_eq!(names, [("value", "protocol"), ("other", "auto:sentence")]);
+    }
 
     #[test]
     fn parameter_flags_follow_their_values() {
