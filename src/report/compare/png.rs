@@ -10,7 +10,7 @@ use crate::analyze::spec::Metric;
 use crate::analyze::{best_so_far, cpu_percent_series};
 use crate::model::{metric, Direction, RunRecord};
 use crate::report::png::panel::{point_labels, render_panels, Line, Mark, Panel};
-use crate::report::png::style::color;
+use crate::report::png::style::{color, tick_decimals};
 use crate::report::units::fmt_num;
 use crate::report::ReportError;
 
@@ -183,12 +183,24 @@ pub fn overlay_png(
         .flat_map(|ls| ls.iter().flat_map(|l| l.pts.iter().map(|p| p.0)))
         .fold(0.0, f64::max);
     let x_range = Some((0.0, x_max.max(1e-3)));
-    let fmt2 = |v: &f64| fmt_num((v * 100.0).round() / 100.0);
     let time = "time since start (s)";
     let mut panels: Vec<Panel> = gate_panel(doc.c, sides).into_iter().collect();
     let gated = panels.len();
-    panels.push(Panel::plain("compare", time, "tree CPU (cores)", cpu, fmt2));
-    panels.push(Panel::plain("compare", time, "tree RSS (MiB)", rss, fmt2));
+    let (cpu_fmt, rss_fmt) = (value_ticks(&cpu), value_ticks(&rss));
+    panels.push(Panel::plain(
+        "compare",
+        time,
+        "tree CPU (cores)",
+        cpu,
+        cpu_fmt,
+    ));
+    panels.push(Panel::plain(
+        "compare",
+        time,
+        "tree RSS (MiB)",
+        rss,
+        rss_fmt,
+    ));
     if !conv.is_empty() {
         panels.push(Panel::plain(
             "compare",
@@ -208,4 +220,33 @@ pub fn overlay_png(
     );
     let h = 300 * panels.len() as u32;
     render_panels("compare", &title, &sub, &panels, (1200, h.max(600)))
+}
+
+/// Tick labels with as many decimals as the largest value needs (at least 2), so an axis of
+/// small values (0.003 cores of a sleeping command) does not read `0 0 0 0`.
+fn value_ticks(lines: &[Line]) -> impl Fn(&f64) -> String {
+    let top = lines
+        .iter()
+        .flat_map(|l| l.pts.iter().map(|p| p.1.abs()))
+        .filter(|v| v.is_finite())
+        .fold(0.0, f64::max);
+    let decimals = tick_decimals(top, 5).max(2);
+    move |v: &f64| format!("{v:.decimals$}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Small values get the decimals that tell their ticks apart (the CPU of a sleeping command
+    /// read `0 0 0 0` with two fixed decimals); large ones keep two.
+    #[test]
+    fn value_ticks_tell_small_values_apart() {
+        let line = |top: f64| Line::new("x", color(0), vec![(0.0, 0.0), (1.0, top)]);
+        let small = value_ticks(&[line(0.0035)]);
+        let labels: Vec<String> = [0.0, 0.001, 0.002, 0.003].iter().map(&small).collect();
+        assert_eq!(labels, ["0.000", "0.001", "0.002", "0.003"]);
+        let large = value_ticks(&[line(1.7)]);
+        assert_eq!(large(&1.5), "1.50");
+    }
 }
