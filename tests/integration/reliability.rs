@@ -299,13 +299,17 @@ fn command_calling_setsid_behaves_as_in_an_interactive_shell() {
 
 /// Reads until both the escaped child's `escaped PID` and the parent's `ready` were seen. The two
 /// processes write to one pipe and Python writes a line and its newline separately, so their
-/// lines may interleave ("readyescaped 12\n\n"): both are looked for anywhere in the output.
+/// lines may interleave ("readyescaped 12\n\n", "readyescaped\n 12\n"): both are looked for
+/// anywhere in the output.
 /// When the output ends early, perfmon's status and stderr go into the panic.
 fn escaped_pid_or_explain(r: &mut impl BufRead, child: &mut std::process::Child) -> i32 {
     let mut seen = String::new();
     let mut line = String::new();
     loop {
-        let pid = seen.split("escaped ").nth(1).and_then(|rest| {
+        // The parent's newline may also fall between the word and the number
+        // ("readyescaped\n 5390\n"): any blanks separate them.
+        let pid = seen.split("escaped").nth(1).and_then(|rest| {
+            let rest = rest.trim_start();
             let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
             let complete = rest.len() > digits.len();
             (complete && !digits.is_empty())
