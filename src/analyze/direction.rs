@@ -9,16 +9,10 @@
 //! 3. the name (`loss` → minimize, `accuracy` → maximize);
 //! 4. else minimize, marked as assumed.
 
-use std::sync::OnceLock;
-
-use memchr::memmem::Finder;
-
 use super::series::finite_values;
 use crate::model::{Direction, DirectionFrom, Series};
-
-/// Output lines in which a stated direction is looked for: headers and study lines come first,
-/// and past them the look would cost every ordinary line.
-pub const STATED_WINDOW_LINES: u64 = 10_000;
+use crate::parse::lex::words;
+use crate::parse::names::infer_direction;
 
 /// Where the direction used for a series came from. The names are a contract (JSON
 /// `direction_source`).
@@ -47,157 +41,6 @@ impl DirectionSource {
             DirectionSource::Assumed => "assumed",
         }
     }
-}
-
-const MAX_WORDS: &[&str] = &[
-    "acc",
-    "accuracy",
-    "fitness",
-    "reward",
-    "return",
-    "score",
-    "f1",
-    "auc",
-    "precision",
-    "recall",
-    "map",
-    "ndcg",
-    "iou",
-    "bleu",
-    "r2",
-    "hv",
-    "likelihood",
-    "psnr",
-    "ssim",
-];
-const MIN_WORDS: &[&str] = &[
-    "loss",
-    "error",
-    "err",
-    "cost",
-    "mse",
-    "rmse",
-    "mae",
-    "mape",
-    "l1",
-    "l2",
-    "logloss",
-    "regret",
-    "perplexity",
-    "ppl",
-    "objective",
-    "obj",
-    "residual",
-    "gap",
-    "energy",
-    "penalty",
-    "distance",
-    "nll",
-    "igd",
-];
-
-/// Lower-case alphanumeric words of `s`.
-fn words(s: &str) -> Vec<String> {
-    s.to_ascii_lowercase()
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-/// Direction from a series name: words of error are minimized, words of quality maximized.
-pub fn infer_direction(name: &str) -> Option<Direction> {
-    // The last word decides ("val_acc" is an accuracy, "acc_loss" a loss).
-    for w in words(name).iter().rev() {
-        if MIN_WORDS.contains(&w.as_str()) {
-            return Some(Direction::Minimize);
-        }
-        if MAX_WORDS.contains(&w.as_str()) {
-            return Some(Direction::Maximize);
-        }
-    }
-    None
-}
-
-/// The direction a word names: `maximize`, `maximise`, `maximizing`, `max`, `maximum`, ….
-fn direction_word(w: &str, short: bool) -> Option<Direction> {
-    let long = |stem: &str| {
-        w.strip_prefix(stem).is_some_and(|rest| {
-            ["ize", "ise", "izing", "ising", "ization", "isation", "um"].contains(&rest)
-        })
-    };
-    if long("maxim") || (short && w == "max") {
-        Some(Direction::Maximize)
-    } else if long("minim") || (short && w == "min") {
-        Some(Direction::Minimize)
-    } else {
-        None
-    }
-}
-
-/// Keys after which `max`/`min` state a direction (`mode=max`, `direction: maximize`,
-/// `StudyDirection.MAXIMIZE`).
-const DIRECTION_KEYS: &[&str] = &[
-    "direction",
-    "directions",
-    "studydirection",
-    "mode",
-    "goal",
-    "sense",
-];
-
-/// A direction the output states in a header or study line: `direction: maximize`,
-/// `mode='max'`, `Study direction: StudyDirection.MAXIMIZE`, `Maximizing the objective: ...`.
-/// A bare word must stand alone (not `scipy.optimize.minimize(` or `minimize.py`), and a line
-/// naming both directions states none.
-pub fn stated_direction(line: &[u8]) -> Option<Direction> {
-    static KEYS: OnceLock<Vec<Finder<'static>>> = OnceLock::new();
-    let keys = KEYS.get_or_init(|| {
-        ["imi", "IMI", "mode", "irection", "goal", "ense"]
-            .iter()
-            .map(|k| Finder::new(k.as_bytes()))
-            .collect()
-    });
-    if !keys.iter().any(|k| k.find(line).is_some()) {
-        return None;
-    }
-    let text = String::from_utf8_lossy(line);
-    let mut tokens: Vec<(usize, usize)> = Vec::new();
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i].is_ascii_alphanumeric() {
-            let a = i;
-            while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
-                i += 1;
-            }
-            tokens.push((a, i));
-        } else {
-            i += 1;
-        }
-    }
-    let word = |k: usize| text[tokens[k].0..tokens[k].1].to_ascii_lowercase();
-    let mut found: Option<Direction> = None;
-    for (k, &(a, b)) in tokens.iter().enumerate() {
-        let keyed = k > 0 && DIRECTION_KEYS.contains(&word(k - 1).as_str());
-        let Some(d) = direction_word(&word(k), keyed) else {
-            continue;
-        };
-        let before = a.checked_sub(1).map(|p| bytes[p]);
-        let after = bytes.get(b).copied();
-        let in_identifier = matches!(before, Some(b'/' | b'_'))
-            || (before == Some(b'.') && !keyed)
-            || matches!(after, Some(b'(' | b'.' | b'_' | b'/'))
-                && !(after == Some(b'.') && b + 1 >= bytes.len());
-        if in_identifier {
-            continue;
-        }
-        if found.is_some_and(|f| f != d) {
-            return None;
-        }
-        found = Some(d);
-    }
-    found
 }
 
 /// For each series, the direction in which a running best of the output follows it: a series
@@ -236,7 +79,7 @@ pub fn best_tracking(series: &[Series]) -> Vec<Option<Direction>> {
 /// Names of a running best (`best`, `best_fitness`, `fbest`, `incumbent`, `best so far`).
 fn running_best_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    words(&lower).iter().any(|w| {
+    words(&lower).any(|w| {
         matches!(
             w.as_str(),
             "best" | "fbest" | "fopt" | "incumbent" | "bestsofar"

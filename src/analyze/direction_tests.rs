@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used)]
 use super::*;
 use crate::analyze::testutil::series;
+use crate::parse::names::stated_direction;
 
 /// The running maximum (or minimum) of `v`, as the library would print it.
 fn running(v: &[f64], max: bool) -> Vec<f64> {

@@ -21,9 +21,9 @@ pub mod stats;
 pub mod target;
 mod timers;
 
+pub use crate::parse::names::{infer_direction, stated_direction};
 pub use direction::{
-    apply_directions, directions, infer_direction, parse_direction, parse_direction_rule,
-    stated_direction, DirectionSource, RECORDED, STATED_WINDOW_LINES,
+    apply_directions, directions, parse_direction, parse_direction_rule, DirectionSource, RECORDED,
 };
 pub use findings::{thresholds, Finding, FindingKind};
 pub use resources::{cpu_percent_series, gpu_indices, CpuPoint, GpuUsage, Resources};

@@ -8,9 +8,9 @@
 //! `params.max_depth`), or when it is a counter: integer values that never decrease, under a name
 //! that says nothing of quality.
 
-use super::direction::infer_direction;
 use super::series::finite_values;
 use crate::model::{Role, Series};
+use crate::parse::names::infer_direction;
 
 /// Words that name a setting or a count, not a measured quality.
 const PARAMETER_WORDS: &[&str] = &[

@@ -210,9 +210,9 @@ impl Parser {
         };
         if taken == "ignored"
             && self.store.stated.is_none()
-            && self.line_no <= crate::analyze::STATED_WINDOW_LINES
+            && self.line_no <= names::STATED_WINDOW_LINES
         {
-            self.store.stated = crate::analyze::stated_direction(s);
+            self.store.stated = names::stated_direction(s);
         }
         if let Some(ex) = &mut self.explain {
             if let Some(h) = header {

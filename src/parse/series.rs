@@ -339,7 +339,7 @@ impl Store {
             out[m].main = true;
             // A statement of the output is about the study's objective: it does not turn a
             // `loss` into a quantity to maximize.
-            let named = crate::analyze::infer_direction(&out[m].name);
+            let named = super::names::infer_direction(&out[m].name);
             if let (None, Some(d)) = (
                 out[m].direction,
                 self.stated.filter(|d| named.is_none_or(|n| n == *d)),
