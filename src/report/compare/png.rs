@@ -8,7 +8,7 @@ use super::{verdict_line, CompareDocument};
 use crate::analyze::sides::{Comparison, Side};
 use crate::analyze::spec::Metric;
 use crate::analyze::{best_so_far, cpu_percent_series};
-use crate::model::{metric, Direction, RunRecord};
+use crate::model::{metric, RunRecord, Series};
 use crate::report::png::panel::{point_labels, render_panels, Line, Mark, Panel};
 use crate::report::png::style::{color, tick_decimals};
 use crate::report::units::fmt_num;
@@ -156,11 +156,7 @@ pub fn overlay_png(
                 .map(|(t, v)| (*t, *v as f64 / 1024.0))
                 .collect(),
         ));
-        if let Some(s) = rec.series.iter().find(|s| s.main) {
-            let dir = match s.direction {
-                Some(Direction::Maximize) => Direction::Maximize,
-                _ => Direction::Minimize,
-            };
+        if let Some((s, best)) = main_best_so_far(rec) {
             conv.push(Line::new(
                 if runs
                     .iter()
@@ -172,9 +168,7 @@ pub fn overlay_png(
                     format!("{name}: {}", s.name)
                 },
                 color,
-                best_so_far(dir, &s.points)
-                    .map(|(p, b)| (p.t_s, b))
-                    .collect(),
+                best,
             ));
         }
     }
@@ -222,6 +216,18 @@ pub fn overlay_png(
     render_panels("compare", &title, &sub, &panels, (1200, h.max(600)))
 }
 
+/// The main series of `rec` and its best so far as (seconds, value), in the direction the text
+/// and JSON use: stated, from a running best, the name, or assumed (not only a stated one).
+fn main_best_so_far(rec: &RunRecord) -> Option<(&Series, Vec<(f64, f64)>)> {
+    let k = rec.series.iter().position(|s| s.main)?;
+    let s = &rec.series[k];
+    let dir = crate::analyze::directions(&rec.series)[k].0;
+    let best = best_so_far(dir, &s.points)
+        .map(|(p, b)| (p.t_s, b))
+        .collect();
+    Some((s, best))
+}
+
 /// Tick labels with as many decimals as the largest value needs (at least 2), so an axis of
 /// small values (0.003 cores of a sleeping command) does not read `0 0 0 0`.
 fn value_ticks(lines: &[Line]) -> impl Fn(&f64) -> String {
@@ -235,8 +241,22 @@ fn value_ticks(lines: &[Line]) -> impl Fn(&f64) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// A main series whose direction comes from its name (`val_acc`, stated nowhere) is drawn
+    /// as a running maximum, as the text and JSON report it.
+    #[test]
+    fn the_best_so_far_follows_the_resolved_direction() {
+        let mut rec = crate::analyze::testutil::empty_record();
+        let mut s = crate::analyze::testutil::series("val_acc", &[0.5, 0.7, 0.6, 0.8]);
+        s.main = true;
+        rec.series.push(s);
+        let (_, best) = main_best_so_far(&rec).unwrap();
+        let v: Vec<f64> = best.iter().map(|p| p.1).collect();
+        assert_eq!(v, [0.5, 0.7, 0.7, 0.8]);
+    }
 
     /// Small values get the decimals that tell their ticks apart (the CPU of a sleeping command
     /// read `0 0 0 0` with two fixed decimals); large ones keep two.
