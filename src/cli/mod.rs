@@ -17,7 +17,10 @@ pub use duration::{parse_age, parse_duration, parse_interval};
 pub use manage::{
     CheckArgs, CompletionsArgs, DoctorArgs, ExportArgs, GcArgs, ImportArgs, ManArgs, RmArgs,
 };
-use values::{parse_alpha, parse_budget_arg, parse_fail_on_arg, parse_metric_arg, parse_size};
+use values::{
+    parse_alpha, parse_budget_arg, parse_fail_on_arg, parse_finite, parse_metric_arg, parse_nonneg,
+    parse_size,
+};
 pub use values::{parse_tag, BudgetSpec, FailOnSpec};
 
 /// The whole command definition, with the long help's tables (the values of every `--format`,
@@ -137,13 +140,13 @@ pub struct CompareArgs {
     #[arg(long, value_parser = parse_alpha)]
     pub alpha: Option<f64>,
     /// Smallest change of the medians, in %, that counts (default 1)
-    #[arg(long, value_name = "PCT")]
+    #[arg(long, value_name = "PCT", value_parser = parse_nonneg)]
     pub min_effect: Option<f64>,
     /// The significance test
     #[arg(long, value_enum, default_value_t = TestArg::Auto)]
     pub test: TestArg,
     /// Relative tolerance for the convergence point
-    #[arg(long, default_value_t = 0.01)]
+    #[arg(long, default_value_t = 0.01, value_parser = parse_nonneg)]
     pub converge_tol: f64,
 }
 
@@ -326,7 +329,7 @@ pub struct ReportArgs {
     #[arg(long)]
     pub png_dir: Option<PathBuf>,
     /// Relative tolerance for the convergence point
-    #[arg(long, default_value_t = 0.01)]
+    #[arg(long, default_value_t = 0.01, value_parser = parse_nonneg)]
     pub converge_tol: f64,
     /// Show the run's whole --repeat group: mean ± σ, median, min, max, outliers
     /// (also `perfmon report group:N`)
@@ -334,7 +337,7 @@ pub struct ReportArgs {
     pub group: bool,
     /// Group reports: the main series' target value; shows success rate, ERT and the
     /// time-to-target distribution (default: [targets] of perfmon.toml)
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_finite)]
     pub target: Option<f64>,
 }
 

@@ -28,6 +28,25 @@ pub(super) fn parse_alpha(s: &str) -> Result<f64, String> {
     }
 }
 
+/// A finite number of at least 0 (a tolerance, an effect size in %): `nan`, `inf` and
+/// negatives are refused in one line.
+pub(super) fn parse_nonneg(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
+        _ => Err(format!(
+            "bad value {s:?}: a number of at least 0, like 0.01"
+        )),
+    }
+}
+
+/// A finite number (a target value): `nan` and `inf` are refused in one line.
+pub(super) fn parse_finite(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() => Ok(x),
+        _ => Err(format!("bad value {s:?}: a finite number, like 0.5 or -12")),
+    }
+}
+
 pub(super) fn parse_budget_arg(s: &str) -> Result<BudgetSpec, String> {
     let b = crate::analyze::spec::parse_budget(s).map_err(|e| e.to_string())?;
     let bad = crate::analyze::budget::unsupported(&b);

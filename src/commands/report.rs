@@ -16,9 +16,6 @@ use crate::report::trace::TraceRenderer;
 use crate::report::Renderer;
 
 pub fn report(db: &Path, a: &ReportArgs) -> Result<i32> {
-    if !(a.converge_tol.is_finite() && a.converge_tol >= 0.0) {
-        bail!("--converge-tol must be a non-negative number");
-    }
     if super::group::wants_group(a) {
         return super::group::report_group(db, a);
     }

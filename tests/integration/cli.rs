@@ -436,3 +436,28 @@ fn install_puts_the_binary_man_pages_and_completions_in_place() {
         "{plan}"
     );
 }
+
+/// A tolerance, an effect size or a target that is no number to compute with (`nan`, `inf`,
+/// a negative tolerance) is refused in one line, for compare as for report.
+#[test]
+fn numeric_options_refuse_what_cannot_be_computed_with() {
+    let env = env_with_runs();
+    for (args, needle) in [
+        (
+            &["compare", "1", "2", "--converge-tol", "nan"][..],
+            "--converge-tol",
+        ),
+        (
+            &["compare", "1", "2", "--min-effect=-3"][..],
+            "--min-effect",
+        ),
+        (
+            &["compare", "1", "2", "--min-effect", "inf"][..],
+            "--min-effect",
+        ),
+        (&["report", "1", "--converge-tol=-1"][..], "--converge-tol"),
+        (&["report", "1", "--target", "nan"][..], "--target"),
+    ] {
+        expect_error(&env, args, needle);
+    }
+}
