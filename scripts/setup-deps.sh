@@ -33,4 +33,4 @@ if ((${#need[@]} > 0)); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
-scripts/setup-pyenv.sh
+"$(dirname "$0")/setup-pyenv.sh"

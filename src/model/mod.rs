@@ -199,7 +199,8 @@ pub enum Direction {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DirectionFrom {
-    /// The protocol's `direction=`.
+    /// The protocol's `direction=` (`recorded`, as `as_str` names it in reports and the store).
+    #[serde(rename = "recorded", alias = "protocol")]
     Protocol,
     /// The trend of the output's `min`/`max` columns (the one that moves is the objective).
     Trend,
@@ -222,16 +223,34 @@ impl DirectionFrom {
         }
     }
 
+    pub const ALL: [DirectionFrom; 5] = [
+        DirectionFrom::Protocol,
+        DirectionFrom::Trend,
+        DirectionFrom::Output,
+        DirectionFrom::Option,
+        DirectionFrom::Config,
+    ];
+
     pub fn parse(s: &str) -> Option<DirectionFrom> {
-        [
-            DirectionFrom::Protocol,
-            DirectionFrom::Trend,
-            DirectionFrom::Output,
-            DirectionFrom::Option,
-            DirectionFrom::Config,
-        ]
-        .into_iter()
-        .find(|d| d.as_str() == s)
+        DirectionFrom::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod direction_from_tests {
+    use super::DirectionFrom;
+
+    /// An exported run (serde) names a direction's source as the store and the reports do.
+    #[test]
+    fn serde_and_the_store_name_sources_alike() {
+        for d in DirectionFrom::ALL {
+            let json = serde_json::to_string(&d).unwrap();
+            assert_eq!(json, format!("\"{}\"", d.as_str()));
+            assert_eq!(serde_json::from_str::<DirectionFrom>(&json).unwrap(), d);
+        }
+        let old: DirectionFrom = serde_json::from_str("\"protocol\"").unwrap();
+        assert_eq!(old, DirectionFrom::Protocol);
     }
 }
 

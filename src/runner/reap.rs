@@ -21,7 +21,8 @@ pub struct ReapTotals {
     pub nvcsw: AtomicU64,
     pub nivcsw: AtomicU64,
     pub count: AtomicU64,
-    /// perfmon's own peak RSS (KiB) just before it started the command. The command starts as a
+    /// perfmon's own peak RSS (KiB) read right after the spawn returned (the command had
+    /// exec'd by then, so this bounds perfmon's memory at the exec). The command starts as a
     /// copy (fork) or a share (posix_spawn) of perfmon's memory until its exec, and the kernel
     /// counts that in the command's ru_maxrss: a reaped peak no higher than this says nothing
     /// about the command itself.
