@@ -6,7 +6,7 @@ use plotters::style::RGBColor;
 
 use super::{verdict_line, CompareDocument};
 use crate::analyze::sides::{Comparison, Side};
-use crate::analyze::spec::Metric;
+use crate::analyze::spec::{Metric, Threshold};
 use crate::analyze::{best_so_far, cpu_percent_series};
 use crate::model::{metric, RunRecord, Series};
 use crate::report::png::panel::{point_labels, render_panels, Line, Mark, Panel};
@@ -24,24 +24,21 @@ const FAILED: RGBColor = RGBColor(214, 39, 40);
 /// each run of each side in % of the base's median, at x = 1, 2, ... with a dash at each
 /// threshold; red where the gate failed. None when there is no such metric.
 pub(super) fn gate_panel<'a>(c: &'a Comparison, sides: [&Side; 2]) -> Option<Panel<'a>> {
-    let metrics: Vec<(&Metric, Option<f64>)> = if c.thresholds.is_empty() {
+    let metrics: Vec<(&Metric, Option<&Threshold>)> = if c.thresholds.is_empty() {
         c.rows
             .iter()
             .filter(|r| r.verdict == crate::analyze::compare::Verdict::Regressed)
             .map(|r| (&r.metric, None))
             .collect()
     } else {
-        c.thresholds
-            .iter()
-            .map(|t| (&t.metric, Some(t.pct)))
-            .collect()
+        c.thresholds.iter().map(|t| (&t.metric, Some(t))).collect()
     };
     let mut runs: [Vec<(f64, f64)>; 2] = [Vec::new(), Vec::new()];
     let mut lines = Vec::new();
     let mut names = Vec::new();
     // No share of a median of 0: said under the axis, not dropped silently.
     let mut undrawn = Vec::new();
-    for (m, pct) in metrics {
+    for (m, threshold) in metrics {
         let Some(row) = c.rows.iter().find(|r| r.metric == *m) else {
             continue;
         };
@@ -50,7 +47,8 @@ pub(super) fn gate_panel<'a>(c: &'a Comparison, sides: [&Side; 2]) -> Option<Pan
             continue;
         }
         let x = names.len() as f64 + 1.0;
-        let failed = c.failures.iter().any(|f| f.threshold.metric == *m);
+        // This threshold broke (as the text's gate line says), not another one of the metric.
+        let failed = threshold.is_some_and(|t| c.failures.iter().any(|f| f.threshold == *t));
         let change = row
             .change_pct
             .map_or(String::new(), |x| format!(" {x:+.1}%"));
@@ -65,7 +63,7 @@ pub(super) fn gate_panel<'a>(c: &'a Comparison, sides: [&Side; 2]) -> Option<Pan
                 runs[k].push((x + dx, v / row.base.median * 100.0));
             }
         }
-        if let Some(pct) = pct {
+        if let Some(pct) = threshold.map(|t| t.pct) {
             let y = if row.lower_is_better {
                 100.0 + pct
             } else {

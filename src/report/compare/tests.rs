@@ -290,3 +290,18 @@ fn the_chart_marks_the_gated_metrics_and_draws_each_run() {
     let png = super::overlay_png(&doc, [&b, &k], [None, None]).unwrap();
     assert!(png.starts_with(b"\x89PNG"));
 }
+
+/// Two thresholds on one metric: only the broken one is marked (as the gate line says), not
+/// every threshold of that metric.
+#[test]
+fn the_chart_marks_only_the_broken_threshold_of_a_metric() {
+    let c = comparison("wall>5%,wall>30%");
+    let (b, k) = (side(&BASE, 0.0), side(&SLOWER, 26.5e6));
+    let p = super::png::gate_panel(&c, [&b, &k]).unwrap();
+    let label = |x: f64| p.x_fmt.as_ref().unwrap()(&x);
+    assert_eq!(label(1.0), "wall +20.0% FAILED");
+    assert_eq!(label(2.0), "wall +20.0%");
+    let red = plotters::style::RGBColor(214, 39, 40);
+    assert_eq!(p.lines[0].color, red);
+    assert_ne!(p.lines[1].color, red);
+}
