@@ -23,12 +23,8 @@ pub fn parse_age(s: &str) -> Result<Duration, String> {
     parse_suggesting(s, ["d", "h"])
 }
 
-/// Parses a duration with a unit: `ms`, `s`, `m`, `h`, `d` (the units of budgets).
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    parse_suggesting(s, ["s", "ms"])
-}
-
-/// [`parse_duration`]; a bare number's error suggests it with the units of `suggest`.
+/// Parses a duration with a unit: `ms`, `s`, `m`, `h`, `d` (the units of budgets); a bare
+/// number's error suggests it with the units of `suggest`.
 fn parse_suggesting(s: &str, suggest: [&str; 2]) -> Result<Duration, String> {
     let t = s.trim();
     let split = t
@@ -62,6 +58,10 @@ fn parse_suggesting(s: &str, suggest: [&str; 2]) -> Result<Duration, String> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    fn parse_duration(s: &str) -> Result<Duration, String> {
+        parse_suggesting(s, ["s", "ms"])
+    }
 
     #[test]
     fn huge_durations_are_errors_not_panics() {

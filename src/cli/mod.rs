@@ -13,7 +13,7 @@ mod manage;
 pub mod message;
 mod values;
 
-pub use duration::{parse_age, parse_duration, parse_interval};
+pub use duration::{parse_age, parse_interval};
 pub use manage::{
     CheckArgs, CompletionsArgs, DoctorArgs, ExportArgs, GcArgs, ImportArgs, ManArgs, RmArgs,
 };

@@ -7,7 +7,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use super::select::{load_figures, select};
+use super::load::load_figures;
+use super::select::select;
 use crate::analyze::compare::{CompareOptions, TestKind};
 use crate::analyze::sides::{Comparison, Side};
 use crate::analyze::spec::Threshold;

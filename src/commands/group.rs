@@ -7,7 +7,8 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 
-use super::select::{load_runs, select};
+use super::load::load_runs;
+use super::select::select;
 use crate::analyze::group::summarize_group;
 use crate::cli::{ReportArgs, ReportFormat};
 use crate::report::group::{chart_file, json, markdown, text, time_to_target_png};

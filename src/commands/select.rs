@@ -14,7 +14,6 @@
 
 use anyhow::{bail, Result};
 
-pub use super::load::{load_figures, load_runs};
 use crate::model::RunStatus;
 pub use crate::report::Selection;
 use crate::store::{ListFilter, Store, StoreError};
