@@ -117,6 +117,7 @@ fn record() -> RunRecord {
     RunRecord {
         meta: RunMeta {
             id: 1,
+            uuid: String::new(),
             name: Some("bench".into()),
             tags: vec![],
             command: vec!["python3".into(), "train.py".into()],

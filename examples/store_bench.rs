@@ -170,6 +170,7 @@ impl Workload {
 fn meta() -> RunMeta {
     RunMeta {
         id: 0,
+        uuid: String::new(),
         name: Some("bench".into()),
         tags: vec![("kind".into(), "bench".into())],
         command: vec!["python".into(), "train.py".into()],

@@ -104,6 +104,7 @@ pub(crate) mod testutil {
         RunRecord {
             meta: RunMeta {
                 id: 1,
+                uuid: String::new(),
                 name: None,
                 tags: vec![],
                 command: vec!["true".into()],

@@ -75,3 +75,24 @@ pub struct ImportArgs {
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
 }
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  perfmon push last --to postgres://ci@db.example/perfmon\n  \
+    perfmon push --all --to postgres://ci@db.example/perfmon\n\nA run the target has already \
+    (the same UUID) is not copied again, so pushing twice adds nothing and an interrupted push is \
+    resumed by running it again. The password comes from the URL, PGPASSWORD or ~/.pgpass, and \
+    is never printed."
+)]
+pub struct PushArgs {
+    /// Runs to push: ids, `last`, names (their latest run), or selections (`last:N`,
+    /// `name=NAME`, `tag:KEY=VALUE`, `group:N`: their successful runs, as compare takes them)
+    #[arg(value_name = "RUN", required_unless_present = "all")]
+    pub runs: Vec<String>,
+    /// Push every run of this database that the target does not have yet
+    #[arg(long, conflicts_with = "runs")]
+    pub all: bool,
+    /// The store to copy to: postgres://USER@HOST:PORT/DBNAME (or a SQLite file)
+    #[arg(long, value_name = "URL")]
+    pub to: PathBuf,
+}

@@ -15,7 +15,8 @@ mod values;
 
 pub use duration::{parse_age, parse_interval};
 pub use manage::{
-    CheckArgs, CompletionsArgs, DoctorArgs, ExportArgs, GcArgs, ImportArgs, ManArgs, RmArgs,
+    CheckArgs, CompletionsArgs, DoctorArgs, ExportArgs, GcArgs, ImportArgs, ManArgs, PushArgs,
+    RmArgs,
 };
 use values::{
     parse_alpha, parse_budget_arg, parse_fail_on_arg, parse_finite, parse_metric_arg, parse_nonneg,
@@ -57,8 +58,9 @@ pub fn parse() -> Result<Cli, clap::Error> {
     after_help = help::AFTER_SHORT_HELP
 )]
 pub struct Cli {
-    /// SQLite file to use (default: $PERFMON_DB, else $XDG_DATA_HOME/perfmon/perfmon.db,
-    /// else ~/.local/share/perfmon/perfmon.db)
+    /// Database: a SQLite file, or postgres://USER@HOST:PORT/DBNAME for a shared PostgreSQL
+    /// (default: $PERFMON_DB, else $XDG_DATA_HOME/perfmon/perfmon.db, else
+    /// ~/.local/share/perfmon/perfmon.db)
     #[arg(long, global = true, value_name = "PATH")]
     pub db: Option<PathBuf>,
 
@@ -92,6 +94,8 @@ pub enum Command {
     Export(ExportArgs),
     /// Load runs written by `perfmon export` (or a fallback file of a run that could not be saved)
     Import(ImportArgs),
+    /// Copy runs to another store (a PostgreSQL database, or a SQLite file), skipping those it has
+    Push(PushArgs),
     /// Print the shell completion script: perfmon completions bash|zsh|fish
     Completions(CompletionsArgs),
     /// Print the man page (with --dir, write it and one page per subcommand there)

@@ -2,8 +2,7 @@
 //! usage errors. Budgets crossed during the run (stored with it) and budgets checked now against
 //! its final figures both count.
 
-use std::path::Path;
-
+use crate::store::Location;
 use anyhow::Result;
 
 use crate::analyze::budget::{check_all, Figures};
@@ -13,7 +12,7 @@ use crate::report::units::fmt_metric;
 /// Exit status when a budget was broken.
 pub const EXIT_BROKEN: i32 = 1;
 
-pub fn check(db: &Path, a: &CheckArgs) -> Result<i32> {
+pub fn check(db: &Location, a: &CheckArgs) -> Result<i32> {
     let budget = match &a.budget {
         Some(b) => b.0.clone(),
         None => crate::config::load()?.budget()?.ok_or_else(|| {

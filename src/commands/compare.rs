@@ -3,8 +3,7 @@
 //! exits 1 on a significant regression beyond a threshold, 0 otherwise, 2 on usage errors.
 //! Wiring only: the verdicts are `analyze::sides`, the output `report::compare`.
 
-use std::path::Path;
-
+use crate::store::Location;
 use anyhow::{Context, Result};
 
 use super::load::load_figures;
@@ -22,7 +21,7 @@ use crate::store::Store;
 /// Exit status when the gate fails.
 pub const EXIT_REGRESSION: i32 = 1;
 
-pub fn compare(db: &Path, a: &CompareArgs) -> Result<i32> {
+pub fn compare(db: &Location, a: &CompareArgs) -> Result<i32> {
     let cfg = crate::config::load()?;
     let thresholds: Vec<Threshold> = match &a.fail_on {
         Some(t) => t.0.clone(),

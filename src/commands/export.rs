@@ -5,15 +5,15 @@
 
 use std::collections::HashMap;
 use std::io::Read;
-use std::path::Path;
 
+use crate::store::Location;
 use anyhow::{Context, Result};
 
 use crate::cli::{ExportArgs, ImportArgs};
 use crate::store::transfer::{store_record, to_json, ExportDoc, EXPORT_FORMAT};
 use crate::store::Store;
 
-pub fn export(db: &Path, a: &ExportArgs) -> Result<i32> {
+pub fn export(db: &Location, a: &ExportArgs) -> Result<i32> {
     let store = super::open_readonly(db)?;
     let mut runs = Vec::new();
     for spec in &a.runs {
@@ -34,7 +34,7 @@ pub fn export(db: &Path, a: &ExportArgs) -> Result<i32> {
     Ok(0)
 }
 
-pub fn import(db: &Path, a: &ImportArgs) -> Result<i32> {
+pub fn import(db: &Location, a: &ImportArgs) -> Result<i32> {
     let mut store = Store::open(db)?;
     for file in &a.files {
         let mut text = String::new();
@@ -56,8 +56,16 @@ pub fn import(db: &Path, a: &ImportArgs) -> Result<i32> {
         // Groups are renumbered in this database; runs of one exported group stay together.
         let mut groups: HashMap<i64, i64> = HashMap::new();
         let mut ids = Vec::new();
+        let mut already = Vec::new();
         for mut rec in doc.runs {
             let old = rec.meta.id;
+            // The same run (its UUID) imported twice is stored once.
+            if !rec.meta.uuid.is_empty() {
+                if let Some((there, _)) = store.find_uuid(&rec.meta.uuid)? {
+                    already.push(there);
+                    continue;
+                }
+            }
             if let Some(g) = rec.meta.group_id {
                 let new = match groups.get(&g) {
                     Some(n) => *n,
@@ -73,15 +81,26 @@ pub fn import(db: &Path, a: &ImportArgs) -> Result<i32> {
                 .with_context(|| format!("cannot import run {old} of {}", file.display()))?;
             ids.push(id);
         }
-        eprintln!(
-            "perfmon: imported {} run(s) from {}: {}",
-            ids.len(),
-            file.display(),
+        let list = |ids: &[i64]| {
             ids.iter()
                 .map(|i| i.to_string())
                 .collect::<Vec<_>>()
                 .join(" ")
+        };
+        eprintln!(
+            "perfmon: imported {} run(s) from {}: {}",
+            ids.len(),
+            file.display(),
+            list(&ids)
         );
+        if !already.is_empty() {
+            eprintln!(
+                "perfmon: {} run(s) of {} were here already (same UUID), not imported again: {}",
+                already.len(),
+                file.display(),
+                list(&already)
+            );
+        }
     }
     Ok(0)
 }

@@ -2,15 +2,15 @@
 //! (optionally per `--name`, with `--dry-run`), and `perfmon doctor`, which verifies a database
 //! and lists what is damaged. Deleting reclaims the space (the file shrinks).
 
-use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::store::Location;
 use anyhow::Result;
 
 use crate::cli::{DoctorArgs, GcArgs, RmArgs};
 use crate::store::{ListFilter, Store, StoreError};
 
-pub fn rm(db: &Path, a: &RmArgs) -> Result<i32> {
+pub fn rm(db: &Location, a: &RmArgs) -> Result<i32> {
     let mut store = super::open_readonly(db)?;
     let mut ids = Vec::new();
     for spec in &a.runs {
@@ -24,7 +24,7 @@ pub fn rm(db: &Path, a: &RmArgs) -> Result<i32> {
     Ok(0)
 }
 
-pub fn gc(db: &Path, a: &GcArgs) -> Result<i32> {
+pub fn gc(db: &Location, a: &GcArgs) -> Result<i32> {
     if a.keep_last.is_none() && a.older_than.is_none() {
         anyhow::bail!("gc needs --keep-last N or --older-than AGE (for example 30d)");
     }
@@ -85,19 +85,19 @@ pub fn gc(db: &Path, a: &GcArgs) -> Result<i32> {
     Ok(0)
 }
 
-pub fn doctor(db: &Path, _a: &DoctorArgs) -> Result<i32> {
+pub fn doctor(db: &Location, _a: &DoctorArgs) -> Result<i32> {
     // A file SQLite cannot read at all (truncated, overwritten, not a database) is damage to
     // report like any other (exit 1), not an error of doctor's own (exit 2). A missing file or
     // a newer schema stays an error: nothing is damaged.
     let (problems, whole_file) = match Store::open_readonly(db).and_then(|s| s.integrity_check()) {
         Ok(p) => (p, false),
-        Err(e @ StoreError::Sqlite { .. }) => (vec![format!("the whole file: {e}")], true),
+        Err(e @ StoreError::Db { .. }) => (vec![format!("the whole file: {e}")], true),
         Err(StoreError::NoDatabase(_)) => return Err(super::no_database(db)),
         Err(e) => return Err(e.into()),
     };
     let mut out = String::new();
     if problems.is_empty() {
-        out.push_str(&format!("{}: ok\n", db.display()));
+        out.push_str(&format!("{}: ok\n", db));
         super::write_stdout(&out)?;
         return Ok(0);
     }
@@ -106,7 +106,7 @@ pub fn doctor(db: &Path, _a: &DoctorArgs) -> Result<i32> {
     }
     out.push_str(&format!(
         "{}: {} problem(s); {}\n",
-        db.display(),
+        db,
         problems.len(),
         if whole_file {
             "no run can be read (restore a copy, or try sqlite3's .recover)"

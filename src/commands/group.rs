@@ -3,8 +3,8 @@
 //! time to reach it. Wiring only: the summary is `analyze::group`, the output `report::group`.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
+use crate::store::Location;
 use anyhow::{bail, Context, Result};
 
 use super::load::load_runs;
@@ -19,7 +19,7 @@ pub fn wants_group(a: &ReportArgs) -> bool {
     a.group || a.run.starts_with("group:")
 }
 
-pub fn report_group(db: &Path, a: &ReportArgs) -> Result<i32> {
+pub fn report_group(db: &Location, a: &ReportArgs) -> Result<i32> {
     let store = super::open_readonly(db)?;
     // `--group` with a run id or `last`: that run's group.
     let spec = if a.run.starts_with("group:") {

@@ -2,8 +2,7 @@
 //! commit of each, and the change points where a shift began. Wiring only: the points and change
 //! points are `analyze::history`, the output `report::history`.
 
-use std::path::Path;
-
+use crate::store::Location;
 use anyhow::{Context, Result};
 
 use crate::analyze::changepoint::ChangePointOptions;
@@ -16,7 +15,7 @@ use crate::report::history::HistoryDocument;
 use crate::report::json_text;
 use crate::store::{ListFilter, LoadParts, Store};
 
-pub fn history(db: &Path, a: &HistoryArgs) -> Result<i32> {
+pub fn history(db: &Location, a: &HistoryArgs) -> Result<i32> {
     let store = super::open_readonly(db)?;
     let metric = &a.metric;
     let metas = select_metas(&store, a.selection.as_deref(), a.limit)?;

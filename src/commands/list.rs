@@ -1,13 +1,12 @@
 //! `perfmon list`: stored runs, newest first.
 
-use std::path::Path;
-
+use crate::store::Location;
 use anyhow::Result;
 
 use crate::cli::ListArgs;
 use crate::store::{ListFilter, Store, StoreError};
 
-pub fn list(db: &Path, a: &ListArgs) -> Result<i32> {
+pub fn list(db: &Location, a: &ListArgs) -> Result<i32> {
     // Listing never creates a database: none yet is an empty list, but a path where none can
     // ever be (a typo, /proc/x.db) is an error, as in `report`.
     let runs = match Store::open_readonly(db) {
@@ -16,7 +15,13 @@ pub fn list(db: &Path, a: &ListArgs) -> Result<i32> {
             name: a.name.clone(),
             tags: a.tags.clone(),
         })?,
-        Err(StoreError::NoDatabase(_)) if crate::store::why_uncreatable(db).is_none() => Vec::new(),
+        Err(StoreError::NoDatabase(_))
+            if db
+                .file()
+                .is_some_and(|p| crate::store::why_uncreatable(p).is_none()) =>
+        {
+            Vec::new()
+        }
         Err(StoreError::NoDatabase(_)) => return Err(super::no_database(db)),
         Err(e) => return Err(e.into()),
     };

@@ -25,9 +25,9 @@ pub fn load_figures(store: &Store, ids: &[i64], tol: f64) -> Result<Vec<RunFigur
         return figures_of(store, ids, tol);
     }
     let (a, b) = ids.split_at(ids.len() / 2);
-    let path = store.path().to_path_buf();
+    let location = store.location().clone();
     let (mut first, second) = std::thread::scope(|sc| {
-        let h = sc.spawn(|| -> Result<_> { figures_of(&Store::open_readonly(&path)?, b, tol) });
+        let h = sc.spawn(|| -> Result<_> { figures_of(&Store::open_readonly(&location)?, b, tol) });
         let first = figures_of(store, a, tol);
         let second = h
             .join()

@@ -11,6 +11,7 @@ pub mod history;
 pub mod list;
 pub mod load;
 pub mod parse;
+pub mod push;
 pub mod report;
 pub mod run;
 pub mod select;
@@ -21,6 +22,7 @@ use anyhow::Result;
 
 use crate::cli::{Cli, Command};
 use crate::model::{Direction, DirectionFrom};
+use crate::store::Location;
 
 /// The `[directions]` table of perfmon.toml.
 fn config_directions() -> Result<Vec<(String, Direction)>> {
@@ -31,8 +33,8 @@ fn config_directions() -> Result<Vec<(String, Direction)>> {
 pub fn dispatch(cli: Cli) -> Result<i32> {
     // The generated docs need no database (nor a place for one: HOME may be unset).
     let db = match cli.command {
-        Command::Completions(_) | Command::Man(_) => PathBuf::new(),
-        _ => db_path(cli.db.clone())?,
+        Command::Completions(_) | Command::Man(_) => Location::File(PathBuf::new()),
+        _ => db_location(cli.db.clone())?,
     };
     match cli.command {
         Command::Run(a) => {
@@ -50,6 +52,10 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
                 .chain(from(config_directions()?, DirectionFrom::Config))
                 .collect();
             run::run(run::RunOptions {
+                spool: match &db {
+                    Location::File(p) => p.clone(),
+                    Location::Postgres(_) => local_db_path()?,
+                },
                 db,
                 argv: a.command,
                 interval: a.interval,
@@ -87,19 +93,32 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Doctor(a) => gc::doctor(&db, &a),
         Command::Export(a) => export::export(&db, &a),
         Command::Import(a) => export::import(&db, &a),
+        Command::Push(a) => push::push(&db, &a),
         Command::Completions(a) => docs::completions(&a),
         Command::Man(a) => docs::man(&a),
     }
 }
 
-/// `--db`, else `$PERFMON_DB`, else `$XDG_DATA_HOME/perfmon/perfmon.db`, else
-/// `~/.local/share/perfmon/perfmon.db`.
-pub fn db_path(flag: Option<PathBuf>) -> Result<PathBuf> {
+/// `--db`, else `$PERFMON_DB`, else the local file ([`local_db_path`]). A `postgres://` or
+/// `postgresql://` URL names a PostgreSQL database; anything else a SQLite file.
+pub fn db_location(flag: Option<PathBuf>) -> Result<Location> {
     if let Some(p) = flag {
-        return Ok(p);
+        return Ok(Location::parse(p.as_os_str()));
     }
     if let Some(p) = std::env::var_os("PERFMON_DB").filter(|v| !v.is_empty()) {
-        return Ok(PathBuf::from(p));
+        return Ok(Location::parse(&p));
+    }
+    Ok(Location::File(local_db_path()?))
+}
+
+/// The local SQLite file: `$PERFMON_DB` when it names one, else
+/// `$XDG_DATA_HOME/perfmon/perfmon.db`, else `~/.local/share/perfmon/perfmon.db`. Runs recorded
+/// for a PostgreSQL database are kept here until the server has them.
+pub fn local_db_path() -> Result<PathBuf> {
+    if let Some(p) = std::env::var_os("PERFMON_DB").filter(|v| !v.is_empty()) {
+        if let Location::File(p) = Location::parse(&p) {
+            return Ok(p);
+        }
     }
     if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
         return Ok(PathBuf::from(x).join("perfmon").join("perfmon.db"));
@@ -112,7 +131,10 @@ pub fn db_path(flag: Option<PathBuf>) -> Result<PathBuf> {
 
 /// The error of a read-only command finding no database at `db`: none yet (`perfmon run`
 /// makes one), or none ever (a path where no file can be created).
-pub fn no_database(db: &std::path::Path) -> anyhow::Error {
+pub fn no_database(db: &Location) -> anyhow::Error {
+    let Some(db) = db.file() else {
+        return anyhow::anyhow!("no database at {db}");
+    };
     match crate::store::why_uncreatable(db) {
         Some(why) => anyhow::anyhow!(
             "no database at {}, and none can be created there: {why}",
@@ -126,7 +148,7 @@ pub fn no_database(db: &std::path::Path) -> anyhow::Error {
 }
 
 /// Opens the database at `db` for reading; none there is [`no_database`]'s error.
-pub fn open_readonly(db: &std::path::Path) -> Result<crate::store::Store> {
+pub fn open_readonly(db: &Location) -> Result<crate::store::Store> {
     match crate::store::Store::open_readonly(db) {
         Err(crate::store::StoreError::NoDatabase(_)) => Err(no_database(db)),
         r => Ok(r?),

@@ -1,8 +1,7 @@
 //! `perfmon report [RUN]`: renders a stored run. Text formats go to stdout or `--output FILE`;
 //! `--format png` writes one file per chart into `--output DIR` and lists them on stderr.
 
-use std::path::Path;
-
+use crate::store::Location;
 use anyhow::{bail, Context, Result};
 
 use crate::analyze::{analyze_with, AnalyzeOptions};
@@ -15,7 +14,7 @@ use crate::report::text::TextRenderer;
 use crate::report::trace::TraceRenderer;
 use crate::report::Renderer;
 
-pub fn report(db: &Path, a: &ReportArgs) -> Result<i32> {
+pub fn report(db: &Location, a: &ReportArgs) -> Result<i32> {
     if super::group::wants_group(a) {
         return super::group::report_group(db, a);
     }

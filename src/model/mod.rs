@@ -76,8 +76,13 @@ pub struct GitInfo {
 /// Everything known about a run apart from its measurements.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunMeta {
-    /// Database id; 0 before the run is stored.
+    /// Database id; 0 before the run is stored. A short handle within one store only.
     pub id: i64,
+    /// The run's global identity (a UUID, made when the run starts), the same in every store it
+    /// is copied to: `import` and `push` recognize a run already there by it. Empty in exports
+    /// of perfmon versions before it (a new one is made when such a run is imported).
+    #[serde(default)]
+    pub uuid: String,
     pub name: Option<String>,
     pub tags: Vec<(String, String)>,
     /// The command line, secret-looking values already redacted.

@@ -58,6 +58,7 @@ pub fn start_meta(input: &MetaInput<'_>) -> (RunMeta, Vec<String>) {
         .collect();
     let meta = RunMeta {
         id: 0,
+        uuid: uuid::Uuid::new_v4().to_string(),
         name: input.name.map(str::to_string),
         tags,
         command: crate::redact::redact_args(&argv),

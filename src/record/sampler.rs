@@ -474,7 +474,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut s = sampler(Some(Box::new(RecordedGpu::load(&recording).unwrap())));
         s.attach_store(
-            Store::open(&dir.path().join("runs.db")).unwrap(),
+            Store::open(dir.path().join("runs.db")).unwrap(),
             RunWriter::new(1),
         );
         let n = 12;

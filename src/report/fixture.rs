@@ -208,6 +208,7 @@ pub fn record() -> RunRecord {
     RunRecord {
         meta: RunMeta {
             id: 42,
+            uuid: "5f0c1e2a-3b4d-4e6f-8a9b-0c1d2e3f4a5b".into(),
             name: Some("ga-small".into()),
             tags: vec![
                 ("exp".into(), "baseline".into()),

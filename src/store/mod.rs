@@ -1,5 +1,6 @@
-//! SQLite storage of runs: schema and migrations, the compressed sample codec, incremental
-//! writing during a run and reading back. Knows nothing of the CLI, the runner or reports.
+//! Storage of runs in SQLite or PostgreSQL: schema and migrations, the compressed sample codec,
+//! incremental writing during a run and reading back. Knows nothing of the CLI, the runner or
+//! reports. Both backends implement one trait ([`db::Db`]); everything above it is shared.
 //!
 //! INTERFACE (the runner and reports rely on these signatures):
 //! - [`Store::open`] creates the file (0600, missing directories 0700) and migrates it;
@@ -27,11 +28,20 @@
 //! `incomplete` with the samples up to its last flush. A damaged blob makes [`Store::load_run`]
 //! fail for that run only, with a one-line [`StoreError::Corrupt`].
 //!
-//! Files: `open.rs` (file creation, pragmas), `schema.rs` (migrations), `codec.rs` (sample
+//! # PostgreSQL
+//!
+//! A [`Location::Postgres`] (`postgres://...`) is a database on a server, shared by a team: the
+//! same tables (BIGINT, DOUBLE PRECISION, BYTEA for SQLite's types; the sample blobs stored as
+//! they are), the same migrations, versioned in a `perfmon_schema` table and applied under an
+//! advisory lock. See `db/` for the connection string and its environment.
+//!
+//! Files: `db/` (the backend trait, SQLite, PostgreSQL, connection strings), `open.rs` (file
+//! creation, pragmas), `schema.rs` (migrations), `codec.rs` (sample
 //! compression), `runs.rs` (run rows, tags, groups, listing), `writer.rs` (incremental writes),
 //! `read.rs` (loading runs, integrity check).
 
 mod codec;
+pub mod db;
 mod open;
 mod read;
 mod runs;
@@ -39,24 +49,87 @@ mod schema;
 pub mod transfer;
 mod writer;
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
 pub use codec::CHUNK;
 /// The sample-blob decoder, for the fuzz targets (fuzz/) and their randomized twins.
 #[doc(hidden)]
 pub use codec::{decode_chunk, decode_pair, encode_chunk, Chunk, DecodeError};
+use db::{Db, DbError};
 pub use open::{why_uncreatable, Journal, BUSY_TIMEOUT};
 pub use read::LoadParts;
 pub use writer::RunWriter;
+
+/// Where runs are stored: a SQLite file, or a PostgreSQL database named by a URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    File(PathBuf),
+    /// The URL as given (it may hold a password: show it only through [`Location::shown`]).
+    Postgres(String),
+}
+
+impl Location {
+    /// `postgres://...` or `postgresql://...` is a server; anything else is a file path.
+    pub fn parse(s: &std::ffi::OsStr) -> Location {
+        match s.to_str() {
+            Some(u) if db::dsn::is_postgres_url(u) => Location::Postgres(u.to_string()),
+            _ => Location::File(PathBuf::from(s)),
+        }
+    }
+
+    /// How messages name it: the path, or the URL with its password masked.
+    pub fn shown(&self) -> String {
+        match self {
+            Location::File(p) => p.display().to_string(),
+            Location::Postgres(u) => db::dsn::mask(u),
+        }
+    }
+
+    /// The file, for a SQLite location.
+    pub fn file(&self) -> Option<&Path> {
+        match self {
+            Location::File(p) => Some(p),
+            Location::Postgres(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.shown())
+    }
+}
+
+impl From<&Path> for Location {
+    fn from(p: &Path) -> Location {
+        Location::File(p.to_path_buf())
+    }
+}
+
+impl From<&PathBuf> for Location {
+    fn from(p: &PathBuf) -> Location {
+        Location::File(p.clone())
+    }
+}
+
+impl From<PathBuf> for Location {
+    fn from(p: PathBuf) -> Location {
+        Location::File(p)
+    }
+}
+
+impl From<&Location> for Location {
+    fn from(l: &Location) -> Location {
+        l.clone()
+    }
+}
 
 /// Storage errors a caller may branch on.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database {path}: {source}")]
-    Sqlite {
-        path: String,
-        source: rusqlite::Error,
-    },
+    Db { path: String, source: DbError },
     #[error(
         "no run matches {0:?}: a run is an id, `last` or a name (its latest run); `report` also \
          takes `group:N`, and compare takes `last:N`, `name=NAME`, `tag:KEY=VALUE` too \
@@ -82,6 +155,18 @@ pub enum StoreError {
     Other(String),
 }
 
+impl StoreError {
+    /// A server that could not be reached or went away (never a SQLite file's error).
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, StoreError::Db { source, .. } if source.unreachable)
+    }
+
+    /// Another connection holds the lock: retrying may help.
+    pub fn is_busy(&self) -> bool {
+        matches!(self, StoreError::Db { source, .. } if source.busy)
+    }
+}
+
 /// Pages (4 KiB) the write-ahead log may hold before a commit copies it into the database file,
 /// for connections that [`Store::defer_checkpoint`]. Kept small: the first process to open the
 /// database reads the whole log back (about 0.2 ms per MiB here).
@@ -89,8 +174,8 @@ pub const LOG_CHECKPOINT_PAGES: i64 = 64;
 
 /// An open database.
 pub struct Store {
-    conn: rusqlite::Connection,
-    path: PathBuf,
+    db: RefCell<Box<dyn Db>>,
+    location: Location,
     journal: Journal,
 }
 
@@ -104,8 +189,13 @@ pub struct ListFilter {
 }
 
 impl Store {
-    /// Opens (creating it when absent) and migrates the database at `path`.
-    pub fn open(path: &Path) -> Result<Store, StoreError> {
+    /// Opens (creating it when absent) and migrates the database at `location`.
+    pub fn open(location: impl Into<Location>) -> Result<Store, StoreError> {
+        let location = location.into();
+        let path = match &location {
+            Location::File(p) => p,
+            Location::Postgres(_) => return Store::open_server(location, false),
+        };
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
@@ -123,13 +213,17 @@ impl Store {
         Store::open_with(path, journal)
     }
 
-    /// [`Store::open`] with an explicit journal mode (tests; network file systems).
+    /// [`Store::open`] of a SQLite file with an explicit journal mode (tests; network file
+    /// systems).
     pub fn open_with(path: &Path, journal: Journal) -> Result<Store, StoreError> {
+        let location = Location::File(path.to_path_buf());
         open::create_private(path).map_err(|e| StoreError::Io {
             path: path.display().to_string(),
             source: e,
         })?;
-        let mut conn = open::connect(path, false).map_err(|e| sql_err(path, e))?;
+        let mut conn =
+            db::sqlite::Sqlite::connect(path, false).map_err(|e| db_err(&location, e))?;
+        conn.journal = journal;
         // Several perfmon runs may create the file at once: switching it to WAL and migrating
         // need an exclusive lock, and SQLite answers "busy" there without calling the busy
         // handler (to avoid a deadlock). Retry for as long as the busy timeout.
@@ -137,12 +231,15 @@ impl Store {
         let mut attempt = 0u64;
         loop {
             // Refuse a newer schema before the journal pragma writes to the file header.
-            let step = schema::check_not_newer(&conn)
-                .and_then(|_| open::set_journal(&conn, journal).map_err(Into::into))
+            let step = schema::check_not_newer(&mut conn)
+                .and_then(|_| {
+                    open::set_journal(&conn.conn, journal)
+                        .map_err(|e| schema::MigrateError::Db(e.into()))
+                })
                 .and_then(|_| schema::migrate(&mut conn).map(|_| ()));
             match step {
-                Err(schema::MigrateError::Sqlite(e))
-                    if is_busy(&e) && std::time::Instant::now() < deadline =>
+                Err(schema::MigrateError::Db(e))
+                    if e.busy && std::time::Instant::now() < deadline =>
                 {
                     attempt += 1;
                     // A little jitter (by pid) so racing processes do not retry in step.
@@ -150,39 +247,62 @@ impl Store {
                     std::thread::sleep(std::time::Duration::from_millis(ms));
                 }
                 r => {
-                    r.map_err(|e| migrate_err(path, e))?;
+                    r.map_err(|e| migrate_err(&location, e))?;
                     break;
                 }
             }
         }
         Ok(Store {
-            conn,
-            path: path.to_path_buf(),
+            db: RefCell::new(Box::new(conn)),
+            location,
             journal,
         })
     }
 
-    /// Opens an existing database for reading (report, list). Never creates the file: a missing
+    /// Connects to a PostgreSQL database and migrates it (a newer schema is refused); with
+    /// `read_only`, the session is read-only once migrated.
+    fn open_server(location: Location, read_only: bool) -> Result<Store, StoreError> {
+        let Location::Postgres(url) = &location else {
+            return Err(StoreError::Other("not a server".into()));
+        };
+        let dsn = db::dsn::parse(url, &db::dsn::Env::process()).map_err(StoreError::Other)?;
+        let mut conn = db::pg::Pg::connect(&dsn).map_err(|e| db_err(&location, e))?;
+        schema::migrate(&mut conn).map_err(|e| migrate_err(&location, e))?;
+        if read_only {
+            conn.batch("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+                .map_err(|e| db_err(&location, e))?;
+        }
+        Ok(Store {
+            db: RefCell::new(Box::new(conn)),
+            location,
+            journal: Journal::Wal,
+        })
+    }
+
+    /// Opens an existing database for reading (report, list). Never creates a file: a missing
     /// one is [`StoreError::NoDatabase`]. A database of an older schema is migrated first (the
     /// only write it can cause); a newer one is [`StoreError::TooNew`].
-    pub fn open_readonly(path: &Path) -> Result<Store, StoreError> {
+    pub fn open_readonly(location: impl Into<Location>) -> Result<Store, StoreError> {
+        let location = location.into();
+        let path = match &location {
+            Location::File(p) => p.clone(),
+            Location::Postgres(_) => return Store::open_server(location, true),
+        };
         if !path.is_file() {
             return Err(StoreError::NoDatabase(path.display().to_string()));
         }
-        let conn = open::connect(path, true).map_err(|e| sql_err(path, e))?;
-        let version = schema::check_not_newer(&conn).map_err(|e| migrate_err(path, e))?;
+        let mut conn =
+            db::sqlite::Sqlite::connect(&path, true).map_err(|e| db_err(&location, e))?;
+        let version = schema::check_not_newer(&mut conn).map_err(|e| migrate_err(&location, e))?;
         if version < schema::latest() {
             drop(conn);
-            let store = Store::open(path)?;
-            store
-                .conn
-                .execute_batch("PRAGMA query_only = ON")
-                .map_err(|e| sql_err(path, e))?;
+            let store = Store::open(&path)?;
+            store.with(|db| db.batch("PRAGMA query_only = ON"))?;
             return Ok(store);
         }
         Ok(Store {
-            conn,
-            path: path.to_path_buf(),
+            db: RefCell::new(Box::new(conn)),
+            location,
             journal: Journal::Wal,
         })
     }
@@ -192,62 +312,57 @@ impl Store {
     /// here, which every `perfmon run` of a short command would pay. The log still holds every
     /// committed run (a crash loses nothing) and is copied in whenever it passes
     /// [`LOG_CHECKPOINT_PAGES`], and whenever another command (`report`, `list`, `gc`...) is
-    /// the last to close the database. A no-op with the rollback journal.
+    /// the last to close the database. A no-op with the rollback journal and on a server.
     pub fn defer_checkpoint(&self) -> Result<(), StoreError> {
-        if self.journal != Journal::Wal {
-            return Ok(());
-        }
-        self.conn
-            .set_db_config(
-                rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
-                true,
-            )
-            .map_err(|e| self.err(e))?;
-        self.conn
-            .pragma_update(None, "wal_autocheckpoint", LOG_CHECKPOINT_PAGES)
-            .map_err(|e| self.err(e))
+        self.with(|db| db.defer_checkpoint())
     }
 
-    /// The database file.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Where the database is.
+    pub fn location(&self) -> &Location {
+        &self.location
     }
 
-    /// The journal mode this connection was opened with (read-only ones report `Wal`).
+    /// The journal mode this connection was opened with (read-only ones and servers report
+    /// `Wal`).
     pub fn journal(&self) -> Journal {
         self.journal
     }
 
-    fn err(&self, e: rusqlite::Error) -> StoreError {
-        sql_err(&self.path, e)
+    /// Runs `f` on the connection; its error names the database.
+    fn with<T>(&self, f: impl FnOnce(&mut dyn Db) -> Result<T, DbError>) -> Result<T, StoreError> {
+        let mut db = self.db.borrow_mut();
+        f(&mut **db).map_err(|e| self.err(e))
+    }
+
+    /// Runs `f` in one write transaction (all or nothing).
+    fn tx<T>(&self, f: impl FnOnce(&mut dyn Db) -> Result<T, DbError>) -> Result<T, StoreError> {
+        self.with(|db| db::in_tx(db, f))
+    }
+
+    fn err(&self, e: DbError) -> StoreError {
+        db_err(&self.location, e)
     }
 }
 
-/// SQLITE_BUSY or SQLITE_LOCKED: another connection holds the lock.
-fn is_busy(e: &rusqlite::Error) -> bool {
-    matches!(
-        e.sqlite_error_code(),
-        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-    )
-}
-
-fn sql_err(path: &Path, e: rusqlite::Error) -> StoreError {
-    StoreError::Sqlite {
-        path: path.display().to_string(),
+fn db_err(location: &Location, e: DbError) -> StoreError {
+    StoreError::Db {
+        path: location.shown(),
         source: e,
     }
 }
 
-fn migrate_err(path: &Path, e: schema::MigrateError) -> StoreError {
+fn migrate_err(location: &Location, e: schema::MigrateError) -> StoreError {
     match e {
         schema::MigrateError::TooNew { found, supported } => StoreError::TooNew {
-            path: path.display().to_string(),
+            path: location.shown(),
             found,
             supported,
         },
-        schema::MigrateError::Sqlite(e) => sql_err(path, e),
+        schema::MigrateError::Db(e) => db_err(location, e),
     }
 }
 
+#[cfg(test)]
+pub mod testdb;
 #[cfg(test)]
 mod tests;

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use super::codec::{self, Reader, CHUNK};
+use super::db::{Row, Val};
 use super::{Store, StoreError};
 use crate::model::{
     Direction, DirectionFrom, Mark, Point, ProcessTrack, Role, RunRecord, SampleSet, Series,
@@ -78,14 +79,16 @@ impl Store {
             String,
             String,
             String,
-        ) = self
-            .conn
-            .query_row(
+        ) = self.with(|db| {
+            let rows = db.query(
                 "SELECT totals, gpus, gpu_status, diagnostics, violations FROM runs WHERE id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-            )
-            .map_err(|e| self.err(e))?;
+                &[Val::Int(id)],
+            )?;
+            let r = rows
+                .first()
+                .ok_or_else(|| super::db::DbError::new(format!("run {id} vanished while read")))?;
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?;
         let json_err = |what: &str, e: serde_json::Error| corrupt(id, format!("{what}: {e}"));
         Ok(RunRecord {
             meta,
@@ -122,37 +125,28 @@ impl Store {
         })
     }
 
+    /// The rows of a query about one run.
+    fn rows(&self, sql: &str, id: i64) -> Result<Vec<Row>, StoreError> {
+        self.with(|db| db.query(sql, &[Val::Int(id)]))
+    }
+
     fn load_samples(&self, id: i64) -> Result<SampleSet, StoreError> {
-        let mut st = self
-            .conn
-            .prepare_cached(
-                "SELECT seq, n, ncols, data FROM sample_chunks WHERE run_id = ?1 ORDER BY seq",
-            )
-            .map_err(|e| self.err(e))?;
-        let mut rows = st.query([id]).map_err(|e| self.err(e))?;
+        let e = |e| self.err(e);
+        let rows = self.rows(
+            "SELECT seq, n, ncols, data FROM sample_chunks WHERE run_id = ?1 ORDER BY seq",
+            id,
+        )?;
         let mut out = SampleSet::default();
-        let mut expect_seq = 0i64;
         let mut short_seen = false;
-        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
-            let seq: i64 = r.get(0).map_err(|e| self.err(e))?;
-            let n = count(
-                id,
-                "sample chunk",
-                r.get(1).map_err(|e| self.err(e))?,
-                CHUNK,
-            )?;
-            let ncols = count(
-                id,
-                "sample chunk",
-                r.get(2).map_err(|e| self.err(e))?,
-                1 << 16,
-            )?;
-            let blob: Vec<u8> = r.get(3).map_err(|e| self.err(e))?;
+        for (expect_seq, r) in (0i64..).zip(rows) {
+            let seq: i64 = r.get(0).map_err(e)?;
+            let n = count(id, "sample chunk", r.get(1).map_err(e)?, CHUNK)?;
+            let ncols = count(id, "sample chunk", r.get(2).map_err(e)?, 1 << 16)?;
+            let blob: Vec<u8> = r.get(3).map_err(e)?;
             if seq != expect_seq || short_seen {
                 return Err(corrupt(id, format!("sample chunk {seq} out of sequence")));
             }
             short_seen = n < CHUNK;
-            expect_seq += 1;
             let chunk = codec::decode_chunk(&blob, n, ncols)
                 .map_err(|e| corrupt(id, format!("sample chunk {seq}: {e}")))?;
             let offset = out.t_us.len();
@@ -173,62 +167,45 @@ impl Store {
     fn load_tracks(&self, id: i64) -> Result<Vec<ProcessTrack>, StoreError> {
         let e = |e| self.err(e);
         let mut values: HashMap<(u32, i64), (Vec<i64>, Vec<i64>)> = HashMap::new();
-        {
-            let mut st = self
-                .conn
-                .prepare_cached(
-                    "SELECT pid, first_sample, seq, n, data FROM track_chunks WHERE run_id = ?1
-                     ORDER BY pid, first_sample, seq",
-                )
-                .map_err(e)?;
-            let mut rows = st.query([id]).map_err(e)?;
-            while let Some(r) = rows.next().map_err(e)? {
-                let pid: u32 = r.get(0).map_err(e)?;
-                let first: i64 = r.get(1).map_err(e)?;
-                let seq: i64 = r.get(2).map_err(e)?;
-                let n = count(id, "track chunk", r.get(3).map_err(e)?, CHUNK)?;
-                let blob: Vec<u8> = r.get(4).map_err(e)?;
-                let v = values.entry((pid, first)).or_default();
-                if i64::try_from(v.0.len()).ok() != seq.checked_mul(CHUNK as i64) {
-                    return Err(corrupt(
-                        id,
-                        format!("track of pid {pid}: chunk {seq} out of sequence"),
-                    ));
-                }
-                let (a, b) = codec::decode_pair(&blob, n)
-                    .map_err(|err| corrupt(id, format!("track of pid {pid}: {err}")))?;
-                v.0.extend(a);
-                v.1.extend(b);
+        let chunks = self.rows(
+            "SELECT pid, first_sample, seq, n, data FROM track_chunks WHERE run_id = ?1
+             ORDER BY pid, first_sample, seq",
+            id,
+        )?;
+        for r in chunks {
+            let pid: u32 = r.get(0).map_err(e)?;
+            let first: i64 = r.get(1).map_err(e)?;
+            let seq: i64 = r.get(2).map_err(e)?;
+            let n = count(id, "track chunk", r.get(3).map_err(e)?, CHUNK)?;
+            let blob: Vec<u8> = r.get(4).map_err(e)?;
+            let v = values.entry((pid, first)).or_default();
+            if i64::try_from(v.0.len()).ok() != seq.checked_mul(CHUNK as i64) {
+                return Err(corrupt(
+                    id,
+                    format!("track of pid {pid}: chunk {seq} out of sequence"),
+                ));
             }
+            let (a, b) = codec::decode_pair(&blob, n)
+                .map_err(|err| corrupt(id, format!("track of pid {pid}: {err}")))?;
+            v.0.extend(a);
+            v.1.extend(b);
         }
-        let mut st = self
-            .conn
-            .prepare_cached(
-                "SELECT pid, first_sample, ppid, name, cmdline FROM tracks WHERE run_id = ?1 ORDER BY ord",
-            )
-            .map_err(e)?;
-        let rows = st
-            .query_map([id], |r| {
-                Ok((
-                    r.get::<_, u32>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get::<_, String>(4)?,
-                ))
-            })
-            .map_err(e)?;
+        let rows = self.rows(
+            "SELECT pid, first_sample, ppid, name, cmdline FROM tracks WHERE run_id = ?1 ORDER BY ord",
+            id,
+        )?;
         let mut out = Vec::new();
-        for row in rows {
-            let (pid, first, ppid, name, cmdline) = row.map_err(e)?;
+        for r in rows {
+            let pid: u32 = r.get(0).map_err(e)?;
+            let first: i64 = r.get(1).map_err(e)?;
             // A track row without chunks is a track of no values (an imported empty track),
             // not damage: its vectors are empty.
             let (cpu_us, rss_kib) = values.remove(&(pid, first)).unwrap_or_default();
             out.push(ProcessTrack {
                 pid,
-                ppid,
-                name,
-                cmdline,
+                ppid: r.get(2).map_err(e)?,
+                name: r.get(3).map_err(e)?,
+                cmdline: r.get(4).map_err(e)?,
                 first_sample: count(id, "track", first, usize::MAX)?,
                 cpu_us,
                 rss_kib,
@@ -245,75 +222,69 @@ impl Store {
     }
 
     fn load_timers(&self, id: i64) -> Result<Vec<TimerSpan>, StoreError> {
-        let mut st = self
-            .conn
-            .prepare_cached(
-                "SELECT name, start_s, end_s, depth, parent, closed_at_exit FROM timers
-                 WHERE run_id = ?1 ORDER BY idx",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = st
-            .query_map([id], |r| {
-                Ok(TimerSpan {
-                    name: r.get(0)?,
-                    start_s: r.get(1)?,
-                    end_s: r.get(2)?,
-                    depth: r.get(3)?,
-                    parent: r.get::<_, Option<i64>>(4)?.map(|p| p.max(0) as usize),
-                    closed_at_exit: r.get(5)?,
-                })
+        let rows = self.rows(
+            "SELECT name, start_s, end_s, depth, parent, closed_at_exit FROM timers
+             WHERE run_id = ?1 ORDER BY idx",
+            id,
+        )?;
+        let timer = |r: &Row| -> Result<TimerSpan, super::db::DbError> {
+            Ok(TimerSpan {
+                name: r.get(0)?,
+                start_s: r.get(1)?,
+                end_s: r.get(2)?,
+                depth: r.get(3)?,
+                parent: r.get::<Option<i64>>(4)?.map(|p| p.max(0) as usize),
+                closed_at_exit: r.get(5)?,
             })
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+        };
+        rows.iter()
+            .map(|r| timer(r).map_err(|e| self.err(e)))
+            .collect()
     }
 
     fn load_marks(&self, id: i64) -> Result<Vec<Mark>, StoreError> {
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT t_s, text FROM marks WHERE run_id = ?1 ORDER BY idx")
-            .map_err(|e| self.err(e))?;
-        let rows = st
-            .query_map([id], |r| {
+        let rows = self.rows(
+            "SELECT t_s, text FROM marks WHERE run_id = ?1 ORDER BY idx",
+            id,
+        )?;
+        rows.iter()
+            .map(|r| {
                 Ok(Mark {
-                    t_s: r.get(0)?,
-                    text: r.get(1)?,
+                    t_s: r.get(0).map_err(|e| self.err(e))?,
+                    text: r.get(1).map_err(|e| self.err(e))?,
                 })
             })
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+            .collect()
     }
 
     fn load_series(&self, id: i64) -> Result<Vec<Series>, StoreError> {
         let e = |e| self.err(e);
-        let mut st = self
-            .conn
-            .prepare_cached(
-                "SELECT name, algorithm, source, direction, main, n, data, direction_from, role FROM series
-                 WHERE run_id = ?1 ORDER BY idx",
-            )
-            .map_err(e)?;
-        let mut rows = st.query([id]).map_err(e)?;
+        let rows = self.rows(
+            "SELECT name, algorithm, source, direction, main, n, data, direction_from, role FROM series
+             WHERE run_id = ?1 ORDER BY idx",
+            id,
+        )?;
         let mut out = Vec::new();
-        while let Some(r) = rows.next().map_err(e)? {
+        for r in rows {
             let name: String = r.get(0).map_err(e)?;
             let n = count(id, "series", r.get(5).map_err(e)?, MAX_POINTS)?;
             let blob: Vec<u8> = r.get(6).map_err(e)?;
             let points = decode_points(&blob, n)
                 .map_err(|err| corrupt(id, format!("series {name}: {err}")))?;
-            let direction = match r.get::<_, Option<String>>(3).map_err(e)?.as_deref() {
+            let direction = match r.get::<Option<String>>(3).map_err(e)?.as_deref() {
                 None => None,
                 Some("minimize") => Some(Direction::Minimize),
                 Some("maximize") => Some(Direction::Maximize),
                 Some(d) => return Err(corrupt(id, format!("series {name}: direction {d:?}"))),
             };
             let direction_from =
-                match r.get::<_, Option<String>>(7).map_err(e)?.as_deref() {
+                match r.get::<Option<String>>(7).map_err(e)?.as_deref() {
                     None => None,
                     Some(d) => Some(DirectionFrom::parse(d).ok_or_else(|| {
                         corrupt(id, format!("series {name}: direction_from {d:?}"))
                     })?),
                 };
-            let role = match r.get::<_, Option<String>>(8).map_err(e)?.as_deref() {
+            let role = match r.get::<Option<String>>(8).map_err(e)?.as_deref() {
                 None => None,
                 Some(x) => Some(
                     Role::parse(x)
@@ -334,31 +305,17 @@ impl Store {
         Ok(out)
     }
 
-    /// `PRAGMA integrity_check` plus a full decode of every run. Returns the problems found,
-    /// one line each (empty when the database is healthy); damaged runs are named by id.
+    /// The backend's own check (SQLite's `PRAGMA integrity_check`) plus a full decode of every
+    /// run. Returns the problems found, one line each (empty when the database is healthy);
+    /// damaged runs are named by id.
     pub fn integrity_check(&self) -> Result<Vec<String>, StoreError> {
-        let mut problems: Vec<String> = {
-            let mut st = self
-                .conn
-                .prepare("PRAGMA integrity_check")
-                .map_err(|e| self.err(e))?;
-            let rows = st
-                .query_map([], |r| r.get::<_, String>(0))
-                .map_err(|e| self.err(e))?;
-            rows.collect::<Result<Vec<_>, _>>()
-                .map_err(|e| self.err(e))?
-                .into_iter()
-                .filter(|l| l != "ok")
+        let mut problems = self.with(|db| db.integrity_problems())?;
+        let ids: Vec<i64> = self.with(|db| {
+            db.query("SELECT id FROM runs ORDER BY id", &[])?
+                .iter()
+                .map(|r| r.get(0))
                 .collect()
-        };
-        let ids: Vec<i64> = {
-            let mut st = self
-                .conn
-                .prepare("SELECT id FROM runs ORDER BY id")
-                .map_err(|e| self.err(e))?;
-            let rows = st.query_map([], |r| r.get(0)).map_err(|e| self.err(e))?;
-            rows.collect::<Result<_, _>>().map_err(|e| self.err(e))?
-        };
+        })?;
         for id in ids {
             if let Err(e) = self.load_run(id) {
                 problems.push(e.to_string());

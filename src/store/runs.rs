@@ -1,15 +1,13 @@
 //! Run rows: inserting and updating a run's metadata and tags, listing, resolving, deleting,
 //! and repeat groups. All SQL is parameterized.
 
-use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
-
+use super::db::{int, Db, DbError, Row, Val};
 use super::{ListFilter, Store, StoreError};
 use crate::model::{RunMeta, RunRecord, RunStatus};
-use rusqlite::types::Value;
 
 /// The columns [`meta_from_row`] reads, in order.
 pub const META_COLUMNS: &str = "id, name, status, started_at_ms, wall_s, exit_code, signal, \
-     command, cwd, host, git, perfmon_version, interval_ms, env, group_id";
+     command, cwd, host, git, perfmon_version, interval_ms, env, group_id, uuid";
 
 /// Tables holding a run's data, keyed by `run_id`.
 const RUN_TABLES: &[&str] = &[
@@ -27,9 +25,8 @@ fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "null".into())
 }
 
-/// Inserts the run row of a new run; returns its id.
 /// The run row's metadata columns, in the order of [`META_SET`] (placeholders ?1 to ?14).
-fn meta_params(m: &RunMeta) -> Vec<Value> {
+fn meta_params(m: &RunMeta) -> Vec<Val> {
     vec![
         m.name.clone().into(),
         m.status.as_str().to_string().into(),
@@ -66,39 +63,50 @@ const META_SET: [&str; 14] = [
     "group_id",
 ];
 
-fn insert_meta(conn: &Connection, m: &RunMeta) -> rusqlite::Result<i64> {
-    let marks: Vec<String> = (1..=META_SET.len()).map(|i| format!("?{i}")).collect();
+/// Inserts the run row of a new run (with its UUID, a new one when it has none); returns its id.
+pub fn insert_meta(db: &mut dyn Db, m: &RunMeta) -> Result<i64, DbError> {
+    let marks: Vec<String> = (1..=META_SET.len() + 1).map(|i| format!("?{i}")).collect();
+    let mut values = meta_params(m);
+    values.push(Val::Text(if m.uuid.is_empty() {
+        uuid::Uuid::new_v4().to_string()
+    } else {
+        m.uuid.clone()
+    }));
     // Column names are our own constants; every value is a parameter.
-    conn.execute(
+    let rows = db.query(
         &format!(
-            "INSERT INTO runs ({}) VALUES ({})",
+            "INSERT INTO runs ({}, uuid) VALUES ({}) RETURNING id",
             META_SET.join(", "),
             marks.join(", ")
         ),
-        rusqlite::params_from_iter(meta_params(m)),
+        &values,
     )?;
-    let id = conn.last_insert_rowid();
-    write_tags(conn, id, &m.tags)?;
+    let id: i64 = rows
+        .first()
+        .ok_or_else(|| DbError::new("the new run's id was not returned"))?
+        .get(0)?;
+    write_tags(db, id, &m.tags)?;
     Ok(id)
 }
 
-fn write_tags(conn: &Connection, id: i64, tags: &[(String, String)]) -> rusqlite::Result<()> {
-    conn.execute("DELETE FROM run_tags WHERE run_id = ?1", [id])?;
-    let mut st = conn
-        .prepare_cached("INSERT INTO run_tags (run_id, pos, key, value) VALUES (?1, ?2, ?3, ?4)")?;
+fn write_tags(db: &mut dyn Db, id: i64, tags: &[(String, String)]) -> Result<(), DbError> {
+    db.exec("DELETE FROM run_tags WHERE run_id = ?1", &[Val::Int(id)])?;
     for (i, (k, v)) in tags.iter().enumerate() {
-        st.execute(params![id, i as i64, k, v])?;
+        db.exec(
+            "INSERT INTO run_tags (run_id, pos, key, value) VALUES (?1, ?2, ?3, ?4)",
+            &[Val::Int(id), int(i), k.into(), v.into()],
+        )?;
     }
     Ok(())
 }
 
 /// Rewrites everything of the run row from `rec` (metadata, totals, GPUs, diagnostics).
 pub fn update_run_row(
-    conn: &Connection,
+    db: &mut dyn Db,
     id: i64,
     rec: &RunRecord,
     n_samples: usize,
-) -> rusqlite::Result<()> {
+) -> Result<(), DbError> {
     const REST: [&str; 6] = [
         "totals",
         "gpus",
@@ -119,20 +127,20 @@ pub fn update_run_row(
         json(&rec.gpus).into(),
         rec.gpu_status.clone().into(),
         json(&rec.diagnostics).into(),
-        (n_samples as i64).into(),
+        int(n_samples),
         json(&rec.violations).into(),
         id.into(),
     ]);
     // Column names are our own constants; every value is a parameter.
-    conn.execute(
+    db.exec(
         &format!(
             "UPDATE runs SET {} WHERE id = ?{}",
             sets.join(", "),
             values.len()
         ),
-        rusqlite::params_from_iter(values),
+        &values,
     )?;
-    write_tags(conn, id, &rec.meta.tags)
+    write_tags(db, id, &rec.meta.tags)
 }
 
 /// A JSON column that failed to parse: the message names it.
@@ -164,9 +172,10 @@ struct RawMeta {
     interval_ms: i64,
     env: String,
     group_id: Option<i64>,
+    uuid: Option<String>,
 }
 
-fn raw_from_row(r: &Row) -> rusqlite::Result<RawMeta> {
+fn raw_from_row(r: &Row) -> Result<RawMeta, DbError> {
     Ok(RawMeta {
         id: r.get(0)?,
         name: r.get(1)?,
@@ -183,6 +192,7 @@ fn raw_from_row(r: &Row) -> rusqlite::Result<RawMeta> {
         interval_ms: r.get(12)?,
         env: r.get(13)?,
         group_id: r.get(14)?,
+        uuid: r.get(15)?,
     })
 }
 
@@ -190,6 +200,7 @@ fn meta_from_raw(r: RawMeta, tags: Vec<(String, String)>) -> Result<RunMeta, Sto
     let id = r.id;
     Ok(RunMeta {
         id,
+        uuid: r.uuid.unwrap_or_default(),
         name: r.name,
         tags,
         command: parse_json("command", &r.command, id)?,
@@ -216,16 +227,16 @@ fn meta_from_raw(r: RawMeta, tags: Vec<(String, String)>) -> Result<RunMeta, Sto
 }
 
 /// `SELECT ... FROM runs` with the filter's conditions, newest first, and its parameters.
-fn filtered_sql(select: &str, filter: &ListFilter) -> (String, Vec<Box<dyn rusqlite::ToSql>>) {
-    let mut sql = format!("{select} WHERE 1");
-    let mut args: Vec<Box<dyn rusqlite::ToSql>> = Vec::new();
+fn filtered_sql(select: &str, filter: &ListFilter) -> (String, Vec<Val>) {
+    let mut sql = format!("{select} WHERE TRUE");
+    let mut args: Vec<Val> = Vec::new();
     if let Some(name) = &filter.name {
-        args.push(Box::new(name.clone()));
+        args.push(name.into());
         sql.push_str(&format!(" AND name = ?{}", args.len()));
     }
     for (k, v) in &filter.tags {
-        args.push(Box::new(k.clone()));
-        args.push(Box::new(v.clone()));
+        args.push(k.into());
+        args.push(v.into());
         sql.push_str(&format!(
             " AND EXISTS (SELECT 1 FROM run_tags t WHERE t.run_id = runs.id \
              AND t.key = ?{} AND t.value = ?{})",
@@ -233,13 +244,11 @@ fn filtered_sql(select: &str, filter: &ListFilter) -> (String, Vec<Box<dyn rusql
             args.len()
         ));
     }
-    args.push(Box::new(
-        filter
-            .limit
-            .map(|l| i64::try_from(l).unwrap_or(i64::MAX))
-            .unwrap_or(-1),
-    ));
-    sql.push_str(&format!(" ORDER BY id DESC LIMIT ?{}", args.len()));
+    sql.push_str(" ORDER BY id DESC");
+    if let Some(limit) = filter.limit {
+        args.push(int(limit));
+        sql.push_str(&format!(" LIMIT ?{}", args.len()));
+    }
     (sql, args)
 }
 
@@ -248,73 +257,100 @@ impl Store {
     pub fn begin_run(&mut self, meta: &RunMeta) -> Result<i64, StoreError> {
         let mut m = meta.clone();
         m.status = RunStatus::Incomplete;
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| sql_err_of(&self.path, e))?;
-        let id = insert_meta(&tx, &m).map_err(|e| sql_err_of(&self.path, e))?;
-        tx.commit().map_err(|e| sql_err_of(&self.path, e))?;
-        Ok(id)
+        self.tx(|db| insert_meta(db, &m))
     }
 
     fn tags_of(&self, id: i64) -> Result<Vec<(String, String)>, StoreError> {
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT key, value FROM run_tags WHERE run_id = ?1 ORDER BY pos")
-            .map_err(|e| self.err(e))?;
-        let rows = st
-            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+        self.with(|db| {
+            db.query(
+                "SELECT key, value FROM run_tags WHERE run_id = ?1 ORDER BY pos",
+                &[Val::Int(id)],
+            )?
+            .iter()
+            .map(|r| Ok((r.get(0)?, r.get(1)?)))
+            .collect()
+        })
     }
 
     /// The metadata of one run; [`StoreError::NoSuchRun`] when it does not exist.
     pub(super) fn read_meta(&self, id: i64) -> Result<RunMeta, StoreError> {
         let raw = self
-            .conn
-            .query_row(
-                &format!("SELECT {META_COLUMNS} FROM runs WHERE id = ?1"),
-                [id],
-                raw_from_row,
-            )
-            .optional()
-            .map_err(|e| self.err(e))?
+            .with(|db| {
+                db.query(
+                    &format!("SELECT {META_COLUMNS} FROM runs WHERE id = ?1"),
+                    &[Val::Int(id)],
+                )?
+                .first()
+                .map(raw_from_row)
+                .transpose()
+            })?
             .ok_or_else(|| StoreError::NoSuchRun(id.to_string()))?;
         meta_from_raw(raw, self.tags_of(id)?)
+    }
+
+    /// The first value of the first row of a query (None without rows or for NULL).
+    fn scalar(&self, sql: &str, params: &[Val]) -> Result<Option<i64>, StoreError> {
+        self.with(|db| {
+            Ok(db
+                .query(sql, params)?
+                .first()
+                .map(|r| r.get::<Option<i64>>(0))
+                .transpose()?
+                .flatten())
+        })
     }
 
     /// Resolves `last`, a numeric id, or a name (its latest run) to a run id.
     pub fn resolve(&self, spec: &str) -> Result<i64, StoreError> {
         let spec_t = spec.trim();
-        let found: Option<i64> = if spec_t == "last" {
-            self.conn
-                .query_row("SELECT max(id) FROM runs", [], |r| r.get(0))
-                .map_err(|e| self.err(e))?
+        let found = if spec_t == "last" {
+            self.scalar("SELECT max(id) FROM runs", &[])?
         } else if let Ok(id) = spec_t.parse::<i64>() {
-            self.conn
-                .query_row("SELECT id FROM runs WHERE id = ?1", [id], |r| r.get(0))
-                .optional()
-                .map_err(|e| self.err(e))?
+            self.scalar("SELECT id FROM runs WHERE id = ?1", &[Val::Int(id)])?
         } else {
-            self.conn
-                .query_row("SELECT max(id) FROM runs WHERE name = ?1", [spec], |r| {
-                    r.get(0)
-                })
-                .map_err(|e| self.err(e))?
+            self.scalar("SELECT max(id) FROM runs WHERE name = ?1", &[spec.into()])?
         };
         found.ok_or_else(|| StoreError::NoSuchRun(spec.to_string()))
+    }
+
+    /// The id of the run with this UUID in this store, if it is here.
+    pub fn find_uuid(&self, uuid: &str) -> Result<Option<(i64, RunStatus)>, StoreError> {
+        let row = self.with(|db| {
+            Ok(db
+                .query(
+                    "SELECT id, status FROM runs WHERE uuid = ?1",
+                    &[uuid.into()],
+                )?
+                .into_iter()
+                .next())
+        })?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let id: i64 = row.get(0).map_err(|e| self.err(e))?;
+        let status: String = row.get(1).map_err(|e| self.err(e))?;
+        let status = RunStatus::parse(&status).ok_or_else(|| StoreError::Corrupt {
+            run_id: id,
+            detail: format!("unknown status {status:?}"),
+        })?;
+        Ok(Some((id, status)))
+    }
+
+    /// The UUIDs of every run in the store (`push --all` sends the others).
+    pub fn uuids(&self) -> Result<std::collections::HashSet<String>, StoreError> {
+        self.with(|db| {
+            db.query("SELECT uuid FROM runs WHERE uuid IS NOT NULL", &[])?
+                .iter()
+                .map(|r| r.get(0))
+                .collect()
+        })
     }
 
     /// Newest first.
     pub fn list_runs(&self, filter: &ListFilter) -> Result<Vec<RunMeta>, StoreError> {
         let (sql, args) = filtered_sql(&format!("SELECT {META_COLUMNS} FROM runs"), filter);
-        let raws: Vec<RawMeta> = {
-            let mut st = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
-            let rows = st
-                .query_map(rusqlite::params_from_iter(args.iter()), raw_from_row)
-                .map_err(|e| self.err(e))?;
-            rows.collect::<Result<_, _>>().map_err(|e| self.err(e))?
-        };
+        let raws: Vec<RawMeta> =
+            self.with(|db| db.query(&sql, &args)?.iter().map(raw_from_row).collect())?;
         raws.into_iter()
             .map(|raw| {
                 let tags = self.tags_of(raw.id)?;
@@ -327,15 +363,14 @@ impl Store {
     /// their metadata: selections over thousands of runs stay fast.
     pub fn list_ids(&self, filter: &ListFilter) -> Result<Vec<(i64, RunStatus)>, StoreError> {
         let (sql, args) = filtered_sql("SELECT id, status FROM runs", filter);
-        let mut st = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
-        let rows = st
-            .query_map(rusqlite::params_from_iter(args.iter()), |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-            })
-            .map_err(|e| self.err(e))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, status) = row.map_err(|e| self.err(e))?;
+        let rows = self.with(|db| {
+            db.query(&sql, &args)?
+                .iter()
+                .map(|r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?)))
+                .collect::<Result<Vec<_>, DbError>>()
+        })?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (id, status) in rows {
             // A status this perfmon does not know is damage, as in `read_meta` (which `list`
             // uses): taking it for `incomplete` would drop the run from every selection unseen.
             let status = RunStatus::parse(&status).ok_or_else(|| StoreError::Corrupt {
@@ -349,47 +384,27 @@ impl Store {
 
     /// Deletes runs and all their data; returns how many existed.
     pub fn delete_runs(&mut self, ids: &[i64]) -> Result<usize, StoreError> {
-        let path = self.path.clone();
-        let e = |e| sql_err_of(&path, e);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(e)?;
-        let mut n = 0;
-        for id in ids {
-            n += tx
-                .execute("DELETE FROM runs WHERE id = ?1", [id])
-                .map_err(e)?;
-            for t in RUN_TABLES {
-                // Table names are our own constants; the id is a parameter.
-                tx.execute(&format!("DELETE FROM {t} WHERE run_id = ?1"), [id])
-                    .map_err(e)?;
+        self.tx(|db| {
+            let mut n = 0;
+            for id in ids {
+                n += db.exec("DELETE FROM runs WHERE id = ?1", &[Val::Int(*id)])?;
+                for t in RUN_TABLES {
+                    // Table names are our own constants; the id is a parameter.
+                    db.exec(
+                        &format!("DELETE FROM {t} WHERE run_id = ?1"),
+                        &[Val::Int(*id)],
+                    )?;
+                }
             }
-        }
-        tx.commit().map_err(e)?;
-        Ok(n)
+            Ok(n as usize)
+        })
     }
 
-    /// Gives the space of deleted runs back to the file system (VACUUM, then a WAL checkpoint
-    /// that truncates the log); returns how many bytes the files shrank by. VACUUM waits for
-    /// other writers (busy timeout) like any write.
+    /// Gives the space of deleted runs back (SQLite: VACUUM, then a WAL checkpoint that
+    /// truncates the log; PostgreSQL: VACUUM); returns how many bytes the store shrank by.
+    /// SQLite's VACUUM waits for other writers (busy timeout) like any write.
     pub fn reclaim(&mut self) -> Result<u64, StoreError> {
-        let size = |p: &std::path::Path| {
-            let wal = p.with_extension(format!(
-                "{}-wal",
-                p.extension().and_then(|e| e.to_str()).unwrap_or("")
-            ));
-            // Only the reported figure: no WAL file (DELETE journal mode) is 0 bytes.
-            std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
-                + std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0)
-        };
-        let before = size(&self.path);
-        self.conn.execute_batch("VACUUM").map_err(|e| self.err(e))?;
-        // In DELETE journal mode there is no log to checkpoint; the pragma is then a no-op.
-        let _ = self
-            .conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
-        Ok(before.saturating_sub(size(&self.path)))
+        self.with(|db| db.reclaim())
     }
 
     /// Creates a repeat group; runs join it through [`RunMeta::group_id`].
@@ -398,28 +413,23 @@ impl Store {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis() as i64)
             .unwrap_or(0);
-        self.conn
-            .execute(
-                "INSERT INTO run_groups (name, created_at_ms) VALUES (?1, ?2)",
-                params![name, now],
-            )
-            .map_err(|e| self.err(e))?;
-        Ok(self.conn.last_insert_rowid())
+        self.scalar(
+            "INSERT INTO run_groups (name, created_at_ms) VALUES (?1, ?2) RETURNING id",
+            &[name.into(), Val::Int(now)],
+        )?
+        .ok_or_else(|| StoreError::Other("the new group's id was not returned".into()))
     }
 
     /// The runs of a group, oldest first.
     pub fn group_runs(&self, group_id: i64) -> Result<Vec<i64>, StoreError> {
-        let mut st = self
-            .conn
-            .prepare("SELECT id FROM runs WHERE group_id = ?1 ORDER BY id")
-            .map_err(|e| self.err(e))?;
-        let rows = st
-            .query_map([group_id], |r| r.get(0))
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+        self.with(|db| {
+            db.query(
+                "SELECT id FROM runs WHERE group_id = ?1 ORDER BY id",
+                &[Val::Int(group_id)],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+        })
     }
-}
-
-fn sql_err_of(path: &std::path::Path, e: rusqlite::Error) -> StoreError {
-    super::sql_err(path, e)
 }

@@ -14,9 +14,17 @@ fn tmp_db() -> (tempfile::TempDir, PathBuf) {
     (d, p)
 }
 
+/// A second, plain connection to the file, for tests that damage or inspect it.
+fn raw(p: &std::path::Path) -> rusqlite::Connection {
+    let c = rusqlite::Connection::open(p).unwrap();
+    c.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
+    c
+}
+
 pub(super) fn meta(name: Option<&str>, tags: &[(&str, &str)]) -> RunMeta {
     RunMeta {
         id: 0,
+        uuid: uuid::Uuid::new_v4().to_string(),
         name: name.map(str::to_string),
         tags: tags
             .iter()
@@ -251,214 +259,237 @@ pub(super) fn write_full_run(store: &mut Store, n: usize) -> (i64, RunRecord) {
 
 #[test]
 fn full_record_round_trips_through_incremental_writes() {
-    let (_d, p) = tmp_db();
-    let mut s = Store::open(&p).unwrap();
-    let (id, expected) = write_full_run(&mut s, 2 * CHUNK + 1234);
-    let got = s.load_run(id).unwrap();
-    assert_eq!(got.samples.len(), 2 * CHUNK + 1234);
-    assert_eq!(got.samples, expected.samples);
-    assert_eq!(got.processes, expected.processes);
-    assert_eq!(got, expected);
-    assert!(s.integrity_check().unwrap().is_empty());
+    for tdb in testdb::backends() {
+        let p = tdb.location.clone();
+        let mut s = Store::open(&p).unwrap();
+        let (id, expected) = write_full_run(&mut s, 2 * CHUNK + 1234);
+        let got = s.load_run(id).unwrap();
+        assert_eq!(got.samples.len(), 2 * CHUNK + 1234);
+        assert_eq!(got.samples, expected.samples);
+        assert_eq!(got.processes, expected.processes);
+        assert_eq!(got, expected);
+        assert!(s.integrity_check().unwrap().is_empty());
+    }
 }
 
 #[test]
 fn long_tracks_are_sealed_and_drained() {
-    let (_d, p) = tmp_db();
-    let mut s = Store::open(&p).unwrap();
-    let id = s.begin_run(&meta(None, &[])).unwrap();
-    let mut rec = empty_record(meta(None, &[]));
-    let mut full = empty_record(meta(None, &[]));
-    let mut w = RunWriter::new(id);
-    for i in 0..CHUNK + 60 {
-        push_sample(&mut rec, &mut full, i);
-        if i % 50 == 49 {
-            w.flush(&mut s, &mut rec).unwrap();
+    for tdb in testdb::backends() {
+        let p = tdb.location.clone();
+        let mut s = Store::open(&p).unwrap();
+        let id = s.begin_run(&meta(None, &[])).unwrap();
+        let mut rec = empty_record(meta(None, &[]));
+        let mut full = empty_record(meta(None, &[]));
+        let mut w = RunWriter::new(id);
+        for i in 0..CHUNK + 60 {
+            push_sample(&mut rec, &mut full, i);
+            if i % 50 == 49 {
+                w.flush(&mut s, &mut rec).unwrap();
+            }
         }
+        assert_eq!(w.sealed_track_values(100, 0), CHUNK);
+        let t = rec.processes.iter().find(|p| p.pid == 100).unwrap();
+        assert_eq!(t.cpu_us.len(), 50 + 10);
+        w.finish(&mut s, &mut rec).unwrap();
+        let got = s.load_run(id).unwrap();
+        assert_eq!(got.processes, full.processes);
     }
-    assert_eq!(w.sealed_track_values(100, 0), CHUNK);
-    let t = rec.processes.iter().find(|p| p.pid == 100).unwrap();
-    assert_eq!(t.cpu_us.len(), 50 + 10);
-    w.finish(&mut s, &mut rec).unwrap();
-    let got = s.load_run(id).unwrap();
-    assert_eq!(got.processes, full.processes);
 }
 
 #[test]
 fn killed_writer_leaves_an_incomplete_run_with_flushed_samples() {
-    let (_d, p) = tmp_db();
-    let id = {
-        let mut s = Store::open(&p).unwrap();
-        let id = s.begin_run(&meta(Some("k"), &[])).unwrap();
-        let mut rec = empty_record(meta(Some("k"), &[]));
-        let mut full = empty_record(meta(Some("k"), &[]));
-        let mut w = RunWriter::new(id);
-        for i in 0..120 {
-            push_sample(&mut rec, &mut full, i);
-        }
-        w.flush(&mut s, &mut rec).unwrap();
-        for i in 120..130 {
-            push_sample(&mut rec, &mut full, i);
-        }
-        // No finish: the writer and the store are dropped as a SIGKILL would leave them.
-        std::mem::forget(w);
-        std::mem::forget(s);
-        id
-    };
-    let s = Store::open_readonly(&p).unwrap();
-    let got = s.load_run(id).unwrap();
-    assert_eq!(got.meta.status, RunStatus::Incomplete);
-    assert_eq!(got.samples.len(), 120);
-    assert_eq!(got.meta.name.as_deref(), Some("k"));
-    assert!(!got.processes.is_empty());
+    for tdb in testdb::backends() {
+        let p = tdb.location.clone();
+        let id = {
+            let mut s = Store::open(&p).unwrap();
+            let id = s.begin_run(&meta(Some("k"), &[])).unwrap();
+            let mut rec = empty_record(meta(Some("k"), &[]));
+            let mut full = empty_record(meta(Some("k"), &[]));
+            let mut w = RunWriter::new(id);
+            for i in 0..120 {
+                push_sample(&mut rec, &mut full, i);
+            }
+            w.flush(&mut s, &mut rec).unwrap();
+            for i in 120..130 {
+                push_sample(&mut rec, &mut full, i);
+            }
+            // No finish: the writer and the store are dropped as a SIGKILL would leave them.
+            std::mem::forget(w);
+            std::mem::forget(s);
+            id
+        };
+        let s = Store::open_readonly(&p).unwrap();
+        let got = s.load_run(id).unwrap();
+        assert_eq!(got.meta.status, RunStatus::Incomplete);
+        assert_eq!(got.samples.len(), 120);
+        assert_eq!(got.meta.name.as_deref(), Some("k"));
+        assert!(!got.processes.is_empty());
+    }
 }
 
 #[test]
 fn eight_concurrent_writers_save_everything() {
-    let (_d, p) = tmp_db();
-    Store::open(&p).unwrap();
-    let handles: Vec<_> = (0..8)
-        .map(|k| {
-            let p = p.clone();
-            std::thread::spawn(move || {
-                let mut s = Store::open(&p).unwrap();
-                let name = format!("c{k}");
-                let id = s.begin_run(&meta(Some(&name), &[])).unwrap();
-                let mut rec = empty_record(meta(Some(&name), &[]));
-                let mut full = empty_record(meta(Some(&name), &[]));
-                let mut w = RunWriter::new(id);
-                for i in 0..400 {
-                    push_sample(&mut rec, &mut full, i);
-                    if i % 50 == 49 {
-                        w.flush(&mut s, &mut rec).unwrap();
+    for tdb in testdb::backends() {
+        let p = tdb.location.clone();
+        Store::open(&p).unwrap();
+        let handles: Vec<_> = (0..8)
+            .map(|k| {
+                let p = p.clone();
+
+                std::thread::spawn(move || {
+                    let mut s = Store::open(&p).unwrap();
+                    let name = format!("c{k}");
+                    let id = s.begin_run(&meta(Some(&name), &[])).unwrap();
+                    let mut rec = empty_record(meta(Some(&name), &[]));
+                    let mut full = empty_record(meta(Some(&name), &[]));
+                    let mut w = RunWriter::new(id);
+                    for i in 0..400 {
+                        push_sample(&mut rec, &mut full, i);
+                        if i % 50 == 49 {
+                            w.flush(&mut s, &mut rec).unwrap();
+                        }
                     }
-                }
-                rec.meta.status = RunStatus::Ok;
-                w.finish(&mut s, &mut rec).unwrap();
-                (id, full.samples)
+                    rec.meta.status = RunStatus::Ok;
+                    w.finish(&mut s, &mut rec).unwrap();
+                    (id, full.samples)
+                })
             })
-        })
-        .collect();
-    let s = Store::open(&p).unwrap();
-    for h in handles {
-        let (id, samples) = h.join().unwrap();
-        let got = s.load_run(id).unwrap();
-        assert_eq!(got.meta.status, RunStatus::Ok);
-        assert_eq!(got.samples, samples);
+            .collect();
+        let s = Store::open(&p).unwrap();
+        for h in handles {
+            let (id, samples) = h.join().unwrap();
+            let got = s.load_run(id).unwrap();
+            assert_eq!(got.meta.status, RunStatus::Ok);
+            assert_eq!(got.samples, samples);
+        }
+        assert_eq!(s.list_runs(&ListFilter::default()).unwrap().len(), 8);
     }
-    assert_eq!(s.list_runs(&ListFilter::default()).unwrap().len(), 8);
 }
 
 #[test]
 fn list_resolve_filter_delete_and_groups() {
-    let (_d, p) = tmp_db();
-    let mut s = Store::open(&p).unwrap();
-    assert!(matches!(s.resolve("last"), Err(StoreError::NoSuchRun(_))));
-    let a = s.begin_run(&meta(Some("a"), &[("k", "1")])).unwrap();
-    let b = s.begin_run(&meta(Some("b"), &[("k", "2")])).unwrap();
-    let a2 = s
-        .begin_run(&meta(Some("a"), &[("k", "1"), ("x", "y")]))
-        .unwrap();
-    let anon = s.begin_run(&meta(None, &[])).unwrap();
-    fn list_ids(s: &Store, f: ListFilter) -> Vec<i64> {
-        s.list_runs(&f).unwrap().iter().map(|m| m.id).collect()
+    for tdb in testdb::backends() {
+        let p = tdb.location.clone();
+        let mut s = Store::open(&p).unwrap();
+        assert!(matches!(s.resolve("last"), Err(StoreError::NoSuchRun(_))));
+        let a = s.begin_run(&meta(Some("a"), &[("k", "1")])).unwrap();
+        let b = s.begin_run(&meta(Some("b"), &[("k", "2")])).unwrap();
+        let a2 = s
+            .begin_run(&meta(Some("a"), &[("k", "1"), ("x", "y")]))
+            .unwrap();
+        let anon = s.begin_run(&meta(None, &[])).unwrap();
+        fn list_ids(s: &Store, f: ListFilter) -> Vec<i64> {
+            s.list_runs(&f).unwrap().iter().map(|m| m.id).collect()
+        }
+        let ids = |f: ListFilter| list_ids(&s, f);
+        assert_eq!(ids(ListFilter::default()), vec![anon, a2, b, a]);
+        let by_name = ListFilter {
+            name: Some("a".into()),
+            ..Default::default()
+        };
+        assert_eq!(ids(by_name), vec![a2, a]);
+        let tag = |t: &[(&str, &str)]| ListFilter {
+            tags: t
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ..Default::default()
+        };
+        assert_eq!(ids(tag(&[("k", "1")])), vec![a2, a]);
+        assert_eq!(ids(tag(&[("k", "1"), ("x", "y")])), vec![a2]);
+        assert_eq!(ids(tag(&[("k", "3")])), Vec::<i64>::new());
+        let limited = ListFilter {
+            limit: Some(2),
+            ..Default::default()
+        };
+        assert_eq!(ids(limited), vec![anon, a2]);
+        let listed = s.list_runs(&ListFilter::default()).unwrap();
+        assert_eq!(
+            listed[1].tags,
+            vec![("k".into(), "1".into()), ("x".into(), "y".into())]
+        );
+        assert_eq!(listed[1].status, RunStatus::Incomplete);
+
+        assert_eq!(s.resolve("last").unwrap(), anon);
+        assert_eq!(s.resolve(&b.to_string()).unwrap(), b);
+        assert_eq!(s.resolve("a").unwrap(), a2);
+        let e = s.resolve("nope").unwrap_err();
+        assert!(matches!(e, StoreError::NoSuchRun(_)));
+        assert!(e.to_string().contains("\"nope\""), "{e}");
+        assert!(matches!(s.resolve("9999"), Err(StoreError::NoSuchRun(_))));
+
+        let g = s.create_group(None).unwrap();
+        let mut m = meta(Some("g"), &[]);
+        m.group_id = Some(g);
+        let g1 = s.begin_run(&m).unwrap();
+        // A run's UUID is its identity: the same one twice is refused.
+        assert!(s.begin_run(&m).is_err());
+        m.uuid = uuid::Uuid::new_v4().to_string();
+        let g2 = s.begin_run(&m).unwrap();
+        assert_eq!(s.group_runs(g).unwrap(), vec![g1, g2]);
+        assert_eq!(s.group_runs(g + 1).unwrap(), Vec::<i64>::new());
+
+        assert_eq!(s.delete_runs(&[a2, b, 12345]).unwrap(), 2);
+        assert!(matches!(s.load_run(a2), Err(StoreError::NoSuchRun(_))));
+        assert_eq!(s.resolve("a").unwrap(), a);
+        assert_eq!(list_ids(&s, tag(&[("k", "1")])), vec![a]);
     }
-    let ids = |f: ListFilter| list_ids(&s, f);
-    assert_eq!(ids(ListFilter::default()), vec![anon, a2, b, a]);
-    let by_name = ListFilter {
-        name: Some("a".into()),
-        ..Default::default()
-    };
-    assert_eq!(ids(by_name), vec![a2, a]);
-    let tag = |t: &[(&str, &str)]| ListFilter {
-        tags: t
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        ..Default::default()
-    };
-    assert_eq!(ids(tag(&[("k", "1")])), vec![a2, a]);
-    assert_eq!(ids(tag(&[("k", "1"), ("x", "y")])), vec![a2]);
-    assert_eq!(ids(tag(&[("k", "3")])), Vec::<i64>::new());
-    let limited = ListFilter {
-        limit: Some(2),
-        ..Default::default()
-    };
-    assert_eq!(ids(limited), vec![anon, a2]);
-    let listed = s.list_runs(&ListFilter::default()).unwrap();
-    assert_eq!(
-        listed[1].tags,
-        vec![("k".into(), "1".into()), ("x".into(), "y".into())]
-    );
-    assert_eq!(listed[1].status, RunStatus::Incomplete);
-
-    assert_eq!(s.resolve("last").unwrap(), anon);
-    assert_eq!(s.resolve(&b.to_string()).unwrap(), b);
-    assert_eq!(s.resolve("a").unwrap(), a2);
-    let e = s.resolve("nope").unwrap_err();
-    assert!(matches!(e, StoreError::NoSuchRun(_)));
-    assert!(e.to_string().contains("\"nope\""), "{e}");
-    assert!(matches!(s.resolve("9999"), Err(StoreError::NoSuchRun(_))));
-
-    let g = s.create_group(None).unwrap();
-    let mut m = meta(Some("g"), &[]);
-    m.group_id = Some(g);
-    let g1 = s.begin_run(&m).unwrap();
-    let g2 = s.begin_run(&m).unwrap();
-    assert_eq!(s.group_runs(g).unwrap(), vec![g1, g2]);
-    assert_eq!(s.group_runs(g + 1).unwrap(), Vec::<i64>::new());
-
-    assert_eq!(s.delete_runs(&[a2, b, 12345]).unwrap(), 2);
-    assert!(matches!(s.load_run(a2), Err(StoreError::NoSuchRun(_))));
-    assert_eq!(s.resolve("a").unwrap(), a);
-    assert_eq!(list_ids(&s, tag(&[("k", "1")])), vec![a]);
 }
 
 #[test]
 fn delete_removes_every_row_of_a_run() {
-    let (_d, p) = tmp_db();
-    let mut s = Store::open(&p).unwrap();
-    let (id, _) = write_full_run(&mut s, 300);
-    assert_eq!(s.delete_runs(&[id]).unwrap(), 1);
-    for t in [
-        "sample_chunks",
-        "tracks",
-        "track_chunks",
-        "timers",
-        "marks",
-        "series",
-        "run_tags",
-    ] {
-        let n: i64 = s
-            .conn
-            .query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(n, 0, "{t}");
+    for tdb in testdb::backends() {
+        let p = tdb.location.clone();
+        let mut s = Store::open(&p).unwrap();
+        let (id, _) = write_full_run(&mut s, 300);
+        assert_eq!(s.delete_runs(&[id]).unwrap(), 1);
+        for t in [
+            "sample_chunks",
+            "tracks",
+            "track_chunks",
+            "timers",
+            "marks",
+            "series",
+            "run_tags",
+        ] {
+            let n: i64 = s
+                .with(|db| db.query(&format!("SELECT count(*) FROM {t}"), &[]))
+                .unwrap()[0]
+                .get(0)
+                .unwrap();
+            assert_eq!(n, 0, "{t}");
+        }
     }
 }
 
 #[test]
 fn a_damaged_blob_fails_only_its_run() {
-    let (_d, p) = tmp_db();
-    let mut s = Store::open(&p).unwrap();
-    let (good, _) = write_full_run(&mut s, 200);
-    let (bad, _) = write_full_run(&mut s, 200);
-    s.conn
-        .execute(
-            "UPDATE sample_chunks SET data = x'28b52ffd00' WHERE run_id = ?1",
-            [bad],
-        )
+    for tdb in testdb::backends() {
+        let p = tdb.location.clone();
+        let mut s = Store::open(&p).unwrap();
+        let (good, _) = write_full_run(&mut s, 200);
+        let (bad, _) = write_full_run(&mut s, 200);
+        s.with(|db| {
+            db.exec(
+                "UPDATE sample_chunks SET data = ?1 WHERE run_id = ?2",
+                &[
+                    db::Val::Blob(vec![0x28, 0xb5, 0x2f, 0xfd, 0x00]),
+                    db::Val::Int(bad),
+                ],
+            )
+        })
         .unwrap();
-    let e = s.load_run(bad).unwrap_err();
-    assert!(matches!(e, StoreError::Corrupt { run_id, .. } if run_id == bad));
-    assert!(!e.to_string().contains('\n'));
-    assert_eq!(s.load_run(good).unwrap().samples.len(), 200);
-    let problems = s.integrity_check().unwrap();
-    assert_eq!(problems.len(), 1, "{problems:?}");
-    assert!(
-        problems[0].starts_with(&format!("run {bad} ")),
-        "{problems:?}"
-    );
+        let e = s.load_run(bad).unwrap_err();
+        assert!(matches!(e, StoreError::Corrupt { run_id, .. } if run_id == bad));
+        assert!(!e.to_string().contains('\n'));
+        assert_eq!(s.load_run(good).unwrap().samples.len(), 200);
+        let problems = s.integrity_check().unwrap();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with(&format!("run {bad} ")),
+            "{problems:?}"
+        );
+    }
 }
 
 #[test]
@@ -471,7 +502,7 @@ fn files_are_private_and_readonly_never_creates() {
     assert!(e.to_string().contains("perfmon run -- CMD"), "{e}");
     assert!(!d.path().join("sub").exists());
     let s = Store::open(&p).unwrap();
-    assert_eq!(s.path(), p.as_path());
+    assert_eq!(s.location().file(), Some(p.as_path()));
     assert_eq!(s.journal(), Journal::Wal);
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&p), 0o600);
@@ -514,15 +545,17 @@ fn reopening_migrates_nothing_and_keeps_runs() {
         .unwrap();
     let s = Store::open(&p).unwrap();
     assert_eq!(s.resolve("last").unwrap(), id);
-    assert_eq!(schema::user_version(&s.conn).unwrap(), schema::latest());
+    let v: i64 = raw(&p)
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, i64::from(schema::latest()));
 }
 
 #[test]
 fn rollback_journal_mode_works_too() {
     let (_d, p) = tmp_db();
     let mut s = Store::open_with(&p, Journal::Delete).unwrap();
-    let mode: String = s
-        .conn
+    let mode: String = raw(&p)
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
     assert_eq!(mode, "delete");
@@ -577,39 +610,48 @@ fn the_v1_fixture_still_loads() {
 /// run silently fell out of every `ok` selection.
 #[test]
 fn an_unknown_status_is_damage_in_list_ids_too() {
-    let (_d, p) = tmp_db();
-    let mut s = Store::open(&p).unwrap();
-    let (id, _) = write_full_run(&mut s, 10);
-    s.conn
-        .execute("UPDATE runs SET status = 'exploded' WHERE id = ?1", [id])
+    for tdb in testdb::backends() {
+        let p = tdb.location.clone();
+        let mut s = Store::open(&p).unwrap();
+        let (id, _) = write_full_run(&mut s, 10);
+        s.with(|db| {
+            db.exec(
+                "UPDATE runs SET status = 'exploded' WHERE id = ?1",
+                &[db::Val::Int(id)],
+            )
+        })
         .unwrap();
-    let e = s.list_ids(&ListFilter::default()).unwrap_err();
-    assert!(
-        matches!(&e, StoreError::Corrupt { run_id, detail } if *run_id == id && detail.contains("exploded")),
-        "{e}"
-    );
-    assert!(s.list_runs(&ListFilter::default()).is_err());
+        let e = s.list_ids(&ListFilter::default()).unwrap_err();
+        assert!(
+            matches!(&e, StoreError::Corrupt { run_id, detail } if *run_id == id && detail.contains("exploded")),
+            "{e}"
+        );
+        assert!(s.list_runs(&ListFilter::default()).is_err());
+    }
 }
 
 /// Track chunks whose track row is gone are damage, not silently dropped values.
 #[test]
 fn track_values_without_a_track_row_are_damage() {
-    let (_d, p) = tmp_db();
-    let mut s = Store::open(&p).unwrap();
-    let (id, _) = write_full_run(&mut s, 300);
-    let removed = s
-        .conn
-        .execute(
-            "DELETE FROM tracks WHERE run_id = ?1 AND pid = (SELECT min(pid) FROM tracks WHERE run_id = ?1)",
-            [id],
-        )
+    for tdb in testdb::backends() {
+        let p = tdb.location.clone();
+        let mut s = Store::open(&p).unwrap();
+        let (id, _) = write_full_run(&mut s, 300);
+        let removed = s
+        .with(|db| {
+            db.exec(
+                "DELETE FROM tracks WHERE run_id = ?1 AND pid = (SELECT min(pid) FROM tracks WHERE run_id = ?1)",
+                &[db::Val::Int(id)],
+            )
+        })
         .unwrap();
-    assert_eq!(removed, 1);
-    let e = s.load_run(id).unwrap_err();
-    assert!(
-        matches!(&e, StoreError::Corrupt { run_id, detail } if *run_id == id && detail.contains("without a track row")),
-        "{e}"
-    );
-    // Loading without the tracks still works: the damage is in the tracks only.
-    assert!(s.load_run_summary(id).is_ok());
+        assert_eq!(removed, 1);
+        let e = s.load_run(id).unwrap_err();
+        assert!(
+            matches!(&e, StoreError::Corrupt { run_id, detail } if *run_id == id && detail.contains("without a track row")),
+            "{e}"
+        );
+        // Loading without the tracks still works: the damage is in the tracks only.
+        assert!(s.load_run_summary(id).is_ok());
+    }
 }

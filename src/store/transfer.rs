@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{RunWriter, Store, StoreError};
+use super::{Store, StoreError};
 use crate::model::RunRecord;
 
 /// Version of the export format; bumped only for breaking changes.
@@ -32,11 +32,10 @@ pub fn to_json(runs: Vec<RunRecord>) -> serde_json::Result<String> {
     Ok(s)
 }
 
-/// Stores a whole record as a new run and returns its id.
+/// Stores a whole record as a new run (in one transaction) and returns its id.
 pub fn store_record(store: &mut Store, rec: &mut RunRecord) -> Result<i64, StoreError> {
-    let id = store.begin_run(&rec.meta)?;
+    let id = store.insert_whole(rec)?;
     rec.meta.id = id;
-    RunWriter::new(id).finish(store, rec)?;
     Ok(id)
 }
 
@@ -76,4 +75,83 @@ fn write_private(p: &Path, data: &[u8]) -> std::io::Result<()> {
         .open(p)?;
     f.write_all(data)?;
     f.sync_all()
+}
+
+/// What pushing one run did; each carries the run's id in the target store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pushed {
+    /// Copied: the target did not have it.
+    Sent(i64),
+    /// The target has it already (same UUID): nothing written.
+    Already(i64),
+    /// The target had it incomplete (a copy of a run still going, or cut short); the finished
+    /// run replaced it.
+    Replaced(i64),
+}
+
+impl Pushed {
+    pub fn id(self) -> i64 {
+        match self {
+            Pushed::Sent(i) | Pushed::Already(i) | Pushed::Replaced(i) => i,
+        }
+    }
+}
+
+/// Copies runs between stores by their UUID: idempotent (a run the target has is not copied
+/// again) and resumable (each run goes in one transaction, so a push cut off leaves whole runs
+/// or none). Repeat groups are store-local numbers: runs of one source group pushed by one
+/// `Pusher` join one new group in the target.
+#[derive(Debug, Default)]
+pub struct Pusher {
+    groups: std::collections::HashMap<i64, i64>,
+}
+
+impl Pusher {
+    /// The target's id of a source group, once a run of it was pushed.
+    pub fn group_there(&self, source: i64) -> Option<i64> {
+        self.groups.get(&source).copied()
+    }
+
+    /// Pushes run `id` of `src` to `dst`.
+    pub fn push(&mut self, src: &Store, id: i64, dst: &mut Store) -> Result<Pushed, StoreError> {
+        let mut rec = src.load_run(id)?;
+        if rec.meta.uuid.is_empty() {
+            return Err(StoreError::Corrupt {
+                run_id: id,
+                detail: "the run has no UUID".into(),
+            });
+        }
+        let replaced = match dst.find_uuid(&rec.meta.uuid)? {
+            Some((there, status)) => {
+                let finished_now = status == crate::model::RunStatus::Incomplete
+                    && rec.meta.status != crate::model::RunStatus::Incomplete;
+                if !finished_now {
+                    return Ok(Pushed::Already(there));
+                }
+                dst.delete_runs(&[there])?;
+                true
+            }
+            None => false,
+        };
+        if let Some(g) = rec.meta.group_id {
+            let there = match self.groups.get(&g) {
+                Some(t) => *t,
+                None => {
+                    let t = dst.create_group(rec.meta.name.as_deref())?;
+                    self.groups.insert(g, t);
+                    t
+                }
+            };
+            rec.meta.group_id = Some(there);
+        }
+        match dst.insert_whole(&rec) {
+            Ok(there) if replaced => Ok(Pushed::Replaced(there)),
+            Ok(there) => Ok(Pushed::Sent(there)),
+            // Another push of the same run got there first (the UUID is unique).
+            Err(e) => match dst.find_uuid(&rec.meta.uuid) {
+                Ok(Some((there, _))) => Ok(Pushed::Already(there)),
+                _ => Err(e),
+            },
+        }
+    }
 }

@@ -22,9 +22,8 @@ use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
-use rusqlite::{params, Connection, TransactionBehavior};
-
 use super::codec::{self, CHUNK, LEVEL_SEALED, LEVEL_TAIL};
+use super::db::{int, Db, DbError, Val};
 use super::runs::update_run_row;
 use super::{Store, StoreError};
 use crate::model::{Direction, ProcessTrack, RunRecord};
@@ -112,7 +111,7 @@ impl RunWriter {
         let start = std::time::Instant::now();
         loop {
             match self.write(store, rec, true) {
-                Err(e) if is_busy(&e) && start.elapsed() < patience => {
+                Err(e) if e.is_busy() && start.elapsed() < patience => {
                     std::thread::sleep(std::time::Duration::from_millis(200));
                 }
                 r => return r,
@@ -126,42 +125,40 @@ impl RunWriter {
         rec: &mut RunRecord,
         last: bool,
     ) -> Result<(), StoreError> {
-        let path = store.path.clone();
-        let e = |e| super::sql_err(&path, e);
-        let tx = store
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(e)?;
-        let mut drain = Drain {
-            next_ord: self.next_ord,
-            ..Drain::default()
-        };
-        self.write_samples(&tx, rec, last, &mut drain).map_err(e)?;
-        self.write_tracks(&tx, &rec.processes, last, &mut drain)
-            .map_err(e)?;
-        self.write_extras(&tx, rec, last, &mut drain).map_err(e)?;
-        let n_samples = self.sealed + rec.samples.len();
-        update_run_row(&tx, self.run_id, rec, n_samples).map_err(e)?;
-        tx.commit().map_err(e)?;
+        let drain = store.tx(|db| self.write_in(db, rec, last))?;
         self.apply(rec, drain);
         Ok(())
     }
 
+    /// Writes everything not yet written, inside the caller's transaction; returns what to
+    /// drain from `rec` once it commits.
+    fn write_in(&self, db: &mut dyn Db, rec: &RunRecord, last: bool) -> Result<Drain, DbError> {
+        let mut drain = Drain {
+            next_ord: self.next_ord,
+            ..Drain::default()
+        };
+        self.write_samples(db, rec, last, &mut drain)?;
+        self.write_tracks(db, &rec.processes, last, &mut drain)?;
+        self.write_extras(db, rec, last, &mut drain)?;
+        let n_samples = self.sealed + rec.samples.len();
+        update_run_row(db, self.run_id, rec, n_samples)?;
+        Ok(drain)
+    }
+
     fn write_samples(
         &self,
-        tx: &Connection,
+        db: &mut dyn Db,
         rec: &RunRecord,
         last: bool,
         drain: &mut Drain,
-    ) -> rusqlite::Result<()> {
+    ) -> Result<(), DbError> {
         let s = &rec.samples;
         let n = s.len();
         let full = n / CHUNK;
         let base_seq = self.sealed / CHUNK;
-        let mut st = tx.prepare_cached(
-            "INSERT OR REPLACE INTO sample_chunks (run_id, seq, n, ncols, data)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
+        const SQL: &str = "INSERT INTO sample_chunks (run_id, seq, n, ncols, data)
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (run_id, seq)
+             DO UPDATE SET n = excluded.n, ncols = excluded.ncols, data = excluded.data";
         let ncols = s.columns.len();
         for k in 0..full {
             let blob = codec::encode_chunk(
@@ -171,13 +168,16 @@ impl RunWriter {
                 LEVEL_SEALED,
             )
             .map_err(encode_err)?;
-            st.execute(params![
-                self.run_id,
-                (base_seq + k) as i64,
-                CHUNK as i64,
-                ncols as i64,
-                blob
-            ])?;
+            db.exec(
+                SQL,
+                &[
+                    Val::Int(self.run_id),
+                    int(base_seq + k),
+                    int(CHUNK),
+                    int(ncols),
+                    Val::Blob(blob),
+                ],
+            )?;
         }
         let tail = n - full * CHUNK;
         let shape = (tail, ncols);
@@ -186,13 +186,16 @@ impl RunWriter {
             let level = if last { LEVEL_SEALED } else { LEVEL_TAIL };
             let blob = codec::encode_chunk(&s.t_us, &s.columns, full * CHUNK..n, level)
                 .map_err(encode_err)?;
-            st.execute(params![
-                self.run_id,
-                (base_seq + full) as i64,
-                tail as i64,
-                ncols as i64,
-                blob
-            ])?;
+            db.exec(
+                SQL,
+                &[
+                    Val::Int(self.run_id),
+                    int(base_seq + full),
+                    int(tail),
+                    int(ncols),
+                    Val::Blob(blob),
+                ],
+            )?;
         }
         drain.samples = full * CHUNK;
         drain.tail = Some(shape);
@@ -201,19 +204,19 @@ impl RunWriter {
 
     fn write_tracks(
         &self,
-        tx: &Connection,
+        db: &mut dyn Db,
         tracks: &[ProcessTrack],
         last: bool,
         drain: &mut Drain,
-    ) -> rusqlite::Result<()> {
-        let mut meta = tx.prepare_cached(
-            "INSERT OR REPLACE INTO tracks (run_id, pid, first_sample, ord, ppid, name, cmdline)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?;
-        let mut chunk = tx.prepare_cached(
-            "INSERT OR REPLACE INTO track_chunks (run_id, pid, first_sample, seq, n, data)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?;
+    ) -> Result<(), DbError> {
+        const META: &str =
+            "INSERT INTO tracks (run_id, pid, first_sample, ord, ppid, name, cmdline)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (run_id, pid, first_sample)
+             DO UPDATE SET ord = excluded.ord, ppid = excluded.ppid, name = excluded.name,
+             cmdline = excluded.cmdline";
+        const CHUNK_SQL: &str = "INSERT INTO track_chunks (run_id, pid, first_sample, seq, n, data)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (run_id, pid, first_sample, seq)
+             DO UPDATE SET n = excluded.n, data = excluded.data";
         for (i, t) in tracks.iter().enumerate() {
             let key = (t.pid, t.first_sample);
             let mut st = match self.tracks.get(&key) {
@@ -233,15 +236,18 @@ impl RunWriter {
             let total = st.sealed + len;
             let new = st.written.is_none();
             if new || st.ppid != t.ppid || st.name != t.name {
-                meta.execute(params![
-                    self.run_id,
-                    t.pid,
-                    t.first_sample as i64,
-                    st.ord,
-                    t.ppid,
-                    t.name,
-                    t.cmdline
-                ])?;
+                db.exec(
+                    META,
+                    &[
+                        Val::Int(self.run_id),
+                        t.pid.into(),
+                        int(t.first_sample),
+                        Val::Int(st.ord),
+                        t.ppid.into(),
+                        (&t.name).into(),
+                        (&t.cmdline).into(),
+                    ],
+                )?;
                 st.ppid = t.ppid;
                 st.name.clone_from(&t.name);
             }
@@ -255,14 +261,17 @@ impl RunWriter {
                 let r = k * CHUNK..(k + 1) * CHUNK;
                 let blob = codec::encode_pair(&t.cpu_us[r.clone()], &t.rss_kib[r], LEVEL_SEALED)
                     .map_err(encode_err)?;
-                chunk.execute(params![
-                    self.run_id,
-                    t.pid,
-                    t.first_sample as i64,
-                    (base_seq + k) as i64,
-                    CHUNK as i64,
-                    blob
-                ])?;
+                db.exec(
+                    CHUNK_SQL,
+                    &[
+                        Val::Int(self.run_id),
+                        t.pid.into(),
+                        int(t.first_sample),
+                        int(base_seq + k),
+                        int(CHUNK),
+                        Val::Blob(blob),
+                    ],
+                )?;
             }
             let tail = len - full * CHUNK;
             if tail > 0 {
@@ -270,14 +279,17 @@ impl RunWriter {
                 let level = if last { LEVEL_SEALED } else { LEVEL_TAIL };
                 let blob = codec::encode_pair(&t.cpu_us[r.clone()], &t.rss_kib[r], level)
                     .map_err(encode_err)?;
-                chunk.execute(params![
-                    self.run_id,
-                    t.pid,
-                    t.first_sample as i64,
-                    (base_seq + full) as i64,
-                    tail as i64,
-                    blob
-                ])?;
+                db.exec(
+                    CHUNK_SQL,
+                    &[
+                        Val::Int(self.run_id),
+                        t.pid.into(),
+                        int(t.first_sample),
+                        int(base_seq + full),
+                        int(tail),
+                        Val::Blob(blob),
+                    ],
+                )?;
             }
             st.sealed += full * CHUNK;
             st.written = Some(total);
@@ -291,50 +303,46 @@ impl RunWriter {
 
     fn write_extras(
         &self,
-        tx: &Connection,
+        db: &mut dyn Db,
         rec: &RunRecord,
         last: bool,
         drain: &mut Drain,
-    ) -> rusqlite::Result<()> {
+    ) -> Result<(), DbError> {
         let fp = fingerprints(rec);
         let old = self.fingerprints;
         drain.fingerprints = Some(fp);
         let changed = |i: usize| last || old.is_none_or(|o| o[i] != fp[i]);
         let id = self.run_id;
         if changed(0) {
-            tx.execute("DELETE FROM timers WHERE run_id = ?1", [id])?;
-            let mut st = tx.prepare_cached(
-                "INSERT INTO timers (run_id, idx, name, start_s, end_s, depth, parent, closed_at_exit)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?;
+            db.exec("DELETE FROM timers WHERE run_id = ?1", &[Val::Int(id)])?;
             for (i, t) in rec.timers.iter().enumerate() {
-                st.execute(params![
-                    id,
-                    i as i64,
-                    t.name,
-                    t.start_s,
-                    t.end_s,
-                    t.depth,
-                    t.parent.map(|p| p as i64),
-                    t.closed_at_exit
-                ])?;
+                db.exec(
+                    "INSERT INTO timers (run_id, idx, name, start_s, end_s, depth, parent, closed_at_exit)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    &[
+                        Val::Int(id),
+                        int(i),
+                        (&t.name).into(),
+                        t.start_s.into(),
+                        t.end_s.into(),
+                        t.depth.into(),
+                        t.parent.map(int).unwrap_or(Val::Null),
+                        t.closed_at_exit.into(),
+                    ],
+                )?;
             }
         }
         if changed(1) {
-            tx.execute("DELETE FROM marks WHERE run_id = ?1", [id])?;
-            let mut st = tx.prepare_cached(
-                "INSERT INTO marks (run_id, idx, t_s, text) VALUES (?1, ?2, ?3, ?4)",
-            )?;
+            db.exec("DELETE FROM marks WHERE run_id = ?1", &[Val::Int(id)])?;
             for (i, m) in rec.marks.iter().enumerate() {
-                st.execute(params![id, i as i64, m.t_s, m.text])?;
+                db.exec(
+                    "INSERT INTO marks (run_id, idx, t_s, text) VALUES (?1, ?2, ?3, ?4)",
+                    &[Val::Int(id), int(i), m.t_s.into(), (&m.text).into()],
+                )?;
             }
         }
         if changed(2) {
-            tx.execute("DELETE FROM series WHERE run_id = ?1", [id])?;
-            let mut st = tx.prepare_cached(
-                "INSERT INTO series (run_id, idx, name, algorithm, source, direction, main, n, data,
-                 direction_from, role) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            )?;
+            db.exec("DELETE FROM series WHERE run_id = ?1", &[Val::Int(id)])?;
             for (i, s) in rec.series.iter().enumerate() {
                 let mut raw = Vec::new();
                 let iters: Vec<i64> = s.points.iter().map(|p| p.iter).collect();
@@ -347,19 +355,23 @@ impl RunWriter {
                     Direction::Minimize => "minimize",
                     Direction::Maximize => "maximize",
                 });
-                st.execute(params![
-                    id,
-                    i as i64,
-                    s.name,
-                    s.algorithm,
-                    s.source,
-                    dir,
-                    s.main,
-                    s.points.len() as i64,
-                    codec::compress(&raw, LEVEL_TAIL).map_err(encode_err)?,
-                    s.direction_from.map(|d| d.as_str()),
-                    s.role.map(|r| r.as_str()),
-                ])?;
+                db.exec(
+                    "INSERT INTO series (run_id, idx, name, algorithm, source, direction, main, n, data,
+                     direction_from, role) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                    &[
+                        Val::Int(id),
+                        int(i),
+                        (&s.name).into(),
+                        s.algorithm.as_deref().into(),
+                        (&s.source).into(),
+                        dir.into(),
+                        s.main.into(),
+                        int(s.points.len()),
+                        Val::Blob(codec::compress(&raw, LEVEL_TAIL).map_err(encode_err)?),
+                        s.direction_from.map(|d| d.as_str()).into(),
+                        s.role.map(|r| r.as_str()).into(),
+                    ],
+                )?;
             }
         }
         Ok(())
@@ -391,9 +403,9 @@ impl RunWriter {
 }
 
 /// A blob that could not be encoded fails the whole transaction (nothing of this flush is
-/// written, the data stays in memory), like any SQLite error.
-fn encode_err(e: codec::EncodeError) -> rusqlite::Error {
-    rusqlite::Error::ToSqlConversionFailure(Box::new(e))
+/// written, the data stays in memory), like any database error.
+fn encode_err(e: codec::EncodeError) -> DbError {
+    DbError::new(format!("encoding a blob: {e}"))
 }
 
 /// Cheap change detectors of timers, marks and series.
@@ -429,16 +441,14 @@ fn fingerprints(rec: &RunRecord) -> [u64; 3] {
     [timers, marks, h.finish()]
 }
 
-/// Whether an error means another connection holds the lock (worth retrying).
-fn is_busy(e: &StoreError) -> bool {
-    matches!(
-        e,
-        StoreError::Sqlite {
-            source: rusqlite::Error::SqliteFailure(f, _),
-            ..
-        } if matches!(
-            f.code,
-            rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
-        )
-    )
+impl Store {
+    /// Stores a whole record as a new run in one transaction, so that a copy cut off midway
+    /// (`import`, `push` losing its server) leaves nothing behind; returns the new id.
+    pub fn insert_whole(&mut self, rec: &RunRecord) -> Result<i64, StoreError> {
+        self.tx(|db| {
+            let id = super::runs::insert_meta(db, &rec.meta)?;
+            RunWriter::new(id).write_in(db, rec, true)?;
+            Ok(id)
+        })
+    }
 }
