@@ -16,29 +16,120 @@ pub fn workload(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// A temp directory with a database path inside it.
+/// The storage backends a test body runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
+
+/// A temp directory with a database path inside it, or (PostgreSQL) a fresh database on the
+/// test server, dropped with the `Env`.
 pub struct Env {
     pub dir: tempfile::TempDir,
+    pub pg: Option<PgDb>,
+}
+
+/// A database of its own on the test server (`PERFMON_TEST_PG`).
+pub struct PgDb {
+    pub url: String,
+    admin: String,
+    name: String,
+}
+
+/// The test server's URL; fails loudly without one (`make test` starts it).
+pub fn pg_server() -> String {
+    std::env::var("PERFMON_TEST_PG")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .expect(
+            "PERFMON_TEST_PG is not set: the PostgreSQL tests need a server. `make test` starts \
+             one; by hand: scripts/pg-test-server start && export \
+             PERFMON_TEST_PG=$(scripts/pg-test-server url)",
+        )
+}
+
+/// `url` with its database name replaced by `db`.
+pub fn with_dbname(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let from = base.find("://").map_or(0, |i| i + 3);
+    let end = base[from..].find('/').map_or(base.len(), |i| from + i);
+    format!("{}/{db}{query}", &base[..end])
+}
+
+impl PgDb {
+    /// A fresh database on the server at `admin`.
+    pub fn create(admin: &str) -> PgDb {
+        let name = format!("it_{}", uuid::Uuid::new_v4().simple());
+        let mut c = postgres::Client::connect(admin, postgres::NoTls)
+            .unwrap_or_else(|e| panic!("the PostgreSQL test server is unreachable: {e}"));
+        c.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+        PgDb {
+            url: with_dbname(admin, &name),
+            admin: admin.to_string(),
+            name,
+        }
+    }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        if let Ok(mut c) = postgres::Client::connect(&self.admin, postgres::NoTls) {
+            let _ = c.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
 }
 
 impl Env {
     pub fn new() -> Env {
         Env {
             dir: tempfile::tempdir().expect("tempdir"),
+            pg: None,
         }
     }
 
-    pub fn db(&self) -> PathBuf {
-        self.dir.path().join("runs.db")
+    /// An `Env` whose database is of `backend`.
+    pub fn with(backend: Backend) -> Env {
+        let mut e = Env::new();
+        if backend == Backend::Postgres {
+            e.pg = Some(PgDb::create(&pg_server()));
+        }
+        e
     }
 
-    /// `perfmon --db DB ARGS...` with stdin closed.
+    /// The SQLite file (for a PostgreSQL `Env`: the local file runs are recorded into first).
+    pub fn db(&self) -> PathBuf {
+        match self.pg {
+            Some(_) => self.dir.path().join("perfmon/perfmon.db"),
+            None => self.dir.path().join("runs.db"),
+        }
+    }
+
+    /// What `--db` is given: the file, or the database's URL.
+    pub fn db_arg(&self) -> std::ffi::OsString {
+        match &self.pg {
+            Some(p) => p.url.clone().into(),
+            None => self.db().into(),
+        }
+    }
+
+    /// `perfmon --db DB ARGS...` with stdin closed. The local data directory is the temp dir,
+    /// so the local file of a PostgreSQL `Env` is [`Env::db`].
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(perfmon_bin());
-        c.arg("--db").arg(self.db()).args(args);
+        c.arg("--db").arg(self.db_arg()).args(args);
         c.current_dir(self.dir.path());
         c.stdin(Stdio::null());
         c.env_remove("PERFMON_DB");
+        c.env("XDG_DATA_HOME", self.dir.path());
         // Tests see the same recorded environment on a laptop and in CI (which sets `CI`).
         for name in perfmon::commands::run::ENV_ALLOWLIST {
             c.env_remove(name);

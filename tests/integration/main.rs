@@ -9,6 +9,7 @@ mod compare;
 mod meta;
 mod output;
 mod parse_corpus;
+mod postgres;
 mod process;
 mod python_callbacks;
 mod recognition;
