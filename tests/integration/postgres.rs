@@ -273,3 +273,70 @@ impl OutputAsync for Command {
         std::thread::spawn(move || self.output().unwrap())
     }
 }
+
+/// The password of the URL never shows: not in messages (good or bad), not in the stored run,
+/// not in any report format, not in an export.
+#[test]
+fn the_password_is_never_shown_nor_stored() {
+    let env = Env::with(Backend::Postgres);
+    let url = env.pg.as_ref().unwrap().url.clone();
+    let password = url
+        .split("://")
+        .nth(1)
+        .and_then(|rest| rest.split('@').next())
+        .and_then(|user_info| user_info.split_once(':'))
+        .map(|(_, p)| p.to_string())
+        .expect("the test server's URL carries a password");
+    assert!(password.len() >= 6, "a password too short to search for");
+    let mut seen = String::new();
+    let mut record = |out: &Output| {
+        seen.push_str(&String::from_utf8_lossy(&out.stdout));
+        seen.push_str(&String::from_utf8_lossy(&out.stderr));
+    };
+    let out = env.run(&[
+        "run",
+        "--name",
+        "pw",
+        "--env",
+        "PERFMON_DB",
+        "--",
+        "sh",
+        "-c",
+        "echo '@perfmon progress iter=1 loss=2'",
+    ]);
+    ok(&out);
+    record(&out);
+    for format in ["text", "json", "markdown", "html"] {
+        let out = env.run(&["report", "last", "--format", format]);
+        ok(&out);
+        record(&out);
+    }
+    for args in [
+        vec!["list"],
+        vec!["doctor"],
+        vec!["history", "pw"],
+        vec!["export", "last"],
+    ] {
+        let out = env.run(&args);
+        ok(&out);
+        record(&out);
+    }
+    // Failures name the database too: a database that does not exist, a wrong password.
+    let missing = with_dbname(&url, "no_such_database_here");
+    let wrong = url.replacen(&format!(":{password}@"), ":WrongPassw0rd@", 1);
+    for bad in [missing, wrong] {
+        let out = Command::new(perfmon_bin())
+            .args(["--db", &bad, "list"])
+            .env_remove("PERFMON_DB")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(":***@"), "{err}");
+        assert!(!err.contains("WrongPassw0rd"), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+        record(&out);
+    }
+    assert!(!seen.is_empty());
+    assert!(!seen.contains(&password), "the password was shown:\n{seen}");
+}
