@@ -28,11 +28,12 @@ pub fn history(db: &Location, a: &HistoryArgs) -> Result<i32> {
             Metric::Best(_) | Metric::Final(_) | Metric::ConvergeIter(_) | Metric::ConvergeTime(_)
         ),
     };
+    let ids: Vec<i64> = metas.iter().map(|m| m.id).collect();
+    let recs = store
+        .load_many(&ids, &parts)
+        .context("cannot read the runs of the history")?;
     let mut values = Vec::with_capacity(metas.len());
-    for m in &metas {
-        let rec = store
-            .load_run_with(m.id, &parts)
-            .with_context(|| format!("cannot read run {}", m.id))?;
+    for (m, rec) in metas.iter().zip(recs) {
         let Some(value) = figure_of(&rec, &crate::analyze::analyze(&rec), metric) else {
             continue;
         };

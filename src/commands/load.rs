@@ -4,17 +4,13 @@ use anyhow::{Context, Result};
 
 use crate::analyze::sides::{run_figures_of, RunFigures};
 use crate::model::RunRecord;
-use crate::store::Store;
+use crate::store::{LoadParts, Store};
 
 /// The whole records of runs `ids`, in order.
 pub fn load_runs(store: &Store, ids: &[i64]) -> Result<Vec<RunRecord>> {
-    ids.iter()
-        .map(|id| {
-            store
-                .load_run(*id)
-                .with_context(|| format!("cannot read run {id}"))
-        })
-        .collect()
+    store
+        .load_many(ids, &LoadParts::ALL)
+        .context("cannot read the selection's runs")
 }
 
 /// The main series and the figures of runs `ids`, in order, analyzed with tolerance `tol`. A
@@ -39,17 +35,18 @@ pub fn load_figures(store: &Store, ids: &[i64], tol: f64) -> Result<Vec<RunFigur
 }
 
 fn figures_of(store: &Store, ids: &[i64], tol: f64) -> Result<Vec<RunFigures>> {
+    // Samples only matter for GPU figures: a side of thousands of runs stays fast.
+    let recs = store
+        .load_many(ids, &LoadParts::SUMMARY)
+        .context("cannot read the selection's runs")?;
     let mut out = Vec::with_capacity(ids.len());
-    for &id in ids {
-        // Samples only matter for GPU figures: a side of thousands of runs stays fast.
-        let mut rec = store
-            .load_run_summary(id)
-            .with_context(|| format!("cannot read run {id}"))?;
-        if !rec.gpus.is_empty() {
-            rec = store
-                .load_run(id)
-                .with_context(|| format!("cannot read run {id}"))?;
-        }
+    for rec in recs {
+        let rec = match rec.gpus.is_empty() {
+            true => rec,
+            false => store
+                .load_run(rec.meta.id)
+                .with_context(|| format!("cannot read run {}", rec.meta.id))?,
+        };
         out.push(run_figures_of(&rec, tol));
     }
     Ok(out)

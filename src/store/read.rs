@@ -5,7 +5,8 @@
 use std::collections::HashMap;
 
 use super::codec::{self, Reader, CHUNK};
-use super::db::{Row, Val};
+use super::db::{DbError, Row, Val};
+use super::runs::{meta_from_raw, raw_from_row, META_COLUMNS};
 use super::{Store, StoreError};
 use crate::model::{
     Direction, DirectionFrom, Mark, Point, ProcessTrack, Role, RunRecord, SampleSet, Series,
@@ -46,6 +47,26 @@ impl LoadParts {
         timers: true,
         series: true,
     };
+
+    /// Everything but the samples and process tracks.
+    pub const SUMMARY: LoadParts = LoadParts {
+        samples: false,
+        timers: true,
+        series: true,
+    };
+}
+
+/// Runs read per query: every query names its runs by `IN (...)`, within both backends'
+/// parameter limits.
+const BATCH: usize = 500;
+
+/// The rows of a query whose first column is the run id, by run (in their order).
+fn by_run(rows: Vec<Row>) -> Result<HashMap<i64, Vec<Row>>, DbError> {
+    let mut out: HashMap<i64, Vec<Row>> = HashMap::new();
+    for r in rows {
+        out.entry(r.get::<i64>(0)?).or_default().push(r);
+    }
+    Ok(out)
 }
 
 impl Store {
@@ -56,71 +77,135 @@ impl Store {
     /// A run without its samples and process tracks: metadata, totals, timers, series, marks.
     /// Cheap enough to read thousands of runs (`perfmon history`, `compare`).
     pub fn load_run_summary(&self, id: i64) -> Result<RunRecord, StoreError> {
-        self.load_run_with(
-            id,
-            &LoadParts {
-                samples: false,
-                timers: true,
-                series: true,
-            },
-        )
+        self.load_run_with(id, &LoadParts::SUMMARY)
     }
 
     /// A run with only the parts asked for; the others are left empty.
     pub fn load_run_with(&self, id: i64, parts: &LoadParts) -> Result<RunRecord, StoreError> {
-        self.load(id, parts)
+        self.load_many(&[id], parts)?
+            .pop()
+            .ok_or_else(|| StoreError::NoSuchRun(id.to_string()))
     }
 
-    fn load(&self, id: i64, parts: &LoadParts) -> Result<RunRecord, StoreError> {
-        let meta = self.read_meta(id)?;
-        let (totals, gpus, gpu_status, diagnostics, violations): (
-            String,
-            String,
-            String,
-            String,
-            String,
-        ) = self.with(|db| {
-            let rows = db.query(
-                "SELECT totals, gpus, gpu_status, diagnostics, violations FROM runs WHERE id = ?1",
-                &[Val::Int(id)],
-            )?;
-            let r = rows
-                .first()
-                .ok_or_else(|| super::db::DbError::new(format!("run {id} vanished while read")))?;
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })?;
+    /// Runs `ids`, in order, with the parts asked for, read a few hundred at a time (a query
+    /// per table and batch, not per run: on a server each query is a round trip).
+    pub fn load_many(&self, ids: &[i64], parts: &LoadParts) -> Result<Vec<RunRecord>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(BATCH) {
+            out.extend(self.load_batch(chunk, parts)?);
+        }
+        Ok(out)
+    }
+
+    /// The rows of `SELECT {columns} FROM {table} WHERE {key} IN (ids) ORDER BY {order}`.
+    fn rows_of(
+        &self,
+        columns: &str,
+        table: &str,
+        key: &str,
+        ids: &[i64],
+        order: &str,
+    ) -> Result<Vec<Row>, StoreError> {
+        let marks: Vec<String> = (1..=ids.len()).map(|i| format!("?{i}")).collect();
+        // Names are our own constants; every id is a parameter.
+        let sql = format!(
+            "SELECT {columns} FROM {table} WHERE {key} IN ({}) ORDER BY {order}",
+            marks.join(", ")
+        );
+        let params: Vec<Val> = ids.iter().map(|i| Val::Int(*i)).collect();
+        self.with(|db| db.query(&sql, &params))
+    }
+
+    fn grouped(
+        &self,
+        columns: &str,
+        table: &str,
+        ids: &[i64],
+        order: &str,
+    ) -> Result<HashMap<i64, Vec<Row>>, StoreError> {
+        let rows = self.rows_of(columns, table, "run_id", ids, order)?;
+        by_run(rows).map_err(|e| self.err(e))
+    }
+
+    fn load_batch(&self, ids: &[i64], parts: &LoadParts) -> Result<Vec<RunRecord>, StoreError> {
+        let e = |e| self.err(e);
+        let columns = format!("{META_COLUMNS}, totals, gpus, gpu_status, diagnostics, violations");
+        let mut runs: HashMap<i64, Row> = HashMap::new();
+        for r in self.rows_of(&columns, "runs", "id", ids, "id")? {
+            runs.insert(r.get(0).map_err(e)?, r);
+        }
+        let mut tags = self.grouped("run_id, key, value", "run_tags", ids, "run_id, pos")?;
+        let mut timers = match parts.timers {
+            true => self.grouped(
+                "run_id, name, start_s, end_s, depth, parent, closed_at_exit",
+                "timers",
+                ids,
+                "run_id, idx",
+            )?,
+            false => HashMap::new(),
+        };
+        let mut marks = match parts.timers {
+            true => self.grouped("run_id, t_s, text", "marks", ids, "run_id, idx")?,
+            false => HashMap::new(),
+        };
+        let mut series = match parts.series {
+            true => self.grouped(
+                "run_id, name, algorithm, source, direction, main, n, data, direction_from, role",
+                "series",
+                ids,
+                "run_id, idx",
+            )?,
+            false => HashMap::new(),
+        };
+        let mut out = Vec::with_capacity(ids.len());
+        for &id in ids {
+            let row = runs
+                .remove(&id)
+                .ok_or_else(|| StoreError::NoSuchRun(id.to_string()))?;
+            let tags = tags
+                .remove(&id)
+                .unwrap_or_default()
+                .iter()
+                .map(|r| Ok((r.get(1)?, r.get(2)?)))
+                .collect::<Result<Vec<_>, DbError>>()
+                .map_err(e)?;
+            let mut rec = self.record_of(&row, tags)?;
+            if parts.timers {
+                rec.timers = self.timers_of(timers.remove(&id).unwrap_or_default())?;
+                rec.marks = self.marks_of(marks.remove(&id).unwrap_or_default())?;
+            }
+            if parts.series {
+                rec.series = self.series_of(id, series.remove(&id).unwrap_or_default())?;
+            }
+            if parts.samples {
+                rec.samples = self.load_samples(id)?;
+                rec.processes = self.load_tracks(id)?;
+            }
+            out.push(rec);
+        }
+        Ok(out)
+    }
+
+    /// The record of a run row (metadata and the run's JSON columns); its parts left empty.
+    fn record_of(&self, row: &Row, tags: Vec<(String, String)>) -> Result<RunRecord, StoreError> {
+        let raw = raw_from_row(row).map_err(|e| self.err(e))?;
+        let id = raw.id;
+        let n = META_COLUMNS.split(',').count();
+        let text = |i: usize| row.get::<String>(n + i).map_err(|e| self.err(e));
+        let (totals, gpus, gpu_status, diagnostics, violations) =
+            (text(0)?, text(1)?, text(2)?, text(3)?, text(4)?);
         let json_err = |what: &str, e: serde_json::Error| corrupt(id, format!("{what}: {e}"));
         Ok(RunRecord {
-            meta,
+            meta: meta_from_raw(raw, tags)?,
             totals: json_or_default(&totals).map_err(|e| json_err("totals", e))?,
-            samples: if parts.samples {
-                self.load_samples(id)?
-            } else {
-                SampleSet::default()
-            },
+            samples: SampleSet::default(),
             gpus: serde_json::from_str(&gpus).map_err(|e| json_err("gpus", e))?,
             gpu_status,
-            timers: if parts.timers {
-                self.load_timers(id)?
-            } else {
-                Vec::new()
-            },
-            series: if parts.series {
-                self.load_series(id)?
-            } else {
-                Vec::new()
-            },
-            marks: if parts.timers {
-                self.load_marks(id)?
-            } else {
-                Vec::new()
-            },
+            timers: Vec::new(),
+            series: Vec::new(),
+            marks: Vec::new(),
             diagnostics: json_or_default(&diagnostics).map_err(|e| json_err("diagnostics", e))?,
-            processes: if parts.samples {
-                self.load_tracks(id)?
-            } else {
-                Vec::new()
-            },
+            processes: Vec::new(),
             violations: serde_json::from_str(&violations).map_err(|e| json_err("violations", e))?,
         })
     }
@@ -221,20 +306,15 @@ impl Store {
         Ok(out)
     }
 
-    fn load_timers(&self, id: i64) -> Result<Vec<TimerSpan>, StoreError> {
-        let rows = self.rows(
-            "SELECT name, start_s, end_s, depth, parent, closed_at_exit FROM timers
-             WHERE run_id = ?1 ORDER BY idx",
-            id,
-        )?;
-        let timer = |r: &Row| -> Result<TimerSpan, super::db::DbError> {
+    fn timers_of(&self, rows: Vec<Row>) -> Result<Vec<TimerSpan>, StoreError> {
+        let timer = |r: &Row| -> Result<TimerSpan, DbError> {
             Ok(TimerSpan {
-                name: r.get(0)?,
-                start_s: r.get(1)?,
-                end_s: r.get(2)?,
-                depth: r.get(3)?,
-                parent: r.get::<Option<i64>>(4)?.map(|p| p.max(0) as usize),
-                closed_at_exit: r.get(5)?,
+                name: r.get(1)?,
+                start_s: r.get(2)?,
+                end_s: r.get(3)?,
+                depth: r.get(4)?,
+                parent: r.get::<Option<i64>>(5)?.map(|p| p.max(0) as usize),
+                closed_at_exit: r.get(6)?,
             })
         };
         rows.iter()
@@ -242,49 +322,41 @@ impl Store {
             .collect()
     }
 
-    fn load_marks(&self, id: i64) -> Result<Vec<Mark>, StoreError> {
-        let rows = self.rows(
-            "SELECT t_s, text FROM marks WHERE run_id = ?1 ORDER BY idx",
-            id,
-        )?;
-        rows.iter()
-            .map(|r| {
-                Ok(Mark {
-                    t_s: r.get(0).map_err(|e| self.err(e))?,
-                    text: r.get(1).map_err(|e| self.err(e))?,
-                })
+    fn marks_of(&self, rows: Vec<Row>) -> Result<Vec<Mark>, StoreError> {
+        let mark = |r: &Row| -> Result<Mark, DbError> {
+            Ok(Mark {
+                t_s: r.get(1)?,
+                text: r.get(2)?,
             })
+        };
+        rows.iter()
+            .map(|r| mark(r).map_err(|e| self.err(e)))
             .collect()
     }
 
-    fn load_series(&self, id: i64) -> Result<Vec<Series>, StoreError> {
+    fn series_of(&self, id: i64, rows: Vec<Row>) -> Result<Vec<Series>, StoreError> {
         let e = |e| self.err(e);
-        let rows = self.rows(
-            "SELECT name, algorithm, source, direction, main, n, data, direction_from, role FROM series
-             WHERE run_id = ?1 ORDER BY idx",
-            id,
-        )?;
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(rows.len());
         for r in rows {
-            let name: String = r.get(0).map_err(e)?;
-            let n = count(id, "series", r.get(5).map_err(e)?, MAX_POINTS)?;
-            let blob: Vec<u8> = r.get(6).map_err(e)?;
+            let name: String = r.get(1).map_err(e)?;
+            let n = count(id, "series", r.get(6).map_err(e)?, MAX_POINTS)?;
+            let blob: Vec<u8> = r.get(7).map_err(e)?;
             let points = decode_points(&blob, n)
                 .map_err(|err| corrupt(id, format!("series {name}: {err}")))?;
-            let direction = match r.get::<Option<String>>(3).map_err(e)?.as_deref() {
+            let direction = match r.get::<Option<String>>(4).map_err(e)?.as_deref() {
                 None => None,
                 Some("minimize") => Some(Direction::Minimize),
                 Some("maximize") => Some(Direction::Maximize),
                 Some(d) => return Err(corrupt(id, format!("series {name}: direction {d:?}"))),
             };
             let direction_from =
-                match r.get::<Option<String>>(7).map_err(e)?.as_deref() {
+                match r.get::<Option<String>>(8).map_err(e)?.as_deref() {
                     None => None,
                     Some(d) => Some(DirectionFrom::parse(d).ok_or_else(|| {
                         corrupt(id, format!("series {name}: direction_from {d:?}"))
                     })?),
                 };
-            let role = match r.get::<Option<String>>(8).map_err(e)?.as_deref() {
+            let role = match r.get::<Option<String>>(9).map_err(e)?.as_deref() {
                 None => None,
                 Some(x) => Some(
                     Role::parse(x)
@@ -293,12 +365,12 @@ impl Store {
             };
             out.push(Series {
                 name,
-                algorithm: r.get(1).map_err(e)?,
-                source: r.get(2).map_err(e)?,
+                algorithm: r.get(2).map_err(e)?,
+                source: r.get(3).map_err(e)?,
                 direction,
                 direction_from,
                 role,
-                main: r.get(4).map_err(e)?,
+                main: r.get(5).map_err(e)?,
                 points,
             });
         }

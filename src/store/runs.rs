@@ -156,8 +156,8 @@ fn parse_json<T: serde::de::DeserializeOwned>(
 }
 
 /// The raw values of a run row, before JSON parsing.
-struct RawMeta {
-    id: i64,
+pub(super) struct RawMeta {
+    pub(super) id: i64,
     name: Option<String>,
     status: String,
     started_at_ms: i64,
@@ -175,7 +175,7 @@ struct RawMeta {
     uuid: Option<String>,
 }
 
-fn raw_from_row(r: &Row) -> Result<RawMeta, DbError> {
+pub(super) fn raw_from_row(r: &Row) -> Result<RawMeta, DbError> {
     Ok(RawMeta {
         id: r.get(0)?,
         name: r.get(1)?,
@@ -196,7 +196,10 @@ fn raw_from_row(r: &Row) -> Result<RawMeta, DbError> {
     })
 }
 
-fn meta_from_raw(r: RawMeta, tags: Vec<(String, String)>) -> Result<RunMeta, StoreError> {
+pub(super) fn meta_from_raw(
+    r: RawMeta,
+    tags: Vec<(String, String)>,
+) -> Result<RunMeta, StoreError> {
     let id = r.id;
     Ok(RunMeta {
         id,
@@ -270,22 +273,6 @@ impl Store {
             .map(|r| Ok((r.get(0)?, r.get(1)?)))
             .collect()
         })
-    }
-
-    /// The metadata of one run; [`StoreError::NoSuchRun`] when it does not exist.
-    pub(super) fn read_meta(&self, id: i64) -> Result<RunMeta, StoreError> {
-        let raw = self
-            .with(|db| {
-                db.query(
-                    &format!("SELECT {META_COLUMNS} FROM runs WHERE id = ?1"),
-                    &[Val::Int(id)],
-                )?
-                .first()
-                .map(raw_from_row)
-                .transpose()
-            })?
-            .ok_or_else(|| StoreError::NoSuchRun(id.to_string()))?;
-        meta_from_raw(raw, self.tags_of(id)?)
     }
 
     /// The first value of the first row of a query (None without rows or for NULL).
@@ -371,7 +358,7 @@ impl Store {
         })?;
         let mut out = Vec::with_capacity(rows.len());
         for (id, status) in rows {
-            // A status this perfmon does not know is damage, as in `read_meta` (which `list`
+            // A status this perfmon does not know is damage, as in `load_run` (which `list`
             // uses): taking it for `incomplete` would drop the run from every selection unseen.
             let status = RunStatus::parse(&status).ok_or_else(|| StoreError::Corrupt {
                 run_id: id,
