@@ -119,6 +119,16 @@ fn host_selects_exactly_the_runs_of_a_host() {
         .flat_map(|p| p["run_ids"].as_array().unwrap().clone())
         .collect();
     assert_eq!(ids(&Value::from(points)), twin);
+    // gc keeps the newest run of gpu-box and touches no other host's.
+    let out = env.run(&["gc", "--keep-last", "1", "--host", "gpu-box"]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("removed 1 of 2 run(s)"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(listed(&env, &["--host", "gpu-box"]), elsewhere[1..]);
+    assert_eq!(listed(&env, &["--name", "here"]), here);
+    assert_eq!(listed(&env, &["--name", "twin"]), twin);
     // No run of that host, and bad input: one line, exit 2.
     expect_error(&env, &["compare", "host:nowhere", "1"], "host:NAME");
     expect_error(
@@ -128,6 +138,7 @@ fn host_selects_exactly_the_runs_of_a_host() {
     );
     expect_error(&env, &["history", "host: "], "host:NAME needs a hostname");
     expect_error(&env, &["list", "--host", ""], "--host");
+    expect_error(&env, &["gc", "--keep-last", "1", "--host", " "], "--host");
 }
 
 /// The warning lines of a compare's stderr.
