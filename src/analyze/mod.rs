@@ -12,6 +12,7 @@ pub mod figures;
 mod findings;
 pub mod group;
 pub mod history;
+pub mod hosts;
 mod resources;
 mod role;
 mod series;

@@ -32,7 +32,7 @@ pub struct RmArgs {
 
 #[derive(Debug, Args)]
 pub struct GcArgs {
-    /// Keep the N newest runs (of --name, if given)
+    /// Keep the N newest runs (of --name and --host, if given)
     #[arg(long, value_name = "N")]
     pub keep_last: Option<usize>,
     /// Remove runs started longer ago than this: 30d, 12h
@@ -41,6 +41,9 @@ pub struct GcArgs {
     /// Only runs with this name
     #[arg(long)]
     pub name: Option<String>,
+    /// Only runs recorded on this host (its hostname exactly: case matters)
+    #[arg(long, value_parser = super::values::parse_host, value_name = "NAME")]
+    pub host: Option<String>,
     /// List what would be removed, remove nothing
     #[arg(long)]
     pub dry_run: bool,

@@ -19,8 +19,8 @@ pub use manage::{
     RmArgs,
 };
 use values::{
-    parse_alpha, parse_budget_arg, parse_fail_on_arg, parse_finite, parse_metric_arg, parse_nonneg,
-    parse_size,
+    parse_alpha, parse_budget_arg, parse_fail_on_arg, parse_finite, parse_host, parse_metric_arg,
+    parse_nonneg, parse_size,
 };
 pub use values::{parse_tag, BudgetSpec, FailOnSpec};
 
@@ -126,7 +126,8 @@ pub enum TestArg {
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
-    /// The base: a run id, group:N, last, last:N, name=NAME, tag:KEY=VALUE or a name (its latest group)
+    /// The base: a run id, group:N, last, last:N, name=NAME, tag:KEY=VALUE, host:NAME (a hostname,
+    /// exactly: case matters) or a name (its latest group)
     pub base: String,
     /// The candidate, in the same forms
     pub cand: String,
@@ -166,7 +167,8 @@ pub enum HistoryFormat {
 
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
-    /// Which runs: a name, name=NAME or tag:KEY=VALUE (default: all runs)
+    /// Which runs: a name, name=NAME, tag:KEY=VALUE or host:NAME (a hostname, exactly: case
+    /// matters) (default: all runs)
     pub selection: Option<String>,
     /// The metric: wall, cpu, peak_rss, timer:NAME, best, ...
     #[arg(long, default_value = "wall", value_parser = parse_metric_arg)]
@@ -285,6 +287,9 @@ pub struct ListArgs {
     /// Only runs with this tag (repeatable)
     #[arg(long = "tag", value_parser = parse_tag, value_name = "KEY=VALUE")]
     pub tags: Vec<(String, String)>,
+    /// Only runs recorded on this host (its hostname exactly: case matters)
+    #[arg(long, value_parser = parse_host, value_name = "NAME")]
+    pub host: Option<String>,
     /// JSON output
     #[arg(long)]
     pub json: bool,

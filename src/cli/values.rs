@@ -76,6 +76,15 @@ pub fn parse_tag(s: &str) -> Result<(String, String), String> {
     Ok((k.to_string(), v.to_string()))
 }
 
+/// A hostname to select runs by (`list --host`): anything but empty.
+pub(super) fn parse_host(s: &str) -> Result<String, String> {
+    let h = s.trim();
+    if h.is_empty() {
+        return Err("a host is a hostname, as `perfmon report` shows it: not empty".into());
+    }
+    Ok(h.to_string())
+}
+
 pub(super) fn parse_size(s: &str) -> Result<(u32, u32), String> {
     let bad = || format!("bad size {s:?}: expected WIDTHxHEIGHT, like 1200x800");
     let (w, h) = s.split_once('x').ok_or_else(bad)?;

@@ -9,11 +9,13 @@ use anyhow::{Context, Result};
 use super::load::load_figures;
 use super::select::select;
 use crate::analyze::compare::{CompareOptions, TestKind};
+use crate::analyze::hosts::SideCpus;
 use crate::analyze::sides::{Comparison, Side};
 use crate::analyze::spec::Threshold;
 use crate::cli::{CompareArgs, CompareFormat};
+use crate::model::HostInfo;
 use crate::report::compare::{
-    overlay_png, shared_note, undecided_text, CompareDocument, COMPARE_PNG,
+    cpu_warning, overlay_png, shared_note, undecided_text, CompareDocument, COMPARE_PNG,
 };
 use crate::report::{json_text, Selection};
 use crate::store::Store;
@@ -40,16 +42,24 @@ pub fn compare(db: &Location, a: &CompareArgs) -> Result<i32> {
         },
     };
     let store = super::open_readonly(db)?;
-    let (base_sel, base) = side(&store, &a.base, a.converge_tol)?;
-    let (cand_sel, cand) = side(&store, &a.cand, a.converge_tol)?;
+    let (base_sel, base, base_hosts) = side(&store, &a.base, a.converge_tol)?;
+    let (cand_sel, cand, cand_hosts) = side(&store, &a.cand, a.converge_tol)?;
     let c = Comparison::new(&base, &cand, thresholds, opts);
     if let Some(note) = shared_note(&base_sel, &cand_sel) {
         eprintln!("perfmon: {note}");
+    }
+    let cpus = SideCpus::of(
+        base_hosts.iter().map(|(i, h)| (*i, h)),
+        cand_hosts.iter().map(|(i, h)| (*i, h)),
+    );
+    if let Some(w) = cpu_warning(&cpus) {
+        eprintln!("perfmon: warning: {w}");
     }
     let doc = CompareDocument {
         base: &base_sel,
         cand: &cand_sel,
         c: &c,
+        cpus: &cpus,
     };
     let code = if c.passed() { 0 } else { EXIT_REGRESSION };
     let out = match a.format {
@@ -97,11 +107,16 @@ pub fn compare(db: &Location, a: &CompareArgs) -> Result<i32> {
     Ok(code)
 }
 
-/// A side: its selection and the figures of its runs.
-fn side(store: &Store, spec: &str, tol: f64) -> Result<(Selection, Side)> {
+/// The host each run of a side ran on.
+type RunHosts = Vec<(i64, HostInfo)>;
+
+/// A side: its selection, the figures of its runs and the host of each run.
+fn side(store: &Store, spec: &str, tol: f64) -> Result<(Selection, Side, RunHosts)> {
     let sel = select(store, spec)?;
-    let side = Side::from_runs(load_figures(store, &sel.ids, tol)?);
-    Ok((sel, side))
+    let (figures, hosts): (Vec<_>, Vec<_>) =
+        load_figures(store, &sel.ids, tol)?.into_iter().unzip();
+    let hosts = sel.ids.iter().copied().zip(hosts).collect();
+    Ok((sel, Side::from_runs(figures), hosts))
 }
 
 /// One line per gated metric the runs were too noisy to decide (CI logs show it whatever the

@@ -29,10 +29,14 @@ pub fn gc(db: &Location, a: &GcArgs) -> Result<i32> {
         anyhow::bail!("gc needs --keep-last N or --older-than AGE (for example 30d)");
     }
     let mut store = super::open_readonly(db)?;
-    let runs = store.list_runs(&ListFilter {
+    let f = ListFilter {
         name: a.name.clone(),
         ..ListFilter::default()
-    })?;
+    };
+    let runs = match &a.host {
+        Some(host) => super::select::on_host(&store, &f, host)?,
+        None => store.list_runs(&f)?,
+    };
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)

@@ -5,6 +5,7 @@
 use crate::store::Location;
 use anyhow::{Context, Result};
 
+use super::select;
 use crate::analyze::changepoint::ChangePointOptions;
 use crate::analyze::figures::figure_of;
 use crate::analyze::history::{histories_by_name, RunValue};
@@ -85,7 +86,7 @@ pub fn history(db: &Location, a: &HistoryArgs) -> Result<i32> {
 }
 
 /// The forms a history's selection takes, for the hints of errors.
-const FORMS: &str = "history selects runs by a name, `name=NAME` or `tag:KEY=VALUE`";
+const FORMS: &str = "history selects runs by a name, `name=NAME`, `tag:KEY=VALUE` or `host:NAME`";
 
 /// The runs of a history, oldest first: `ok` runs of the selection (default: all), at most
 /// `limit` of the newest.
@@ -94,6 +95,7 @@ fn select_metas(store: &Store, sel: Option<&str>, limit: usize) -> Result<Vec<Ru
         limit: Some(limit.saturating_mul(2).max(limit)),
         ..ListFilter::default()
     };
+    let mut host = None;
     match sel {
         None => {}
         Some(s) if s.starts_with("tag:") => {
@@ -102,10 +104,18 @@ fn select_metas(store: &Store, sel: Option<&str>, limit: usize) -> Result<Vec<Ru
                 .with_context(|| format!("bad selection {s:?}: tag:KEY=VALUE; {FORMS}"))?;
             f.tags = vec![(k.to_string(), v.to_string())];
         }
+        Some(s) if s.starts_with("host:") => {
+            host = select::host_of(s)
+                .transpose()
+                .map_err(|why| anyhow::anyhow!("bad selection {s:?}: {why}; {FORMS}"))?;
+        }
         Some(s) => f.name = Some(s.strip_prefix("name=").unwrap_or(s).to_string()),
     }
-    let mut v: Vec<RunMeta> = store
-        .list_runs(&f)?
+    let metas = match host {
+        Some(h) => select::on_host(store, &f, h)?,
+        None => store.list_runs(&f)?,
+    };
+    let mut v: Vec<RunMeta> = metas
         .into_iter()
         .filter(|m| m.status == RunStatus::Ok)
         .take(limit)

@@ -10,11 +10,17 @@ pub fn list(db: &Location, a: &ListArgs) -> Result<i32> {
     // Listing never creates a database: none yet is an empty list, but a path where none can
     // ever be (a typo, /proc/x.db) is an error, as in `report`.
     let runs = match Store::open_readonly(db) {
-        Ok(store) => store.list_runs(&ListFilter {
-            limit: Some(a.limit),
-            name: a.name.clone(),
-            tags: a.tags.clone(),
-        })?,
+        Ok(store) => {
+            let f = ListFilter {
+                limit: Some(a.limit),
+                name: a.name.clone(),
+                tags: a.tags.clone(),
+            };
+            match &a.host {
+                Some(host) => super::select::on_host(&store, &f, host)?,
+                None => store.list_runs(&f)?,
+            }
+        }
         Err(StoreError::NoDatabase(_))
             if db
                 .file()
@@ -40,11 +46,14 @@ pub fn list(db: &Location, a: &ListArgs) -> Result<i32> {
                     "command": m.command,
                     "tags": m.tags.iter().map(|(k, v)| (k.clone(), serde_json::Value::from(v.clone()))).collect::<serde_json::Map<_, _>>(),
                     "git_commit": m.git.as_ref().map(|g| g.commit.clone()),
+                    "host": m.host.hostname,
                 })
             })
             .collect();
         out = serde_json::to_string_pretty(&items)?;
         out.push('\n');
+    } else if runs.is_empty() && (a.name.is_some() || !a.tags.is_empty() || a.host.is_some()) {
+        out.push_str("no stored run matches the given --name, --tag and --host\n");
     } else if runs.is_empty() {
         out.push_str("no runs stored yet: perfmon run -- CMD records one\n");
     } else {

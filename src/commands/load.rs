@@ -3,7 +3,7 @@
 use anyhow::{Context, Result};
 
 use crate::analyze::sides::{run_figures_of, RunFigures};
-use crate::model::RunRecord;
+use crate::model::{HostInfo, RunRecord};
 use crate::store::{LoadParts, Store};
 
 /// The whole records of runs `ids`, in order.
@@ -13,10 +13,10 @@ pub fn load_runs(store: &Store, ids: &[i64]) -> Result<Vec<RunRecord>> {
         .context("cannot read the selection's runs")
 }
 
-/// The main series and the figures of runs `ids`, in order, analyzed with tolerance `tol`. A
-/// large selection is read on two threads, each with its own read-only connection: 10,000 runs
+/// The main series and the figures of runs `ids`, in order, analyzed with tolerance `tol`, each
+/// with the host it ran on (read with them: no second pass over the runs). A large selection is read on two threads, each with its own read-only connection: 10,000 runs
 /// must compare within a second.
-pub fn load_figures(store: &Store, ids: &[i64], tol: f64) -> Result<Vec<RunFigures>> {
+pub fn load_figures(store: &Store, ids: &[i64], tol: f64) -> Result<Vec<(RunFigures, HostInfo)>> {
     if ids.len() < 200 {
         return figures_of(store, ids, tol);
     }
@@ -34,7 +34,7 @@ pub fn load_figures(store: &Store, ids: &[i64], tol: f64) -> Result<Vec<RunFigur
     Ok(first)
 }
 
-fn figures_of(store: &Store, ids: &[i64], tol: f64) -> Result<Vec<RunFigures>> {
+fn figures_of(store: &Store, ids: &[i64], tol: f64) -> Result<Vec<(RunFigures, HostInfo)>> {
     // Samples only matter for GPU figures: a side of thousands of runs stays fast.
     let recs = store
         .load_many(ids, &LoadParts::SUMMARY)
@@ -47,7 +47,7 @@ fn figures_of(store: &Store, ids: &[i64], tol: f64) -> Result<Vec<RunFigures>> {
                 .load_run(rec.meta.id)
                 .with_context(|| format!("cannot read run {}", rec.meta.id))?,
         };
-        out.push(run_figures_of(&rec, tol));
+        out.push((run_figures_of(&rec, tol), rec.meta.host.clone()));
     }
     Ok(out)
 }

@@ -8,19 +8,45 @@
 //! | `last:5` | the 5 latest runs that ended `ok` |
 //! | `name=main` | every run named `main` that ended `ok` |
 //! | `tag:branch=main` | every run tagged `branch=main` that ended `ok` |
+//! | `host:gpu-box` | every run recorded on the host named `gpu-box` (exactly) that ended `ok` |
 //! | `main` (a bare name) | the latest group named `main` (a single run is a group of one) |
 //!
 //! The loading of the selected runs is `load` (re-exported here).
 
 use anyhow::{bail, Result};
 
-use crate::model::RunStatus;
+use crate::model::{RunMeta, RunStatus};
 pub use crate::report::Selection;
 use crate::store::{ListFilter, Store, StoreError};
 
 /// Every form a selection takes, for the hints of errors.
 pub const FORMS: &str =
-    "a run id, `last`, `last:N`, `group:N`, `name=NAME`, `tag:KEY=VALUE` or a name";
+    "a run id, `last`, `last:N`, `group:N`, `name=NAME`, `tag:KEY=VALUE`, `host:NAME` or a name";
+
+/// The runs of `filter` (newest first) recorded on the host named `host`: its hostname exactly
+/// as recorded (case matters). The host is part of each run's metadata, not a column of its
+/// own, so this reads the metadata of every run of `filter`, never their samples.
+pub fn on_host(store: &Store, filter: &ListFilter, host: &str) -> Result<Vec<RunMeta>> {
+    let mut metas = store.list_runs(&ListFilter {
+        limit: None,
+        ..filter.clone()
+    })?;
+    metas.retain(|m| m.host.hostname == host);
+    if let Some(n) = filter.limit {
+        metas.truncate(n);
+    }
+    Ok(metas)
+}
+
+/// The host of a `host:NAME` selection; an empty name is an error (a hostname is never empty).
+pub fn host_of(spec: &str) -> Option<Result<&str, String>> {
+    let host = spec.strip_prefix("host:")?.trim();
+    Some(if host.is_empty() {
+        Err("host:NAME needs a hostname (`perfmon report` shows a run's)".to_string())
+    } else {
+        Ok(host)
+    })
+}
 
 /// Resolves a selection; an empty one is an error naming the selection and every form.
 pub fn select(store: &Store, spec: &str) -> Result<Selection> {
@@ -93,6 +119,11 @@ fn ids_of(
             ..ListFilter::default()
         })?;
         (format!("runs tagged {k}={v}"), ok_only(runs))
+    } else if let Some(host) = host_of(s) {
+        let host = host.map_err(|why| bad(&why))?;
+        let runs = on_host(store, &ListFilter::default(), host)?;
+        let runs = runs.into_iter().map(|m| (m.id, m.status)).collect();
+        (format!("runs on host {host:?}"), ok_only(runs))
     } else if let Ok(id) = s.parse::<i64>() {
         let id = store.resolve(&id.to_string())?;
         (format!("run {id}"), vec![id])

@@ -11,6 +11,7 @@ use serde::{Deserialize, Deserializer};
 use super::Selection;
 use crate::analyze::compare::CompareOptions;
 use crate::analyze::figures::Figure;
+use crate::analyze::hosts::{Cpu, SideCpus};
 use crate::analyze::sides::{Comparison, Side};
 use crate::analyze::spec::{parse_fail_on, Metric};
 
@@ -86,10 +87,30 @@ struct Compare {
     base: Runs,
     candidate: Runs,
     gate: Gate,
+    hosts: Hosts,
     method: Method,
     rows: Vec<Row>,
     schema_version: u32,
     shared_runs: Vec<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Hosts {
+    base: Vec<HostCpu>,
+    candidate: Vec<HostCpu>,
+    cores_differ: bool,
+    cpu_models_differ: bool,
+    #[serde(deserialize_with = "nullable")]
+    warning: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HostCpu {
+    cores: u32,
+    cpu_model: String,
+    runs: Vec<i64>,
 }
 
 #[derive(Deserialize)]
@@ -278,10 +299,23 @@ fn compare_json() -> String {
         sel("base", &[1, 2, 3, 4, 5]),
         sel("cand", &[6, 7, 8, 9, 10]),
     );
+    let cpu = |model: &str, cores, runs: &[i64]| Cpu {
+        model: model.into(),
+        cores,
+        runs: runs.to_vec(),
+    };
+    let cpus = SideCpus {
+        base: vec![cpu("AMD EPYC 7313", 16, &b.ids)],
+        cand: vec![
+            cpu("AMD EPYC 7313", 16, &[6, 7]),
+            cpu("Apple M2", 8, &[8, 9, 10]),
+        ],
+    };
     let doc = super::compare::CompareDocument {
         base: &b,
         cand: &k,
         c: &c,
+        cpus: &cpus,
     };
     super::json_text(&doc.json()).unwrap()
 }
@@ -335,6 +369,14 @@ fn compare_json_matches_the_mirror_types() {
     assert_eq!(c.gate.inconclusive[0].metric, "cpu");
     assert_eq!(c.gate.not_measured, ["gpu_mem"]);
     assert!(c.shared_runs.is_empty());
+    assert!(c.hosts.cpu_models_differ && c.hosts.cores_differ);
+    assert_eq!(c.hosts.candidate[1].cpu_model, "Apple M2");
+    assert_eq!(c.hosts.candidate[1].runs, [8, 9, 10]);
+    assert!(c
+        .hosts
+        .warning
+        .unwrap()
+        .contains("\"Apple M2\" (8 cores, runs 8 9 10)"));
     let best = c.rows.iter().find(|r| r.metric == "wall").unwrap();
     assert_eq!(best.label, "wall");
     let io = c.rows.iter().find(|r| r.metric == "io_read").unwrap();

@@ -147,11 +147,18 @@ fn selection_hints_list_every_form() {
         for form in ["group:N", "name=NAME", "tag:KEY=VALUE", "last:N", "last"] {
             assert!(err.contains(form), "{args:?}: {form} not in {err}");
         }
+        // compare's own hint (report's is the store's) names `host:NAME` too.
+        if args[0] == "compare" {
+            assert!(
+                err.contains("host:NAME"),
+                "{args:?}: host:NAME not in {err}"
+            );
+        }
     }
     let err = env.run(&["history", "no-such-name"]).stderr;
     let err = String::from_utf8_lossy(&err);
     assert!(
-        err.contains("name=NAME") && err.contains("tag:KEY=VALUE"),
+        err.contains("name=NAME") && err.contains("tag:KEY=VALUE") && err.contains("host:NAME"),
         "{err}"
     );
 }

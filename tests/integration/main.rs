@@ -6,6 +6,7 @@ mod bad_input;
 mod cli;
 mod common;
 mod compare;
+mod hosts;
 mod meta;
 mod output;
 mod parse_corpus;

@@ -47,6 +47,13 @@ impl CompareDocument<'_> {
                     })
                     .collect(),
             },
+            hosts: wire::Hosts {
+                base: self.cpus.base.iter().map(wire::Cpu::of).collect(),
+                candidate: self.cpus.cand.iter().map(wire::Cpu::of).collect(),
+                cores_differ: self.cpus.cores_differ(),
+                cpu_models_differ: self.cpus.models_differ(),
+                warning: super::cpu_warning(self.cpus),
+            },
             method: wire::Method {
                 alpha: c.opts.alpha,
                 min_effect_pct: c.opts.min_effect_pct,
@@ -91,11 +98,45 @@ pub mod wire {
         pub base: Runs,
         pub candidate: Runs,
         pub gate: Gate,
+        /// The CPUs each side ran on (an additive key of schema version 1).
+        pub hosts: Hosts,
         pub method: Method,
         pub rows: Vec<Row>,
         pub schema_version: u32,
         /// Runs on both sides (all of them when a selection is compared with itself).
         pub shared_runs: Vec<i64>,
+    }
+
+    /// The CPUs the runs of each side ran on, and whether they differ.
+    #[derive(Debug, Serialize)]
+    pub struct Hosts {
+        pub base: Vec<Cpu>,
+        pub candidate: Vec<Cpu>,
+        pub cores_differ: bool,
+        /// More than one known CPU model over both sides: times are not comparable.
+        pub cpu_models_differ: bool,
+        /// The warning `compare` prints when the models differ; null when they do not.
+        pub warning: Option<String>,
+    }
+
+    /// One kind of CPU and the side's runs that ran on it.
+    #[derive(Debug, Serialize)]
+    pub struct Cpu {
+        /// 0 when unknown.
+        pub cores: u32,
+        /// Empty when unknown.
+        pub cpu_model: String,
+        pub runs: Vec<i64>,
+    }
+
+    impl Cpu {
+        pub fn of(c: &crate::analyze::hosts::Cpu) -> Cpu {
+            Cpu {
+                cores: c.cores,
+                cpu_model: c.model.clone(),
+                runs: c.runs.clone(),
+            }
+        }
     }
 
     #[derive(Debug, Serialize)]

@@ -3,10 +3,12 @@
 //! JSON ([`json`]) and as a chart ([`png`]).
 
 mod gate;
+mod hosts;
 mod json;
 mod png;
 
 pub use gate::{shared_note, verdict_line};
+pub use hosts::cpu_warning;
 pub use json::{wire, COMPARE_SCHEMA_VERSION};
 pub use png::{overlay_png, COMPARE_PNG};
 
@@ -14,14 +16,16 @@ use super::table::Table;
 use super::units::{fmt_metric, md_code, md_escape};
 use super::Selection;
 use crate::analyze::compare::{Inconclusive, Row, TestKind, Verdict};
+use crate::analyze::hosts::SideCpus;
 use crate::analyze::sides::Comparison;
 use crate::analyze::stats::Summary;
 
-/// A comparison with the selections of its two sides.
+/// A comparison with the selections of its two sides and the CPUs their runs ran on.
 pub struct CompareDocument<'a> {
     pub base: &'a Selection,
     pub cand: &'a Selection,
     pub c: &'a Comparison,
+    pub cpus: &'a SideCpus,
 }
 
 /// The sentence of a gated metric the runs were too noisy to decide.
@@ -180,13 +184,14 @@ impl CompareDocument<'_> {
     pub fn text(&self) -> String {
         let mut o = self.verdict_text();
         o.push_str(&format!(
-            "\nbase:      {} = {} [{}]\ncandidate: {} = {} [{}]\nmethod:    {}\n\n",
+            "\nbase:      {} = {} [{}]\ncandidate: {} = {} [{}]\n{}method:    {}\n\n",
             self.base.spec,
             self.base.label,
             ids(&self.base.ids),
             self.cand.spec,
             self.cand.label,
             ids(&self.cand.ids),
+            cpu_warning(self.cpus).map_or(String::new(), |w| format!("warning:   {w}\n")),
             self.method()
         ));
         o.push_str(
@@ -218,13 +223,14 @@ impl CompareDocument<'_> {
             o.push('\n');
         }
         o.push_str(&format!(
-            "#### perfmon compare: every metric\n\n- base: {} = {} ({})\n- candidate: {} = {} ({})\n- method: {}\n\n",
+            "#### perfmon compare: every metric\n\n- base: {} = {} ({})\n- candidate: {} = {} ({})\n{}- method: {}\n\n",
             md_code(&self.base.spec),
             esc(&self.base.label),
             ids(&self.base.ids),
             md_code(&self.cand.spec),
             esc(&self.cand.label),
             ids(&self.cand.ids),
+            cpu_warning(self.cpus).map_or(String::new(), |w| format!("- **warning**: {}\n", esc(&w))),
             esc(&self.method())
         ));
         o.push_str(&self.table(&self.c.rows, esc, bold).last_left().markdown());

@@ -8,6 +8,7 @@ use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 use super::CompareDocument;
 use crate::analyze::compare::CompareOptions;
 use crate::analyze::figures::Figure;
+use crate::analyze::hosts::{Cpu, SideCpus};
 use crate::analyze::sides::{Comparison, Side};
 use crate::analyze::spec::{parse_fail_on, Metric};
 use crate::report::Selection;
@@ -62,7 +63,13 @@ fn comparison(fail_on: &str) -> Comparison {
 }
 
 fn render(c: &Comparison, base: &Selection, cand: &Selection) -> (String, String) {
-    let doc = CompareDocument { base, cand, c };
+    let cpus = SideCpus::default();
+    let doc = CompareDocument {
+        base,
+        cand,
+        c,
+        cpus: &cpus,
+    };
     (doc.text(), doc.markdown())
 }
 
@@ -205,6 +212,7 @@ fn rows_of_the_main_series_name_it() {
         base: &b,
         cand: &k,
         c: &c,
+        cpus: &SideCpus::default(),
     }
     .json();
     let best = json.rows.iter().find(|r| r.metric == "best").unwrap();
@@ -251,6 +259,7 @@ fn a_selection_compared_with_itself_says_so() {
         base: &s,
         cand: &s,
         c: &c,
+        cpus: &SideCpus::default(),
     };
     assert_eq!(doc.json().shared_runs, [1, 2, 3, 4, 5]);
     // Sides that overlap in part say which runs they share.
@@ -286,6 +295,7 @@ fn the_chart_marks_the_gated_metrics_and_draws_each_run() {
         base: &sides().0,
         cand: &sides().1,
         c: &c,
+        cpus: &SideCpus::default(),
     };
     let png = super::overlay_png(&doc, [&b, &k], [None, None]).unwrap();
     assert!(png.starts_with(b"\x89PNG"));
@@ -304,4 +314,53 @@ fn the_chart_marks_only_the_broken_threshold_of_a_metric() {
     let red = plotters::style::RGBColor(214, 39, 40);
     assert_eq!(p.lines[0].color, red);
     assert_ne!(p.lines[1].color, red);
+}
+
+/// Sides that ran on different CPU models say so next to the sides, in every format; one model
+/// says nothing.
+#[test]
+fn different_cpu_models_are_warned_of_next_to_the_sides() {
+    let (b, k) = sides();
+    let c = comparison("");
+    let cpu = |model: &str, cores, runs: &[i64]| Cpu {
+        model: model.into(),
+        cores,
+        runs: runs.to_vec(),
+    };
+    let differ = SideCpus {
+        base: vec![cpu("AMD EPYC 7313", 16, &b.ids)],
+        cand: vec![cpu("Intel(R) Xeon(R) CPU @ 2.20GHz", 16, &k.ids)],
+    };
+    let doc = CompareDocument {
+        base: &b,
+        cand: &k,
+        c: &c,
+        cpus: &differ,
+    };
+    let warning = "the runs compared ran on different CPU models, so their times are not comparable: base \"AMD EPYC 7313\" (16 cores); candidate \"Intel(R) Xeon(R) CPU @ 2.20GHz\" (16 cores)";
+    let text = doc.text();
+    let lines: Vec<&str> = text.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("candidate: "))
+        .unwrap();
+    assert_eq!(lines[at + 1], format!("warning:   {warning}"), "{text}");
+    let (_, _, html) = rendered(&doc.markdown());
+    assert!(
+        html.contains("<strong>warning</strong>: the runs compared ran on different CPU models"),
+        "{html}"
+    );
+    let j = doc.json();
+    assert_eq!(j.hosts.warning.as_deref(), Some(warning));
+    assert!(j.hosts.cpu_models_differ && !j.hosts.cores_differ);
+    assert_eq!(j.hosts.base[0].cpu_model, "AMD EPYC 7313");
+    assert_eq!(j.hosts.candidate[0].runs, k.ids);
+    let same = SideCpus {
+        base: vec![cpu("AMD EPYC 7313", 16, &b.ids)],
+        cand: vec![cpu("AMD EPYC 7313", 16, &k.ids)],
+    };
+    let doc = CompareDocument { cpus: &same, ..doc };
+    assert!(!doc.text().contains("warning"));
+    assert!(!doc.markdown().contains("warning"));
+    assert_eq!(doc.json().hosts.warning, None);
 }
