@@ -12,6 +12,7 @@ mod parse_corpus;
 mod process;
 mod python_callbacks;
 mod recognition;
+mod redaction;
 mod reliability;
 mod security;
 mod series;
