@@ -5,13 +5,15 @@
 //! the secret part is replaced: a header keeps its name and scheme, a PEM block its BEGIN and
 //! END lines.
 //!
-//! Every form is a regular expression; one [`RegexSet`] pass tells which forms occur, so text
-//! that holds none (nearly all of it) costs one scan. A pattern's `pre`/`post` groups are kept.
+//! Every form is a regular expression (its `pre`/`post` groups are kept) behind literal hints:
+//! a form's expression is compiled and run only on text holding one of its hints, so text with
+//! no secret (nearly all of it, and the command line read before the command starts) costs a
+//! few substring searches and compiles nothing (all forms compiled at once cost ~4 ms).
 
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
-use regex::{Captures, Regex, RegexSet};
+use regex::{Captures, Regex};
 
 use super::REDACTED;
 
@@ -23,13 +25,40 @@ const HEADER_NAMES: &str = r"(?:proxy-authorization|authorization|set-cookie|coo
 const SCHEMES: &str =
     r"(?:bearer|basic|token|digest|negotiate|ntlm|dpop|hoba|mutual|aws4-hmac-sha256)[ \t]+";
 
-/// One secret form: its name, its pattern (`<NAMES>`, `<SCHEMES>` stand for [`HEADER_NAMES`],
-/// [`SCHEMES`]), and a check on the secret part that a match must pass (for forms whose prefix
-/// alone could occur in ordinary words).
+/// One secret form: its name, the literals one of which text must hold for the form to be
+/// tried (matched case-insensitively for headers, see [`Hints`]), its pattern (`<NAMES>`,
+/// `<SCHEMES>` stand for [`HEADER_NAMES`], [`SCHEMES`]), and a check on the secret part that a
+/// match must pass (for forms whose prefix alone could occur in ordinary words).
 struct Form {
     name: &'static str,
+    hints: Hints,
     pattern: &'static str,
     check: fn(&str) -> bool,
+}
+
+/// When a form is worth trying.
+enum Hints {
+    /// The text holds one of these, as they are.
+    Any(&'static [&'static str]),
+    /// The text holds a `:` and, in any case, one of the words of [`HEADER_HINTS`].
+    Header,
+}
+
+/// Words one of which every name in [`HEADER_NAMES`] holds.
+const HEADER_HINTS: &[&str] = &["auth", "cookie", "token", "key", "secret", "password"];
+
+impl Hints {
+    fn found_in(&self, s: &str, lower: &mut Option<String>) -> bool {
+        match self {
+            Hints::Any(words) => words.iter().any(|w| s.contains(w)),
+            Hints::Header => {
+                s.contains(':') && {
+                    let l = lower.get_or_insert_with(|| s.to_ascii_lowercase());
+                    HEADER_HINTS.iter().any(|w| l.contains(w))
+                }
+            }
+        }
+    }
 }
 
 fn any(_: &str) -> bool {
@@ -52,107 +81,115 @@ fn cased(s: &str) -> bool {
 const FORMS: &[Form] = &[
     Form {
         name: "PEM private key block",
+        hints: Hints::Any(&["PRIVATE KEY"]),
         pattern: r"(?s)(?P<pre>-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----).*?(?P<post>-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\z)",
         check: any,
     },
     Form {
         name: "authorization-like header",
+        hints: Hints::Header,
         // The value runs to the end of the line or a quote (a header inside a shell string).
         pattern: r#"(?i)(?P<pre>(?:^|[^a-z0-9_-]|-H)<NAMES>[ \t]*:[ \t]*(?:<SCHEMES>)?)[^\s"'][^\r\n"']*"#,
         check: any,
     },
     Form {
         name: "GitHub token",
+        hints: Hints::Any(&["ghp_", "gho_", "ghu_", "ghs_", "ghr_"]),
         pattern: r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,}\b",
         check: any,
     },
     Form {
         name: "GitHub fine-grained token",
+        hints: Hints::Any(&["github_pat_"]),
         pattern: r"\bgithub_pat_[A-Za-z0-9_]{22,}",
         check: any,
     },
     Form {
         name: "GitLab token",
+        hints: Hints::Any(&["glpat-"]),
         pattern: r"\bglpat-[A-Za-z0-9_-]{20,}",
         check: any,
     },
     Form {
         name: "AWS access key id",
+        hints: Hints::Any(&["AKIA", "ASIA"]),
         pattern: r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b",
         check: any,
     },
     Form {
         name: "Slack token",
+        hints: Hints::Any(&["xox", "xapp-"]),
         pattern: r"\b(?:xox[abposr]-|xapp-[0-9]+-)[A-Za-z0-9-]{10,}",
         check: any,
     },
     Form {
         name: "Slack webhook",
+        hints: Hints::Any(&["hooks.slack.com/"]),
         pattern: r"(?P<pre>hooks\.slack\.com/(?:services|workflows|triggers)/)[A-Za-z0-9/_-]+",
         check: any,
     },
     Form {
         name: "JWT",
+        hints: Hints::Any(&["eyJ"]),
         pattern: r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*",
         check: any,
     },
     Form {
         name: "OpenAI/Anthropic key",
+        hints: Hints::Any(&["sk-"]),
         pattern: r"\bsk-[A-Za-z0-9_-]{32,}",
         check: mixed,
     },
     Form {
         name: "Google API key",
+        hints: Hints::Any(&["AIza"]),
         pattern: r"\bAIza[0-9A-Za-z_-]{35}",
         check: any,
     },
     Form {
         name: "Hugging Face token",
+        hints: Hints::Any(&["hf_"]),
         pattern: r"\bhf_[A-Za-z0-9]{34,}\b",
         check: cased,
     },
     Form {
         name: "Stripe key",
+        hints: Hints::Any(&["_live_", "_test_"]),
         pattern: r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}\b",
         check: any,
     },
     Form {
         name: "npm token",
+        hints: Hints::Any(&["npm_"]),
         pattern: r"\bnpm_[A-Za-z0-9]{36}\b",
         check: any,
     },
     Form {
         name: "PyPI token",
+        hints: Hints::Any(&["pypi-"]),
         pattern: r"\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{16,}",
         check: any,
     },
 ];
 
-struct Compiled {
-    set: RegexSet,
-    each: Vec<Regex>,
-    /// A whole argument that is a header (`-H` / `--header=` optional before it).
-    header_arg: Regex,
-}
+/// The forms' expressions, each compiled the first time text holds one of its hints.
+static COMPILED: [OnceLock<Regex>; FORMS.len()] = [const { OnceLock::new() }; FORMS.len()];
 
-fn compiled() -> &'static Compiled {
-    static C: OnceLock<Compiled> = OnceLock::new();
-    C.get_or_init(|| {
-        // The patterns are constants checked by the tests: a bad one is a programming error.
-        let patterns: Vec<String> = FORMS.iter().map(|f| expand(f.pattern)).collect();
-        let each = FORMS
-            .iter()
-            .zip(&patterns)
-            .map(|(f, p)| Regex::new(p).unwrap_or_else(|e| panic!("secret form {}: {e}", f.name)))
-            .collect();
-        Compiled {
-            set: RegexSet::new(&patterns).expect("secret form set"),
-            each,
-            header_arg: Regex::new(&expand(HEADER_ARG)).expect("header argument pattern"),
-        }
+fn regex(i: usize) -> &'static Regex {
+    // The patterns are constants checked by the tests: a bad one is a programming error.
+    COMPILED[i].get_or_init(|| {
+        let f = &FORMS[i];
+        Regex::new(&expand(f.pattern)).unwrap_or_else(|e| panic!("secret form {}: {e}", f.name))
     })
 }
 
+/// The indexes of the forms whose hints `s` holds.
+fn hinted(s: &str) -> impl Iterator<Item = usize> + '_ {
+    let mut lower = None;
+    (0..FORMS.len()).filter(move |&i| FORMS[i].hints.found_in(s, &mut lower))
+}
+
+/// A whole argument that is a header, `-H` or `--header=` before it or not.
 const HEADER_ARG: &str =
     r"(?is)^(?P<pre>(?:-H[ \t]*|--header=)?[ \t]*<NAMES>[ \t]*:[ \t]*(?:<SCHEMES>)?)\S.*$";
 
@@ -166,28 +203,27 @@ fn expand(pattern: &str) -> String {
 /// `s` with every secret recognised by its form replaced by [`REDACTED`]; borrowed when it
 /// holds none.
 pub fn redact_forms(s: &str) -> Cow<'_, str> {
-    let c = compiled();
-    let hits = c.set.matches(s);
-    if !hits.matched_any() {
-        return Cow::Borrowed(s);
-    }
-    let mut out = s.to_string();
-    for i in hits.iter() {
+    let mut out = Cow::Borrowed(s);
+    for i in hinted(s) {
         let check = FORMS[i].check;
-        if let Cow::Owned(o) =
-            c.each[i].replace_all(&out, |caps: &Captures| keep_parts(caps, check))
+        if let Cow::Owned(o) = regex(i).replace_all(&out, |caps: &Captures| keep_parts(caps, check))
         {
-            out = o;
+            out = Cow::Owned(o);
         }
     }
-    Cow::Owned(out)
+    out
 }
 
 /// A whole command-line argument that is a header (`Authorization: Digest username="u", ...`,
 /// after `-H` or as `--header=...`): its value is hidden up to the end, quotes and all. None
 /// when the argument is no credential header.
 pub fn redact_header_arg(arg: &str) -> Option<String> {
-    let caps = compiled().header_arg.captures(arg)?;
+    static RE: OnceLock<Regex> = OnceLock::new();
+    if !Hints::Header.found_in(arg, &mut None) {
+        return None;
+    }
+    let re = RE.get_or_init(|| Regex::new(&expand(HEADER_ARG)).expect("header argument pattern"));
+    let caps = re.captures(arg)?;
     Some(format!("{}{REDACTED}", &caps["pre"]))
 }
 
@@ -205,13 +241,11 @@ fn keep_parts(caps: &Captures, check: fn(&str) -> bool) -> String {
     }
 }
 
-/// The names of the forms whose pattern matches `s` (for the tests: each form is listed).
+/// The names of the forms hinted at and matched in `s` (for the tests: each form is listed).
 #[cfg(test)]
 pub(super) fn forms_in(s: &str) -> Vec<&'static str> {
-    compiled()
-        .set
-        .matches(s)
-        .iter()
+    hinted(s)
+        .filter(|&i| regex(i).is_match(s))
         .map(|i| FORMS[i].name)
         .collect()
 }
