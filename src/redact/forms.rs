@@ -89,7 +89,14 @@ const FORMS: &[Form] = &[
         name: "authorization-like header",
         hints: Hints::Header,
         // The value runs to the end of the line or a quote (a header inside a shell string).
-        pattern: r#"(?i)(?P<pre>(?:^|[^a-z0-9_-]|-H)<NAMES>[ \t]*:[ \t]*(?:<SCHEMES>)?)[^\s"'][^\r\n"']*"#,
+        pattern: r#"(?i)(?P<pre>(?:^|[^a-z0-9_-]|-H)<NAMES>["']?[ \t]*:[ \t]*["']?(?:<SCHEMES>)?)[^\s"'][^\r\n"']*"#,
+        check: any,
+    },
+    Form {
+        name: "quoted secret-named key",
+        // JSON, a Python dict, YAML with quotes: `"api_key": "X"`, `{'password': 'X'}`.
+        hints: Hints::Any(&["\":", "':", "\" :", "' :"]),
+        pattern: r#"(?P<pre>["'](?P<key>[A-Za-z0-9_.-]+)["'][ \t]*:[ \t]*["'](?i:<SCHEMES>)?)[^"'\r\n]+"#,
         check: any,
     },
     Form {
@@ -228,9 +235,16 @@ pub fn redact_header_arg(arg: &str) -> Option<String> {
 }
 
 /// The match with its secret part (all but the `pre` and `post` groups) replaced, or unchanged
-/// when the secret part fails the form's check.
+/// when the secret part fails the form's check or the `key` group (where a form has one) is no
+/// secret-looking name.
 fn keep_parts(caps: &Captures, check: fn(&str) -> bool) -> String {
     let whole = &caps[0];
+    if caps
+        .name("key")
+        .is_some_and(|k| !super::is_secret_name(k.as_str()))
+    {
+        return whole.to_string();
+    }
     let pre = caps.name("pre").map_or("", |m| m.as_str());
     let post = caps.name("post").map_or("", |m| m.as_str());
     let secret = &whole[pre.len()..whole.len() - post.len()];

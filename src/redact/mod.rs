@@ -26,6 +26,8 @@ const SECRET_WORDS: &[&str] = &[
     "private-key",
     "credential",
     "authorization",
+    "bearer",
+    "cookie",
 ];
 
 /// True when a name (option, variable, tag key) looks like it holds a secret.

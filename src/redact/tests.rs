@@ -76,6 +76,27 @@ const TABLE: &[(&str, &str, &str)] = &[
         "curl -sf -H 'Authorization: Bearer abc123' -H \"X-Api-Key: k9\" https://api.example.com/v1",
         "curl -sf -H 'Authorization: Bearer ***' -H \"X-Api-Key: ***\" https://api.example.com/v1",
     ),
+    (
+        "authorization-like header",
+        "headers={'Authorization': 'Bearer abc', 'Accept': '*/*'}",
+        "headers={'Authorization': 'Bearer ***', 'Accept': '*/*'}",
+    ),
+    (
+        "authorization-like header",
+        r#"{"x-api-key":"k9","cookie": "sid=1"}"#,
+        r#"{"x-api-key":"***","cookie": "***"}"#,
+    ),
+    // Quoted secret-named keys (JSON, Python dicts printed in a mark).
+    (
+        "quoted secret-named key",
+        r#"config {"lr": "0.1", "api_key": "abc123", "db_password" : "pw"}"#,
+        r#"config {"lr": "0.1", "api_key": "***", "db_password" : "***"}"#,
+    ),
+    (
+        "quoted secret-named key",
+        "{'access_token': 'Bearer abc', 'wandb.api_key': 'k'}",
+        "{'access_token': 'Bearer ***', 'wandb.api_key': '***'}",
+    ),
     // Tokens by their form.
     ("GitHub token", "ghp_abcdefghijklmnopqrstuvwxyz0123456789", "***"),
     ("GitHub token", "GH=gho_16C7e42F292c6912E7710c838347Ae178B4a;", "GH=***;"),
@@ -167,6 +188,8 @@ const TABLE: &[(&str, &str, &str)] = &[
     (KEPT, "Content-Type: application/json", ""),
     (KEPT, "Accept: */* User-Agent: curl/8.5.0", ""),
     (KEPT, "monkey: 3 keys: 4 token count: 512", ""),
+    (KEPT, r#"{"lr": "0.001", "optimizer": "adam", "monkey": "x"}"#, ""),
+    (KEPT, "{'best': 'ghp_short', 'keys': 'a b'}", ""),
     (KEPT, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----", ""),
     (KEPT, "-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----", ""),
 ];
@@ -255,6 +278,10 @@ fn option_values_with_spaces() {
     assert_eq!(
         r(&["x", "--token=abc def", "--epochs", "3"]),
         ["x", "--token=***", "--epochs", "3"]
+    );
+    assert_eq!(
+        r(&["curl", "--oauth2-bearer", "t0k", "--cookie", "sid=1", "u"]),
+        ["curl", "--oauth2-bearer", "***", "--cookie", "***", "u"]
     );
 }
 
