@@ -356,17 +356,6 @@ fn lost_samples(rec: RunRecord, warnings: &mut Vec<String>) -> Sampled {
     }
 }
 
-/// Text the command printed that is stored as it was (marks, examples of malformed lines)
-/// loses the secrets it holds ([`crate::redact::redact_text`]).
-fn redact_output_text(rec: &mut RunRecord) {
-    for m in &mut rec.marks {
-        m.text = crate::redact::redact_text(&m.text);
-    }
-    for e in &mut rec.diagnostics.malformed_examples {
-        *e = crate::redact::redact_text(e);
-    }
-}
-
 /// The record put together: samples and tracks, the parse, totals, the end metadata.
 fn finished_record(
     sampled: Sampled,
@@ -381,7 +370,7 @@ fn finished_record(
     rec.series = parsed.series;
     rec.marks = parsed.marks;
     rec.diagnostics = parsed.diagnostics;
-    redact_output_text(&mut rec);
+    crate::redact::redact_output(&mut rec);
     rec.totals = totals::totals(ended, reaped, sampled.peaks, warnings);
     let m = &mut rec.meta;
     m.wall_s = Some(ended.wall_s);

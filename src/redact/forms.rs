@@ -23,7 +23,7 @@ const HEADER_NAMES: &str = r"(?:proxy-authorization|authorization|set-cookie|coo
 
 /// Authorization schemes, kept before the redacted credentials (`Bearer ***`).
 const SCHEMES: &str =
-    r"(?:bearer|basic|token|digest|negotiate|ntlm|dpop|hoba|mutual|aws4-hmac-sha256)[ \t]+";
+    r"(?:bearer|basic|token|digest|negotiate|ntlm|dpop|hoba|mutual|aws4-hmac-sha256)";
 
 /// One secret form: its name, the literals one of which text must hold for the form to be
 /// tried (matched case-insensitively for headers, see [`Hints`]), its pattern (`<NAMES>`,
@@ -89,14 +89,14 @@ const FORMS: &[Form] = &[
         name: "authorization-like header",
         hints: Hints::Header,
         // The value runs to the end of the line or a quote (a header inside a shell string).
-        pattern: r#"(?i)(?P<pre>(?:^|[^a-z0-9_-]|-H)<NAMES>["']?[ \t]*:[ \t]*["']?(?:<SCHEMES>)?)[^\s"'][^\r\n"']*"#,
+        pattern: r#"(?i)(?P<pre>(?:^|[^a-z0-9_-]|-H)<NAMES>["']?[ \t]*:[ \t]*["']?(?:<SCHEMES>[ \t]+)?)[^\s"'][^\r\n"']*"#,
         check: any,
     },
     Form {
         name: "quoted secret-named key",
         // JSON, a Python dict, YAML with quotes: `"api_key": "X"`, `{'password': 'X'}`.
         hints: Hints::Any(&["\":", "':", "\" :", "' :"]),
-        pattern: r#"(?P<pre>["'](?P<key>[A-Za-z0-9_.-]+)["'][ \t]*:[ \t]*["'](?i:<SCHEMES>)?)[^"'\r\n]+"#,
+        pattern: r#"(?P<pre>["'](?P<key>[A-Za-z0-9_.-]+)["'][ \t]*:[ \t]*["'](?i:<SCHEMES>[ \t]+)?)[^"'\r\n]+"#,
         check: any,
     },
     Form {
@@ -198,7 +198,7 @@ fn hinted(s: &str) -> impl Iterator<Item = usize> + '_ {
 
 /// A whole argument that is a header, `-H` or `--header=` before it or not.
 const HEADER_ARG: &str =
-    r"(?is)^(?P<pre>(?:-H[ \t]*|--header=)?[ \t]*<NAMES>[ \t]*:[ \t]*(?:<SCHEMES>)?)\S.*$";
+    r"(?is)^(?P<pre>(?:-H[ \t]*|--header=)?[ \t]*<NAMES>[ \t]*:[ \t]*(?:<SCHEMES>[ \t]+)?)\S.*$";
 
 /// A pattern with the header names and schemes put in for `<NAMES>` and `<SCHEMES>`.
 fn expand(pattern: &str) -> String {
@@ -232,6 +232,23 @@ pub fn redact_header_arg(arg: &str) -> Option<String> {
     let re = RE.get_or_init(|| Regex::new(&expand(HEADER_ARG)).expect("header argument pattern"));
     let caps = re.captures(arg)?;
     Some(format!("{}{REDACTED}", &caps["pre"]))
+}
+
+/// A word that is a credential header's name and its colon (`Authorization:`), as a command
+/// line joined by spaces holds it.
+pub fn is_header_word(w: &str) -> bool {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    w.ends_with(':')
+        && RE
+            .get_or_init(|| Regex::new(&expand("(?i)^-?H?<NAMES>:$")).expect("header word"))
+            .is_match(w)
+}
+
+/// A word that is an authorization scheme (`Bearer`).
+pub fn is_scheme(w: &str) -> bool {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(&expand("(?i)^<SCHEMES>$")).expect("scheme word"))
+        .is_match(w)
 }
 
 /// The match with its secret part (all but the `pre` and `post` groups) replaced, or unchanged

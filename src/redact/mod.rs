@@ -4,8 +4,11 @@
 //! What is redacted never reaches the database, so no report can show it.
 
 mod forms;
+mod record;
 #[cfg(test)]
 mod tests;
+
+pub use record::{redact_output, redact_record};
 
 /// Replaces a secret.
 pub const REDACTED: &str = "***";

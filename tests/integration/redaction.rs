@@ -26,6 +26,19 @@ const SECRETS: &[&str] = &[
     "AIzaSyDdI0hCZtE6vySjMm-WEfRq3CPzqKqqsHI",
 ];
 
+/// The command line of issue 15, word for word.
+const ISSUE_ARGV: &[&str] = &[
+    "sh",
+    "-c",
+    "true",
+    "-H",
+    "Authorization: Bearer abcdef123456",
+    "-H",
+    "X-Api-Key: xyz789",
+    "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+    "AKIAIOSFODNN7EXAMPLE",
+];
+
 const JWT: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c";
 
 fn runs(env: &Env) {
@@ -46,16 +59,8 @@ fn runs(env: &Env) {
             "--env",
             "HOOK",
             "--",
-            "sh",
-            "-c",
-            "true",
-            "-H",
-            "Authorization: Bearer abcdef123456",
-            "-H",
-            "X-Api-Key: xyz789",
-            "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
-            "AKIAIOSFODNN7EXAMPLE",
         ])
+        .args(ISSUE_ARGV)
         .env("MY_VAR", "ghs_16C7e42F292c6912E7710c838347Ae178B4a")
         .env(
             "HOOK",
@@ -127,5 +132,35 @@ fn secrets_known_by_form_never_reach_the_store_or_any_output() {
         for s in SECRETS {
             assert!(!contains(o, s), "{s} shown: {}", String::from_utf8_lossy(o));
         }
+    }
+}
+
+/// A run exported by an older perfmon, whose rules caught less, is redacted on import (with a
+/// warning); a run of today imports unchanged (`compare::export_import_is_lossless...`).
+#[test]
+fn import_redacts_runs_an_older_perfmon_recorded() {
+    let env = Env::new();
+    let out = env.run(&["run", "--quiet", "--name", "old", "--", "sh", "-c", "true"]);
+    assert!(out.status.success());
+    let export = env.run(&["export", "old"]);
+    let mut doc: serde_json::Value = serde_json::from_slice(&export.stdout).unwrap();
+    // What the older perfmon stored: the issue's command line as it was, and a mark.
+    let run = &mut doc["runs"][0];
+    run["meta"]["command"] = serde_json::json!(ISSUE_ARGV);
+    run["marks"] = serde_json::json!([{"t_s": 0.0, "text": format!("deploy with {JWT}")}]);
+    let file = env.dir.path().join("old.json");
+    std::fs::write(&file, serde_json::to_vec(&doc).unwrap()).unwrap();
+    let other = Env::new();
+    let out = other.run(&["import", file.to_str().unwrap()]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("held secret-looking values; they are stored redacted"),
+        "{stderr}"
+    );
+    let bytes = db_bytes(&other.db());
+    assert!(contains(&bytes, "Authorization: Bearer ***"));
+    for s in SECRETS {
+        assert!(!contains(&bytes, s), "{s} is in the database");
     }
 }
