@@ -60,6 +60,13 @@ pub fn import(db: &Path, a: &ImportArgs) -> Result<i32> {
         let mut ids = Vec::new();
         for mut rec in doc.runs {
             let old = rec.meta.id;
+            // A run recorded by an older perfmon may hold what today's rules redact.
+            if crate::redact::redact_record(&mut rec) {
+                eprintln!(
+                    "perfmon: warning: run {old} of {} held secret-looking values; they are stored redacted",
+                    file.display()
+                );
+            }
             if let Some(g) = rec.meta.group_id {
                 let new = match groups.get(&g) {
                     Some(n) => *n,
@@ -70,13 +77,6 @@ pub fn import(db: &Path, a: &ImportArgs) -> Result<i32> {
                     }
                 };
                 rec.meta.group_id = Some(new);
-            }
-            // A run recorded by an older perfmon may hold what today's rules redact.
-            if crate::redact::redact_record(&mut rec) {
-                eprintln!(
-                    "perfmon: warning: run {old} of {} held secret-looking values; they are stored redacted",
-                    file.display()
-                );
             }
             let id = store_record(&mut store, &mut rec)
                 .with_context(|| format!("cannot import run {old} of {}", file.display()))?;

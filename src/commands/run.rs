@@ -62,7 +62,12 @@ pub fn run(opts: RunOptions) -> Result<i32> {
         return Ok(run_once(&opts, None, true, None)?.code);
     }
     let group = Store::open(&opts.db)?
-        .create_group(opts.name.as_deref())
+        .create_group(
+            opts.name
+                .as_deref()
+                .map(crate::redact::redact_text)
+                .as_deref(),
+        )
         .with_context(|| format!("cannot record the run group in {}", opts.db.display()))?;
     let say = |m: String| (!opts.quiet).then(|| eprintln!("perfmon: {m}"));
     let mut stored = 0;

@@ -1,6 +1,6 @@
 //! Issue 15: secrets recognised by their form (credential headers, GitHub/AWS/Slack/... tokens,
-//! JWTs) are redacted in the command, tags, recorded environment values and marks before they
-//! are stored, under names that do not look secret.
+//! JWTs) are redacted in the command, tags, recorded environment values, marks and run names
+//! before they are stored, under names that do not look secret.
 
 use crate::common::*;
 use crate::security::{contains, db_bytes};
@@ -19,6 +19,8 @@ const SECRETS: &[&str] = &[
     // Environment values.
     "ghs_16C7e42F292c6912E7710c838347Ae178B4a",
     "XXXXXXXXXXXXXXXXXXXXXXXX",
+    // The name of a run group.
+    "hf_AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGh",
     // Marks.
     "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9",
     "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
@@ -79,11 +81,12 @@ fn runs(env: &Env) {
     let out = env.run(&[
         "run", "--quiet", "--name", "marks15", "--", "sh", "-c", &script,
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success());
+    let name = "sweep hf_AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGh";
+    let out = env.run(&[
+        "run", "--quiet", "--repeat", "2", "--name", name, "--", "true",
+    ]);
+    assert!(out.status.success());
 }
 
 #[test]
