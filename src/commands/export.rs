@@ -1,7 +1,9 @@
 //! `perfmon export RUN...` and `perfmon import FILE...`: a lossless JSON round trip of whole runs
 //! (metadata, totals, samples, process tracks, timers, series), so CI jobs can carry runs between
 //! machines as artifacts. The format lives in [`crate::store::transfer`], which also writes the
-//! fallback file `perfmon run` leaves when it cannot save a run to the database.
+//! fallback file `perfmon run` leaves when it cannot save a run to the database. A run an older
+//! perfmon recorded is redacted on import by today's rules (a warning says so), so a shared
+//! store never receives what they hide.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -65,6 +67,13 @@ pub fn import(db: &Location, a: &ImportArgs) -> Result<i32> {
                     already.push(there);
                     continue;
                 }
+            }
+            // A run recorded by an older perfmon may hold what today's rules redact.
+            if crate::redact::redact_record(&mut rec) {
+                eprintln!(
+                    "perfmon: warning: run {old} of {} held secret-looking values; they are stored redacted",
+                    file.display()
+                );
             }
             if let Some(g) = rec.meta.group_id {
                 let new = match groups.get(&g) {

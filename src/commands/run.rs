@@ -73,7 +73,12 @@ pub fn run(opts: RunOptions) -> Result<i32> {
         return Ok(run_once(&opts, None, true, None, &mut deliver)?.code);
     }
     let group = Store::open(&opts.spool)?
-        .create_group(opts.name.as_deref())
+        .create_group(
+            opts.name
+                .as_deref()
+                .map(crate::redact::redact_text)
+                .as_deref(),
+        )
         .with_context(|| format!("cannot record the run group in {}", opts.spool.display()))?;
     let say = |m: String| (!opts.quiet).then(|| eprintln!("perfmon: {m}"));
     let mut stored = 0;

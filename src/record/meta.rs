@@ -54,12 +54,15 @@ pub fn start_meta(input: &MetaInput<'_>) -> (RunMeta, Vec<String>) {
     let tags = input
         .tags
         .iter()
-        .map(|(k, v)| (k.clone(), crate::redact::redact_named(k, v)))
+        .map(|(k, v)| {
+            let key = crate::redact::redact_text(k);
+            (key, crate::redact::redact_named(k, v))
+        })
         .collect();
     let meta = RunMeta {
         id: 0,
         uuid: uuid::Uuid::new_v4().to_string(),
-        name: input.name.map(str::to_string),
+        name: input.name.map(crate::redact::redact_text),
         tags,
         command: crate::redact::redact_args(&argv),
         cwd,

@@ -370,6 +370,7 @@ fn finished_record(
     rec.series = parsed.series;
     rec.marks = parsed.marks;
     rec.diagnostics = parsed.diagnostics;
+    crate::redact::redact_output(&mut rec);
     rec.totals = totals::totals(ended, reaped, sampled.peaks, warnings);
     let m = &mut rec.meta;
     m.wall_s = Some(ended.wall_s);

@@ -56,6 +56,9 @@ fn hosts_env() -> (Env, String, String, u64) {
             r["meta"]["host"]["hostname"] = hostname.into();
             r["meta"]["host"]["cpu_model"] = model.into();
             r["meta"]["host"]["cores"] = cores.into();
+            // Runs of other machines are other runs: their own identity (an empty one gets a
+            // new UUID on import; the same UUID would be recognized as a run already here).
+            r["meta"]["uuid"] = "".into();
         }
         let file = env.dir.path().join(format!("{name}.json"));
         std::fs::write(&file, doc.to_string()).unwrap();

@@ -14,6 +14,7 @@ mod postgres;
 mod process;
 mod python_callbacks;
 mod recognition;
+mod redaction;
 mod reliability;
 mod security;
 mod series;

@@ -12,7 +12,7 @@ fn mode(p: &Path) -> u32 {
 }
 
 /// Every byte of the database files (main file, and WAL/SHM if any are left).
-fn db_bytes(db: &Path) -> Vec<u8> {
+pub(crate) fn db_bytes(db: &Path) -> Vec<u8> {
     let mut all = Vec::new();
     for suffix in ["", "-wal", "-shm", "-journal"] {
         let p = format!("{}{suffix}", db.display());
@@ -23,7 +23,7 @@ fn db_bytes(db: &Path) -> Vec<u8> {
     all
 }
 
-fn contains(hay: &[u8], needle: &str) -> bool {
+pub(crate) fn contains(hay: &[u8], needle: &str) -> bool {
     hay.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
 

@@ -1,6 +1,14 @@
 //! Redaction of secret-looking values before anything is stored: `--password=...`,
-//! `--token X`, `API_KEY=...`, `user:pass@` in URLs. What is redacted never reaches the database,
-//! so no report can show it.
+//! `--token X`, `API_KEY=...`, `user:pass@` in URLs, and secrets known by their form wherever
+//! they appear (credential headers, GitHub/AWS/Slack/... tokens, JWTs, private keys: [`forms`]).
+//! What is redacted never reaches the database, so no report can show it.
+
+mod forms;
+mod record;
+#[cfg(test)]
+mod tests;
+
+pub use record::{redact_output, redact_record};
 
 /// Replaces a secret.
 pub const REDACTED: &str = "***";
@@ -21,6 +29,8 @@ const SECRET_WORDS: &[&str] = &[
     "private-key",
     "credential",
     "authorization",
+    "bearer",
+    "cookie",
 ];
 
 /// True when a name (option, variable, tag key) looks like it holds a secret.
@@ -42,7 +52,8 @@ pub fn redact_named(name: &str, value: &str) -> String {
     }
 }
 
-/// Redacts a command line: `--opt=SECRET`, `--opt SECRET`, `NAME=SECRET`, URL credentials.
+/// Redacts a command line: `--opt=SECRET`, `--opt SECRET`, `NAME=SECRET`, URL credentials,
+/// credential headers (`-H "Authorization: Bearer X"`) and secrets known by their form.
 pub fn redact_args(args: &[String]) -> Vec<String> {
     let mut out = Vec::with_capacity(args.len());
     let mut hide_next = false;
@@ -52,22 +63,27 @@ pub fn redact_args(args: &[String]) -> Vec<String> {
             hide_next = false;
             continue;
         }
-        if let Some((name, _)) = a
-            .split_once('=')
-            .filter(|_| !a.contains(char::is_whitespace))
-        {
-            if is_option_or_var(name) && is_secret_name(name) {
-                out.push(format!("{name}={REDACTED}"));
-                continue;
-            }
-        } else if a.starts_with('-') && a.len() > 1 && is_secret_name(a) {
+        if let Some(h) = forms::redact_header_arg(a) {
+            out.push(h);
+        } else if let Some(name) = secret_assignment(a) {
+            out.push(format!("{name}={REDACTED}"));
+        } else if a.starts_with('-') && a.len() > 1 && !a.contains('=') && is_secret_name(a) {
             hide_next = true;
             out.push(a.clone());
-            continue;
+        } else {
+            out.push(redact_text(a));
         }
-        out.push(redact_text(a));
     }
     out
+}
+
+/// The name of a whole-argument assignment of a secret: `--token=X` (X may hold spaces: it is
+/// all the option's value) or `API_KEY=X` (without spaces: `A=1 API_KEY=x cmd` is shell text
+/// that [`redact_text`] takes word by word).
+fn secret_assignment(a: &str) -> Option<&str> {
+    let (name, _) = a.split_once('=')?;
+    let whole = a.starts_with('-') || !a.contains(char::is_whitespace);
+    (whole && is_option_or_var(name) && is_secret_name(name)).then_some(name)
 }
 
 fn is_option_or_var(name: &str) -> bool {
@@ -77,10 +93,14 @@ fn is_option_or_var(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
 }
 
-/// Redacts secrets inside free text: URL credentials (`scheme://user:pass@`) and `NAME=VALUE`
-/// pairs with a secret-looking name (as in `sh -c 'API_KEY=x ./train'`).
+/// Redacts secrets inside free text (an argument, a tag or environment value, a mark): URL
+/// credentials (`scheme://user:pass@`), secrets known by their form (headers, tokens, keys) and
+/// `NAME=VALUE` pairs with a secret-looking name (as in `sh -c 'API_KEY=x ./train'`).
 pub fn redact_text(s: &str) -> String {
     let mut out = redact_url_credentials(s);
+    if let std::borrow::Cow::Owned(o) = forms::redact_forms(&out) {
+        out = o;
+    }
     if out.contains('=') {
         out = out
             .split(' ')
@@ -122,59 +142,4 @@ fn redact_url_credentials(s: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn r(args: &[&str]) -> Vec<String> {
-        redact_args(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>())
-    }
-
-    #[test]
-    fn options_and_assignments() {
-        assert_eq!(
-            r(&[
-                "train",
-                "--password=hunter2",
-                "--token",
-                "abc",
-                "--lr",
-                "0.1"
-            ]),
-            ["train", "--password=***", "--token", "***", "--lr", "0.1"]
-        );
-        assert_eq!(
-            r(&["env", "API_KEY=sk-123", "AWS_SECRET_ACCESS_KEY=x", "N=3"]),
-            ["env", "API_KEY=***", "AWS_SECRET_ACCESS_KEY=***", "N=3"]
-        );
-        assert_eq!(r(&["--api-key", "k"]), ["--api-key", "***"]);
-    }
-
-    #[test]
-    fn urls_and_shell_strings() {
-        assert_eq!(
-            r(&["psql", "postgres://bob:s3cret@db:5432/x"]),
-            ["psql", "postgres://bob:***@db:5432/x"]
-        );
-        assert_eq!(
-            r(&["sh", "-c", "API_TOKEN=abc python x.py https://u:p@h/"]),
-            ["sh", "-c", "API_TOKEN=*** python x.py https://u:***@h/"]
-        );
-        assert_eq!(
-            r(&["curl", "https://example.com/a?b=1"]),
-            ["curl", "https://example.com/a?b=1"]
-        );
-    }
-
-    #[test]
-    fn harmless_things_stay() {
-        assert_eq!(
-            r(&["python", "ga.py", "--pop", "50"]),
-            ["python", "ga.py", "--pop", "50"]
-        );
-        assert!(!is_secret_name("monkey_patch"));
-        assert!(is_secret_name("SSH_KEY"));
-    }
 }
