@@ -18,6 +18,18 @@ pub const ENV_READ: &[Entry] = &[
     ),
     ("HOME", "else it is ~/.local/share/perfmon/perfmon.db"),
     (
+        "PGHOST, PGPORT, PGUSER, PGDATABASE",
+        "what a postgres:// URL leaves out, as libpq reads them (user: else USER or LOGNAME)",
+    ),
+    (
+        "PGPASSWORD, PGPASSFILE",
+        "the server's password when the URL has none (else the file ~/.pgpass, if private)",
+    ),
+    (
+        "PGSSLMODE, PGCONNECT_TIMEOUT, PGAPPNAME",
+        "the connection's sslmode, timeout (default 10 s) and application name",
+    ),
+    (
         "PERFMON_NO_CGROUP",
         "1: run the command without a cgroup of its own (no exact cgroup totals)",
     ),

@@ -38,6 +38,7 @@ pub fn list(db: &Location, a: &ListArgs) -> Result<i32> {
             .map(|m| {
                 serde_json::json!({
                     "id": m.id,
+                    "uuid": m.uuid,
                     "name": m.name,
                     "status": m.status.as_str(),
                     "exit_code": m.exit_code,

@@ -60,6 +60,7 @@ pub fn from_document(doc: &RunDocument, rec: &RunRecord, samples: bool, tol: f64
     w::Report {
         schema_version: w::SCHEMA_VERSION,
         id: h.id,
+        uuid: m.uuid.clone(),
         name: h.name.clone(),
         status: h.status,
         exit_code: h.exit_code,

@@ -11,6 +11,7 @@ use serde::Deserialize;
 struct Report {
     schema_version: u32,
     id: i64,
+    uuid: String,
     name: Option<String>,
     status: String,
     exit_code: Option<i32>,

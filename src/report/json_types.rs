@@ -18,6 +18,8 @@ pub const SCHEMA_VERSION: u32 = 2;
 pub struct Report {
     pub schema_version: u32,
     pub id: i64,
+    /// The run's global identity (empty for a run stored before schema v4 was read back).
+    pub uuid: String,
     pub name: Option<String>,
     pub status: &'static str,
     pub exit_code: Option<i32>,

@@ -132,8 +132,8 @@ pub enum StoreError {
     Db { path: String, source: DbError },
     #[error(
         "no run matches {0:?}: a run is an id, `last` or a name (its latest run); `report` also \
-         takes `group:N`, and compare takes `last:N`, `name=NAME`, `tag:KEY=VALUE` too \
-         (`perfmon list` shows the runs)"
+         takes `group:N`, and compare takes `last:N`, `name=NAME`, `tag:KEY=VALUE`, \
+         `host:NAME` too (`perfmon list` shows the runs)"
     )]
     NoSuchRun(String),
     #[error("no database at {0}: record a run with `perfmon run -- CMD` first")]
@@ -363,6 +363,7 @@ fn migrate_err(location: &Location, e: schema::MigrateError) -> StoreError {
 }
 
 #[cfg(test)]
+#[path = "tests_db.rs"]
 pub mod testdb;
 #[cfg(test)]
 mod tests;

@@ -134,7 +134,7 @@ impl Store {
         for r in self.rows_of(&columns, "runs", "id", ids, "id")? {
             runs.insert(r.get(0).map_err(e)?, r);
         }
-        let mut tags = self.grouped("run_id, key, value", "run_tags", ids, "run_id, pos")?;
+        let mut tags = self.tags_of_many(ids)?;
         let mut timers = match parts.timers {
             true => self.grouped(
                 "run_id, name, start_s, end_s, depth, parent, closed_at_exit",
@@ -162,14 +162,7 @@ impl Store {
             let row = runs
                 .remove(&id)
                 .ok_or_else(|| StoreError::NoSuchRun(id.to_string()))?;
-            let tags = tags
-                .remove(&id)
-                .unwrap_or_default()
-                .iter()
-                .map(|r| Ok((r.get(1)?, r.get(2)?)))
-                .collect::<Result<Vec<_>, DbError>>()
-                .map_err(e)?;
-            let mut rec = self.record_of(&row, tags)?;
+            let mut rec = self.record_of(&row, tags.remove(&id).unwrap_or_default())?;
             if parts.timers {
                 rec.timers = self.timers_of(timers.remove(&id).unwrap_or_default())?;
                 rec.marks = self.marks_of(marks.remove(&id).unwrap_or_default())?;

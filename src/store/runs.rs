@@ -263,16 +263,29 @@ impl Store {
         self.tx(|db| insert_meta(db, &m))
     }
 
-    fn tags_of(&self, id: i64) -> Result<Vec<(String, String)>, StoreError> {
-        self.with(|db| {
-            db.query(
-                "SELECT key, value FROM run_tags WHERE run_id = ?1 ORDER BY pos",
-                &[Val::Int(id)],
-            )?
-            .iter()
-            .map(|r| Ok((r.get(0)?, r.get(1)?)))
-            .collect()
-        })
+    /// The tags of runs `ids`, by run, in their order (a query per 500 runs).
+    pub(super) fn tags_of_many(
+        &self,
+        ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, Vec<(String, String)>>, StoreError> {
+        let mut out: std::collections::HashMap<i64, Vec<(String, String)>> =
+            std::collections::HashMap::new();
+        for chunk in ids.chunks(500) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("?{i}")).collect();
+            let params: Vec<Val> = chunk.iter().map(|i| Val::Int(*i)).collect();
+            // Every id is a parameter.
+            let sql = format!(
+                "SELECT run_id, key, value FROM run_tags WHERE run_id IN ({}) ORDER BY run_id, pos",
+                marks.join(", ")
+            );
+            let rows = self.with(|db| db.query(&sql, &params))?;
+            for r in rows {
+                let kv = (|| Ok::<_, DbError>((r.get(0)?, (r.get(1)?, r.get(2)?))))()
+                    .map_err(|e| self.err(e))?;
+                out.entry(kv.0).or_default().push(kv.1);
+            }
+        }
+        Ok(out)
     }
 
     /// The first value of the first row of a query (None without rows or for NULL).
@@ -338,9 +351,11 @@ impl Store {
         let (sql, args) = filtered_sql(&format!("SELECT {META_COLUMNS} FROM runs"), filter);
         let raws: Vec<RawMeta> =
             self.with(|db| db.query(&sql, &args)?.iter().map(raw_from_row).collect())?;
+        let ids: Vec<i64> = raws.iter().map(|r| r.id).collect();
+        let mut tags = self.tags_of_many(&ids)?;
         raws.into_iter()
             .map(|raw| {
-                let tags = self.tags_of(raw.id)?;
+                let tags = tags.remove(&raw.id).unwrap_or_default();
                 meta_from_raw(raw, tags)
             })
             .collect()
