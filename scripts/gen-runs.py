@@ -12,6 +12,7 @@ import copy
 import json
 import random
 import sys
+import uuid
 
 template = json.load(open(sys.argv[1]))["runs"][0]
 n = int(sys.argv[2])
@@ -23,6 +24,8 @@ for i in range(n):
     m = r["meta"]
     f = rng.gauss(1.0, 0.02) * (1.2 if i >= n // 2 else 1.0)
     m["id"] = i + 1
+    # Each copy is a run of its own: the same UUID would be imported once.
+    m["uuid"] = str(uuid.UUID(int=rng.getrandbits(128), version=4))
     m["name"] = "ci"
     m["started_at_ms"] = t0 + i * 60_000
     m["wall_s"] = (template["meta"]["wall_s"] or 1.0) * f
