@@ -340,3 +340,87 @@ fn the_password_is_never_shown_nor_stored() {
     assert!(!seen.is_empty());
     assert!(!seen.contains(&password), "the password was shown:\n{seen}");
 }
+
+/// A server of the test's own (scripts/pg-test-server with its own state directory), stopped
+/// while the command runs: the command's output and exit status are untouched, the run is
+/// complete in the local file, and `push --all` delivers it once a server is back.
+#[test]
+fn the_server_stopped_mid_run_loses_nothing() {
+    let env = Env::new();
+    let state = env.dir.path().join("pg-state");
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/pg-test-server");
+    let call = |verb: &str| {
+        Command::new(&script)
+            .arg(verb)
+            .env("PERFMON_PG_STATE", &state)
+            .output()
+            .unwrap()
+    };
+    let server = |verb: &str| ok(&call(verb)).trim().to_string();
+    // Stopped whatever happens, a failed assertion included.
+    struct Stop<F: Fn(&str) -> Output>(F);
+    impl<F: Fn(&str) -> Output> Drop for Stop<F> {
+        fn drop(&mut self) {
+            (self.0)("stop");
+        }
+    }
+    let url = server("start");
+    let _stop = Stop(&call);
+    let local = |args: &[&str]| {
+        Command::new(perfmon_bin())
+            .args(args)
+            .env("XDG_DATA_HOME", env.dir.path())
+            .env_remove("PERFMON_DB")
+            .output()
+            .unwrap()
+    };
+    // The server works: a first run reaches it.
+    let first = local(&[
+        "--db", &url, "run", "--quiet", "--name", "before", "--", "true",
+    ]);
+    ok(&first);
+    let child = Command::new(perfmon_bin())
+        .args([
+            "--db",
+            &url,
+            "run",
+            "--interval",
+            "50ms",
+            "--name",
+            "mid",
+            "--",
+        ])
+        .args(["sh", "-c", "echo start; sleep 2; echo end; exit 4"])
+        .env("XDG_DATA_HOME", env.dir.path())
+        .env_remove("PERFMON_DB")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    server("stop");
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "start\nend\n");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("could not be sent") && err.contains("push"),
+        "{err}"
+    );
+    let kept: serde_json::Value =
+        serde_json::from_str(&ok(&local(&["report", "mid", "--format", "json"]))).unwrap();
+    assert_eq!(kept["status"], "failed");
+    assert_eq!(kept["exit_code"], 4);
+    let samples = kept["samples"]["count"].as_u64().unwrap();
+    assert!(samples >= 20, "{samples} samples kept");
+
+    let url = server("start");
+    ok(&local(&["push", "--all", "--to", &url]));
+    let there: serde_json::Value = serde_json::from_str(&ok(&local(&[
+        "--db", &url, "report", "mid", "--format", "json",
+    ])))
+    .unwrap();
+    assert_eq!(there["uuid"], kept["uuid"]);
+    assert_eq!(there["samples"], kept["samples"]);
+    server("stop");
+}
