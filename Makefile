@@ -3,7 +3,7 @@ CARGO ?= cargo
 DEMO_DIR ?= demo-out
 PERFMON := target/release/perfmon
 
-.PHONY: all build demo test deps lint msrv fmt bench clean install
+.PHONY: all build demo test test-cargo deps lint msrv fmt bench clean install
 
 all: build
 
@@ -35,8 +35,16 @@ msrv:
 	@scripts/msrv
 
 # The CI gate's statistical test measures CPU time: it runs alone, after the parallel suite, so
-# the other tests' load does not blur the runs it compares.
+# the other tests' load does not blur the runs it compares. The cargo tests run inside
+# scripts/with-pg: a throwaway PostgreSQL server (scripts/pg-test-server) whose URL they read from
+# PERFMON_TEST_PG, stopped at the end whatever their status; scripts/test-pg-test-server checks
+# that server's start/stop cycle first.
 test: deps lint msrv
+	scripts/test-pg-test-server
+	scripts/with-pg $(MAKE) --no-print-directory test-cargo
+
+# The cargo part of `test`; run alone, it needs PERFMON_TEST_PG set (scripts/with-pg sets it).
+test-cargo:
 	$(CARGO) test --all-targets
 	$(CARGO) test --test integration -- --ignored --test-threads=1
 
