@@ -306,9 +306,12 @@ fn escaped_pid_or_explain(r: &mut impl BufRead, child: &mut std::process::Child)
     let mut seen = String::new();
     let mut line = String::new();
     loop {
-        // The parent's newline may also fall between the word and the number
-        // ("readyescaped\n 5390\n"): any blanks separate them.
-        let pid = seen.split("escaped").nth(1).and_then(|rest| {
+        // The two processes' words interleave: the parent's newline may fall between the word
+        // and the number ("readyescaped\n 5390\n"), or the parent's whole line
+        // ("escapedready\n 29889\n", seen in a full `make test`): without the parent's word,
+        // any blanks separate them.
+        let child_words = seen.replacen("ready", "", 1);
+        let pid = child_words.split("escaped").nth(1).and_then(|rest| {
             let rest = rest.trim_start();
             let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
             let complete = rest.len() > digits.len();
