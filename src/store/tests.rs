@@ -536,6 +536,38 @@ fn a_newer_database_is_refused_and_left_untouched() {
     assert_eq!(std::fs::read(&p).unwrap(), before);
 }
 
+/// On a server the version lives in `perfmon_schema`: a newer one is refused in one line, by
+/// every command, with nothing written (no migration, no table made).
+#[test]
+fn a_newer_server_schema_is_refused_and_left_untouched() {
+    let tdb = testdb::postgres();
+    let Location::Postgres(url) = &tdb.location else {
+        unreachable!()
+    };
+    let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    c.batch_execute("CREATE TABLE perfmon_schema (version BIGINT NOT NULL); INSERT INTO perfmon_schema VALUES (99)")
+        .unwrap();
+    let e = Store::open(&tdb.location).err().unwrap();
+    assert!(matches!(e, StoreError::TooNew { found: 99, .. }), "{e}");
+    assert!(!e.to_string().contains('\n'));
+    assert!(
+        !e.to_string().contains("@127") || e.to_string().contains(":***@"),
+        "{e}"
+    );
+    assert!(matches!(
+        Store::open_readonly(&tdb.location).err().unwrap(),
+        StoreError::TooNew { .. }
+    ));
+    let tables: i64 = c
+        .query_one(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(tables, 1, "only perfmon_schema");
+}
+
 #[test]
 fn reopening_migrates_nothing_and_keeps_runs() {
     let (_d, p) = tmp_db();
