@@ -176,6 +176,13 @@ fn sslmodes_follow_libpq_against_a_tls_only_server() {
         "require with a default root file of another CA",
         "UnknownIssuer",
     );
+    // prefer: the handshake fails the same way, so libpq falls back to plain text, which this
+    // server rejects (the rejection, not the certificate, is what is reported).
+    refused(
+        &list(&url("localhost", "&sslmode=prefer"), h, &[]),
+        "prefer falling back to plain text",
+        "no encryption",
+    );
     std::fs::copy(server.ca(), h.join(".postgresql/root.crt")).unwrap();
     connects(
         &list(&url("localhost", "&sslmode=require"), h, &[]),
@@ -185,6 +192,15 @@ fn sslmodes_follow_libpq_against_a_tls_only_server() {
         &list(&url("localhost", "&sslmode=verify-full"), h, &[]),
         "verify-full, default root",
     );
+
+    // A Unix socket never carries TLS (the server does not offer it there): libpq connects
+    // with require all the same (pg_hba: local trust).
+    let socket = format!(
+        "postgres://tlsuser@/perf?host={}&port={}&sslmode=require",
+        server.dir.path().display(),
+        server.port
+    );
+    connects(&list(&socket, h, &[]), "require over a Unix socket");
 
     // A whole run goes over TLS: recorded, sent, read back.
     let u = full("localhost", &ca);
