@@ -22,6 +22,8 @@ command -v less >/dev/null 2>&1 || need+=(less)
 command -v zsh >/dev/null 2>&1 || need+=(zsh)
 command -v fish >/dev/null 2>&1 || need+=(fish)
 command -v groff >/dev/null 2>&1 || need+=(groff-base)
+# The TLS tests (tests/integration/postgres_tls.rs) make their certificates with openssl.
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # The Python callback tests' virtualenv (scripts/setup-pyenv.sh) needs venv with ensurepip.
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 # scripts/pg-test-server finds initdb on PATH or under /usr/lib/postgresql/*/bin (Debian's place).

@@ -30,6 +30,11 @@ pub const ENV_READ: &[Entry] = &[
         "the connection's sslmode, timeout (default 10 s) and application name",
     ),
     (
+        "PGSSLROOTCERT",
+        "the CA certificates (PEM) a server's certificate is checked against when the URL has \
+         no sslrootcert= (else ~/.postgresql/root.crt, else the system's for verify-*)",
+    ),
+    (
         "PERFMON_NO_CGROUP",
         "1: run the command without a cgroup of its own (no exact cgroup totals)",
     ),

@@ -10,6 +10,7 @@
 pub mod dsn;
 pub mod pg;
 pub mod sqlite;
+pub mod tls;
 
 /// A value passed to or read from SQL.
 #[derive(Debug, Clone, PartialEq)]

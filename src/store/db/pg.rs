@@ -6,10 +6,13 @@
 use std::collections::HashMap;
 use std::error::Error as _;
 
+use postgres::config::{Host, SslMode as Wire};
 use postgres::types::{FromSql, IsNull, ToSql, Type};
 use postgres::{Client, NoTls, Statement};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
-use super::dsn::Dsn;
+use super::dsn::{Dsn, RootCerts, SslMode};
+use super::tls::client_config;
 use super::{Db, DbError, Dialect, Row, Val};
 
 /// A connection to a PostgreSQL database.
@@ -94,10 +97,7 @@ impl Pg {
     /// Connects; an unreachable server is a [`DbError`] with `unreachable` set.
     pub fn connect(dsn: &Dsn) -> Result<Pg, DbError> {
         let password = dsn.password.clone();
-        let client = dsn
-            .config
-            .connect(NoTls)
-            .map_err(|e| error(&e, password.as_deref()))?;
+        let client = open(dsn)?;
         Ok(Pg {
             client,
             statements: HashMap::new(),
@@ -120,6 +120,66 @@ impl Pg {
         self.statements.insert(sql.to_string(), st.clone());
         Ok(st)
     }
+}
+
+/// Connects with libpq's `sslmode` semantics: allow tries plain text first and TLS when the
+/// server refuses that; prefer tries TLS first (when the server offers it) and plain text when
+/// the TLS handshake fails; require and the verify modes use TLS or fail. A Unix socket never
+/// carries TLS (PostgreSQL does not offer it there; libpq does not ask).
+fn open(dsn: &Dsn) -> Result<Client, DbError> {
+    let scrub = |e: postgres::Error| error(&e, dsn.password.as_deref());
+    let plain = || with_mode(dsn, Wire::Disable, NoTls);
+    let unix_only = dsn
+        .config
+        .get_hosts()
+        .iter()
+        .all(|h| matches!(h, Host::Unix(_)));
+    if dsn.tls.mode == SslMode::Disable || unix_only {
+        return plain().map_err(scrub);
+    }
+    let tls = MakeRustlsConnect::new(client_config(&dsn.tls).map_err(DbError::new)?);
+    let result = match dsn.tls.mode {
+        SslMode::Allow => plain().or_else(|e| match e.as_db_error() {
+            Some(_) => with_mode(dsn, Wire::Require, tls),
+            None => Err(e),
+        }),
+        SslMode::Prefer => {
+            with_mode(dsn, Wire::Prefer, tls).or_else(|e| if is_tls(&e) { plain() } else { Err(e) })
+        }
+        _ => with_mode(dsn, Wire::Require, tls),
+    };
+    result.map_err(|e| {
+        let tls_failed = is_tls(&e);
+        let mut err = scrub(e);
+        if tls_failed {
+            err.msg.push_str(&match &dsn.tls.roots {
+                Some(RootCerts::File(f)) => format!(" (root certificates: {})", f.display()),
+                Some(RootCerts::System) => " (root certificates: the system's)".into(),
+                None => String::new(),
+            });
+        }
+        err
+    })
+}
+
+fn with_mode<T>(dsn: &Dsn, mode: Wire, tls: T) -> Result<Client, postgres::Error>
+where
+    T: postgres::tls::MakeTlsConnect<postgres::Socket> + 'static + Send,
+    T::TlsConnect: Send,
+    T::Stream: Send,
+    <T::TlsConnect as postgres::tls::TlsConnect<postgres::Socket>>::Future: Send,
+{
+    let mut config = dsn.config.clone();
+    config.ssl_mode(mode);
+    config.connect(tls)
+}
+
+/// Whether the connection failed in the TLS handshake itself (rustls refused the server).
+fn is_tls(e: &postgres::Error) -> bool {
+    e.source()
+        .and_then(|s| s.downcast_ref::<std::io::Error>())
+        .and_then(std::io::Error::get_ref)
+        .is_some_and(|inner| inner.is::<rustls::Error>())
 }
 
 /// The client's error as a [`DbError`]: the server's own message when it sent one, else the
