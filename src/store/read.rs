@@ -60,15 +60,6 @@ impl LoadParts {
 /// parameter limits.
 const BATCH: usize = 500;
 
-/// The rows of a query whose first column is the run id, by run (in their order).
-fn by_run(rows: Vec<Row>) -> Result<HashMap<i64, Vec<Row>>, DbError> {
-    let mut out: HashMap<i64, Vec<Row>> = HashMap::new();
-    for r in rows {
-        out.entry(r.get::<i64>(0)?).or_default().push(r);
-    }
-    Ok(out)
-}
-
 impl Store {
     pub fn load_run(&self, id: i64) -> Result<RunRecord, StoreError> {
         self.load_run_with(id, &LoadParts::ALL)
@@ -97,15 +88,14 @@ impl Store {
         Ok(out)
     }
 
-    /// The rows of `SELECT {columns} FROM {table} WHERE {key} IN (ids) ORDER BY {order}`.
-    fn rows_of(
+    /// `SELECT {columns} FROM {table} WHERE {key} IN (ids) ORDER BY {order}`, each row handed
+    /// to `f`.
+    fn each_of(
         &self,
-        columns: &str,
-        table: &str,
-        key: &str,
+        (columns, table, key, order): (&str, &str, &str, &str),
         ids: &[i64],
-        order: &str,
-    ) -> Result<Vec<Row>, StoreError> {
+        f: &mut dyn FnMut(&Row) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
         let marks: Vec<String> = (1..=ids.len()).map(|i| format!("?{i}")).collect();
         // Names are our own constants; every id is a parameter.
         let sql = format!(
@@ -113,47 +103,79 @@ impl Store {
             marks.join(", ")
         );
         let params: Vec<Val> = ids.iter().map(|i| Val::Int(*i)).collect();
-        self.with(|db| db.query(&sql, &params))
+        // A StoreError raised by `f` travels through the backend as a DbError and back.
+        let mut failed: Option<StoreError> = None;
+        let r = self.with(|db| {
+            db.query_each(&sql, &params, &mut |row| {
+                f(row).map_err(|e| {
+                    let msg = e.to_string();
+                    failed = Some(e);
+                    DbError::new(msg)
+                })
+            })
+        });
+        match (failed, r) {
+            (Some(e), _) => Err(e),
+            (None, r) => r,
+        }
     }
 
-    fn grouped(
+    /// Each row of `table` for runs `ids` decoded by `one`, grouped by run (column 0).
+    fn grouped<T>(
         &self,
-        columns: &str,
-        table: &str,
+        query: (&str, &str, &str, &str),
         ids: &[i64],
-        order: &str,
-    ) -> Result<HashMap<i64, Vec<Row>>, StoreError> {
-        let rows = self.rows_of(columns, table, "run_id", ids, order)?;
-        by_run(rows).map_err(|e| self.err(e))
+        one: impl Fn(i64, &Row) -> Result<T, StoreError>,
+    ) -> Result<HashMap<i64, Vec<T>>, StoreError> {
+        let mut out: HashMap<i64, Vec<T>> = HashMap::new();
+        self.each_of(query, ids, &mut |r| {
+            let id: i64 = r.get(0).map_err(|e| self.err(e))?;
+            out.entry(id).or_default().push(one(id, r)?);
+            Ok(())
+        })?;
+        Ok(out)
     }
 
     fn load_batch(&self, ids: &[i64], parts: &LoadParts) -> Result<Vec<RunRecord>, StoreError> {
         let e = |e| self.err(e);
         let columns = format!("{META_COLUMNS}, totals, gpus, gpu_status, diagnostics, violations");
         let mut runs: HashMap<i64, Row> = HashMap::new();
-        for r in self.rows_of(&columns, "runs", "id", ids, "id")? {
-            runs.insert(r.get(0).map_err(e)?, r);
-        }
+        self.each_of((&columns, "runs", "id", "id"), ids, &mut |r| {
+            runs.insert(r.get(0).map_err(e)?, r.clone());
+            Ok(())
+        })?;
         let mut tags = self.tags_of_many(ids)?;
         let mut timers = match parts.timers {
             true => self.grouped(
-                "run_id, name, start_s, end_s, depth, parent, closed_at_exit",
-                "timers",
+                (
+                    "run_id, name, start_s, end_s, depth, parent, closed_at_exit",
+                    "timers",
+                    "run_id",
+                    "run_id, idx",
+                ),
                 ids,
-                "run_id, idx",
+                |_, r| timer_of(r).map_err(e),
             )?,
             false => HashMap::new(),
         };
         let mut marks = match parts.timers {
-            true => self.grouped("run_id, t_s, text", "marks", ids, "run_id, idx")?,
+            true => self.grouped(
+                ("run_id, t_s, text", "marks", "run_id", "run_id, idx"),
+                ids,
+                |_, r| mark_of(r).map_err(e),
+            )?,
             false => HashMap::new(),
         };
         let mut series = match parts.series {
             true => self.grouped(
-                "run_id, name, algorithm, source, direction, main, n, data, direction_from, role",
-                "series",
+                (
+                    "run_id, name, algorithm, source, direction, main, n, data, direction_from, role",
+                    "series",
+                    "run_id",
+                    "run_id, idx",
+                ),
                 ids,
-                "run_id, idx",
+                |id, r| series_of(id, r, e),
             )?,
             false => HashMap::new(),
         };
@@ -164,11 +186,11 @@ impl Store {
                 .ok_or_else(|| StoreError::NoSuchRun(id.to_string()))?;
             let mut rec = self.record_of(&row, tags.remove(&id).unwrap_or_default())?;
             if parts.timers {
-                rec.timers = self.timers_of(timers.remove(&id).unwrap_or_default())?;
-                rec.marks = self.marks_of(marks.remove(&id).unwrap_or_default())?;
+                rec.timers = timers.remove(&id).unwrap_or_default();
+                rec.marks = marks.remove(&id).unwrap_or_default();
             }
             if parts.series {
-                rec.series = self.series_of(id, series.remove(&id).unwrap_or_default())?;
+                rec.series = series.remove(&id).unwrap_or_default();
             }
             if parts.samples {
                 rec.samples = self.load_samples(id)?;
@@ -299,77 +321,6 @@ impl Store {
         Ok(out)
     }
 
-    fn timers_of(&self, rows: Vec<Row>) -> Result<Vec<TimerSpan>, StoreError> {
-        let timer = |r: &Row| -> Result<TimerSpan, DbError> {
-            Ok(TimerSpan {
-                name: r.get(1)?,
-                start_s: r.get(2)?,
-                end_s: r.get(3)?,
-                depth: r.get(4)?,
-                parent: r.get::<Option<i64>>(5)?.map(|p| p.max(0) as usize),
-                closed_at_exit: r.get(6)?,
-            })
-        };
-        rows.iter()
-            .map(|r| timer(r).map_err(|e| self.err(e)))
-            .collect()
-    }
-
-    fn marks_of(&self, rows: Vec<Row>) -> Result<Vec<Mark>, StoreError> {
-        let mark = |r: &Row| -> Result<Mark, DbError> {
-            Ok(Mark {
-                t_s: r.get(1)?,
-                text: r.get(2)?,
-            })
-        };
-        rows.iter()
-            .map(|r| mark(r).map_err(|e| self.err(e)))
-            .collect()
-    }
-
-    fn series_of(&self, id: i64, rows: Vec<Row>) -> Result<Vec<Series>, StoreError> {
-        let e = |e| self.err(e);
-        let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            let name: String = r.get(1).map_err(e)?;
-            let n = count(id, "series", r.get(6).map_err(e)?, MAX_POINTS)?;
-            let blob: Vec<u8> = r.get(7).map_err(e)?;
-            let points = decode_points(&blob, n)
-                .map_err(|err| corrupt(id, format!("series {name}: {err}")))?;
-            let direction = match r.get::<Option<String>>(4).map_err(e)?.as_deref() {
-                None => None,
-                Some("minimize") => Some(Direction::Minimize),
-                Some("maximize") => Some(Direction::Maximize),
-                Some(d) => return Err(corrupt(id, format!("series {name}: direction {d:?}"))),
-            };
-            let direction_from =
-                match r.get::<Option<String>>(8).map_err(e)?.as_deref() {
-                    None => None,
-                    Some(d) => Some(DirectionFrom::parse(d).ok_or_else(|| {
-                        corrupt(id, format!("series {name}: direction_from {d:?}"))
-                    })?),
-                };
-            let role = match r.get::<Option<String>>(9).map_err(e)?.as_deref() {
-                None => None,
-                Some(x) => Some(
-                    Role::parse(x)
-                        .ok_or_else(|| corrupt(id, format!("series {name}: role {x:?}")))?,
-                ),
-            };
-            out.push(Series {
-                name,
-                algorithm: r.get(2).map_err(e)?,
-                source: r.get(3).map_err(e)?,
-                direction,
-                direction_from,
-                role,
-                main: r.get(5).map_err(e)?,
-                points,
-            });
-        }
-        Ok(out)
-    }
-
     /// The backend's own check (SQLite's `PRAGMA integrity_check`) plus a full decode of every
     /// run. Returns the problems found, one line each (empty when the database is healthy);
     /// damaged runs are named by id.
@@ -388,6 +339,61 @@ impl Store {
         }
         Ok(problems)
     }
+}
+
+fn timer_of(r: &Row) -> Result<TimerSpan, DbError> {
+    Ok(TimerSpan {
+        name: r.get(1)?,
+        start_s: r.get(2)?,
+        end_s: r.get(3)?,
+        depth: r.get(4)?,
+        parent: r.get::<Option<i64>>(5)?.map(|p| p.max(0) as usize),
+        closed_at_exit: r.get(6)?,
+    })
+}
+
+fn mark_of(r: &Row) -> Result<Mark, DbError> {
+    Ok(Mark {
+        t_s: r.get(1)?,
+        text: r.get(2)?,
+    })
+}
+
+/// One series row of run `id`; `e` names the database in errors.
+fn series_of(id: i64, r: &Row, e: impl Fn(DbError) -> StoreError) -> Result<Series, StoreError> {
+    let name: String = r.get(1).map_err(&e)?;
+    let n = count(id, "series", r.get(6).map_err(&e)?, MAX_POINTS)?;
+    let points = decode_points(r.blob(7).map_err(&e)?, n)
+        .map_err(|err| corrupt(id, format!("series {name}: {err}")))?;
+    let direction = match r.get::<Option<String>>(4).map_err(&e)?.as_deref() {
+        None => None,
+        Some("minimize") => Some(Direction::Minimize),
+        Some("maximize") => Some(Direction::Maximize),
+        Some(d) => return Err(corrupt(id, format!("series {name}: direction {d:?}"))),
+    };
+    let direction_from = match r.get::<Option<String>>(8).map_err(&e)?.as_deref() {
+        None => None,
+        Some(d) => Some(
+            DirectionFrom::parse(d)
+                .ok_or_else(|| corrupt(id, format!("series {name}: direction_from {d:?}")))?,
+        ),
+    };
+    let role = match r.get::<Option<String>>(9).map_err(&e)?.as_deref() {
+        None => None,
+        Some(x) => {
+            Some(Role::parse(x).ok_or_else(|| corrupt(id, format!("series {name}: role {x:?}")))?)
+        }
+    };
+    Ok(Series {
+        name,
+        algorithm: r.get(2).map_err(&e)?,
+        source: r.get(3).map_err(&e)?,
+        direction,
+        direction_from,
+        role,
+        main: r.get(5).map_err(&e)?,
+        points,
+    })
 }
 
 fn decode_points(blob: &[u8], n: usize) -> Result<Vec<Point>, codec::DecodeError> {

@@ -1,7 +1,7 @@
 //! Run rows: inserting and updating a run's metadata and tags, listing, resolving, deleting,
 //! and repeat groups. All SQL is parameterized.
 
-use super::db::{int, Db, DbError, Row, Val};
+use super::db::{insert_rows, int, Db, DbError, Row, Val};
 use super::{ListFilter, Store, StoreError};
 use crate::model::{RunMeta, RunRecord, RunStatus};
 
@@ -91,13 +91,11 @@ pub fn insert_meta(db: &mut dyn Db, m: &RunMeta) -> Result<i64, DbError> {
 
 fn write_tags(db: &mut dyn Db, id: i64, tags: &[(String, String)]) -> Result<(), DbError> {
     db.exec("DELETE FROM run_tags WHERE run_id = ?1", &[Val::Int(id)])?;
+    let mut values = Vec::with_capacity(tags.len() * 4);
     for (i, (k, v)) in tags.iter().enumerate() {
-        db.exec(
-            "INSERT INTO run_tags (run_id, pos, key, value) VALUES (?1, ?2, ?3, ?4)",
-            &[Val::Int(id), int(i), k.into(), v.into()],
-        )?;
+        values.extend([Val::Int(id), int(i), k.into(), v.into()]);
     }
-    Ok(())
+    insert_rows(db, "run_tags (run_id, pos, key, value)", 4, &values, "")
 }
 
 /// Rewrites everything of the run row from `rec` (metadata, totals, GPUs, diagnostics).

@@ -23,7 +23,7 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
 use super::codec::{self, CHUNK, LEVEL_SEALED, LEVEL_TAIL};
-use super::db::{int, Db, DbError, Val};
+use super::db::{insert_rows, int, Db, DbError, Val};
 use super::runs::update_run_row;
 use super::{Store, StoreError};
 use crate::model::{Direction, ProcessTrack, RunRecord};
@@ -209,14 +209,8 @@ impl RunWriter {
         last: bool,
         drain: &mut Drain,
     ) -> Result<(), DbError> {
-        const META: &str =
-            "INSERT INTO tracks (run_id, pid, first_sample, ord, ppid, name, cmdline)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (run_id, pid, first_sample)
-             DO UPDATE SET ord = excluded.ord, ppid = excluded.ppid, name = excluded.name,
-             cmdline = excluded.cmdline";
-        const CHUNK_SQL: &str = "INSERT INTO track_chunks (run_id, pid, first_sample, seq, n, data)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (run_id, pid, first_sample, seq)
-             DO UPDATE SET n = excluded.n, data = excluded.data";
+        let mut metas: Vec<Val> = Vec::new();
+        let mut chunks: Vec<Val> = Vec::new();
         for (i, t) in tracks.iter().enumerate() {
             let key = (t.pid, t.first_sample);
             let mut st = match self.tracks.get(&key) {
@@ -236,18 +230,15 @@ impl RunWriter {
             let total = st.sealed + len;
             let new = st.written.is_none();
             if new || st.ppid != t.ppid || st.name != t.name {
-                db.exec(
-                    META,
-                    &[
-                        Val::Int(self.run_id),
-                        t.pid.into(),
-                        int(t.first_sample),
-                        Val::Int(st.ord),
-                        t.ppid.into(),
-                        (&t.name).into(),
-                        (&t.cmdline).into(),
-                    ],
-                )?;
+                metas.extend([
+                    Val::Int(self.run_id),
+                    t.pid.into(),
+                    int(t.first_sample),
+                    Val::Int(st.ord),
+                    t.ppid.into(),
+                    (&t.name).into(),
+                    (&t.cmdline).into(),
+                ]);
                 st.ppid = t.ppid;
                 st.name.clone_from(&t.name);
             }
@@ -261,17 +252,14 @@ impl RunWriter {
                 let r = k * CHUNK..(k + 1) * CHUNK;
                 let blob = codec::encode_pair(&t.cpu_us[r.clone()], &t.rss_kib[r], LEVEL_SEALED)
                     .map_err(encode_err)?;
-                db.exec(
-                    CHUNK_SQL,
-                    &[
-                        Val::Int(self.run_id),
-                        t.pid.into(),
-                        int(t.first_sample),
-                        int(base_seq + k),
-                        int(CHUNK),
-                        Val::Blob(blob),
-                    ],
-                )?;
+                chunks.extend([
+                    Val::Int(self.run_id),
+                    t.pid.into(),
+                    int(t.first_sample),
+                    int(base_seq + k),
+                    int(CHUNK),
+                    Val::Blob(blob),
+                ]);
             }
             let tail = len - full * CHUNK;
             if tail > 0 {
@@ -279,17 +267,14 @@ impl RunWriter {
                 let level = if last { LEVEL_SEALED } else { LEVEL_TAIL };
                 let blob = codec::encode_pair(&t.cpu_us[r.clone()], &t.rss_kib[r], level)
                     .map_err(encode_err)?;
-                db.exec(
-                    CHUNK_SQL,
-                    &[
-                        Val::Int(self.run_id),
-                        t.pid.into(),
-                        int(t.first_sample),
-                        int(base_seq + full),
-                        int(tail),
-                        Val::Blob(blob),
-                    ],
-                )?;
+                chunks.extend([
+                    Val::Int(self.run_id),
+                    t.pid.into(),
+                    int(t.first_sample),
+                    int(base_seq + full),
+                    int(tail),
+                    Val::Blob(blob),
+                ]);
             }
             st.sealed += full * CHUNK;
             st.written = Some(total);
@@ -298,7 +283,22 @@ impl RunWriter {
             }
             drain.states.push((key, st));
         }
-        Ok(())
+        insert_rows(
+            db,
+            "tracks (run_id, pid, first_sample, ord, ppid, name, cmdline)",
+            7,
+            &metas,
+            "ON CONFLICT (run_id, pid, first_sample) DO UPDATE SET ord = excluded.ord, \
+             ppid = excluded.ppid, name = excluded.name, cmdline = excluded.cmdline",
+        )?;
+        insert_rows(
+            db,
+            "track_chunks (run_id, pid, first_sample, seq, n, data)",
+            6,
+            &chunks,
+            "ON CONFLICT (run_id, pid, first_sample, seq) DO UPDATE SET n = excluded.n, \
+             data = excluded.data",
+        )
     }
 
     fn write_extras(
@@ -315,34 +315,38 @@ impl RunWriter {
         let id = self.run_id;
         if changed(0) {
             db.exec("DELETE FROM timers WHERE run_id = ?1", &[Val::Int(id)])?;
+            let mut values = Vec::with_capacity(rec.timers.len() * 8);
             for (i, t) in rec.timers.iter().enumerate() {
-                db.exec(
-                    "INSERT INTO timers (run_id, idx, name, start_s, end_s, depth, parent, closed_at_exit)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    &[
-                        Val::Int(id),
-                        int(i),
-                        (&t.name).into(),
-                        t.start_s.into(),
-                        t.end_s.into(),
-                        t.depth.into(),
-                        t.parent.map(int).unwrap_or(Val::Null),
-                        t.closed_at_exit.into(),
-                    ],
-                )?;
+                values.extend([
+                    Val::Int(id),
+                    int(i),
+                    (&t.name).into(),
+                    t.start_s.into(),
+                    t.end_s.into(),
+                    t.depth.into(),
+                    t.parent.map(int).unwrap_or(Val::Null),
+                    t.closed_at_exit.into(),
+                ]);
             }
+            insert_rows(
+                db,
+                "timers (run_id, idx, name, start_s, end_s, depth, parent, closed_at_exit)",
+                8,
+                &values,
+                "",
+            )?;
         }
         if changed(1) {
             db.exec("DELETE FROM marks WHERE run_id = ?1", &[Val::Int(id)])?;
+            let mut values = Vec::with_capacity(rec.marks.len() * 4);
             for (i, m) in rec.marks.iter().enumerate() {
-                db.exec(
-                    "INSERT INTO marks (run_id, idx, t_s, text) VALUES (?1, ?2, ?3, ?4)",
-                    &[Val::Int(id), int(i), m.t_s.into(), (&m.text).into()],
-                )?;
+                values.extend([Val::Int(id), int(i), m.t_s.into(), (&m.text).into()]);
             }
+            insert_rows(db, "marks (run_id, idx, t_s, text)", 4, &values, "")?;
         }
         if changed(2) {
             db.exec("DELETE FROM series WHERE run_id = ?1", &[Val::Int(id)])?;
+            let mut values = Vec::with_capacity(rec.series.len() * 11);
             for (i, s) in rec.series.iter().enumerate() {
                 let mut raw = Vec::new();
                 let iters: Vec<i64> = s.points.iter().map(|p| p.iter).collect();
@@ -355,24 +359,28 @@ impl RunWriter {
                     Direction::Minimize => "minimize",
                     Direction::Maximize => "maximize",
                 });
-                db.exec(
-                    "INSERT INTO series (run_id, idx, name, algorithm, source, direction, main, n, data,
-                     direction_from, role) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                    &[
-                        Val::Int(id),
-                        int(i),
-                        (&s.name).into(),
-                        s.algorithm.as_deref().into(),
-                        (&s.source).into(),
-                        dir.into(),
-                        s.main.into(),
-                        int(s.points.len()),
-                        Val::Blob(codec::compress(&raw, LEVEL_TAIL).map_err(encode_err)?),
-                        s.direction_from.map(|d| d.as_str()).into(),
-                        s.role.map(|r| r.as_str()).into(),
-                    ],
-                )?;
+                values.extend([
+                    Val::Int(id),
+                    int(i),
+                    (&s.name).into(),
+                    s.algorithm.as_deref().into(),
+                    (&s.source).into(),
+                    dir.into(),
+                    s.main.into(),
+                    int(s.points.len()),
+                    Val::Blob(codec::compress(&raw, LEVEL_TAIL).map_err(encode_err)?),
+                    s.direction_from.map(|d| d.as_str()).into(),
+                    s.role.map(|r| r.as_str()).into(),
+                ]);
             }
+            insert_rows(
+                db,
+                "series (run_id, idx, name, algorithm, source, direction, main, n, data, \
+                 direction_from, role)",
+                11,
+                &values,
+                "",
+            )?;
         }
         Ok(())
     }

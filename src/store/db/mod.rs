@@ -57,6 +57,19 @@ pub trait Db: Send {
     fn exec(&mut self, sql: &str, params: &[Val]) -> Result<u64, DbError>;
     /// Runs one query and returns all its rows.
     fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Row>, DbError>;
+    /// Runs one query and hands its rows to `f` one at a time (a backend may reuse the row's
+    /// buffer: reading millions of rows allocates no row each).
+    fn query_each(
+        &mut self,
+        sql: &str,
+        params: &[Val],
+        f: &mut dyn FnMut(&Row) -> Result<(), DbError>,
+    ) -> Result<(), DbError> {
+        for r in self.query(sql, params)? {
+            f(&r)?;
+        }
+        Ok(())
+    }
     /// Runs several statements without parameters (schema changes).
     fn batch(&mut self, sql: &str) -> Result<(), DbError>;
     /// Starts a write transaction (SQLite: `BEGIN IMMEDIATE`, taking the write lock at once).
@@ -78,6 +91,44 @@ pub trait Db: Send {
     fn defer_checkpoint(&mut self) -> Result<(), DbError> {
         Ok(())
     }
+}
+
+/// Parameters one multi-row statement may carry: under both backends' limits (SQLite 32,766,
+/// PostgreSQL 65,535).
+const MAX_PARAMS: usize = 4000;
+
+/// Inserts rows of `ncols` values each (`values`, row after row) into `target` (`table (col,
+/// ...)`), several rows a statement: one round trip per few hundred rows, not per row. `suffix`
+/// follows the values (an `ON CONFLICT ...` clause, or empty).
+pub fn insert_rows(
+    db: &mut dyn Db,
+    target: &str,
+    ncols: usize,
+    values: &[Val],
+    suffix: &str,
+) -> Result<(), DbError> {
+    if ncols == 0 || values.len() % ncols != 0 {
+        return Err(DbError::new(format!(
+            "{} values do not make rows of {ncols}",
+            values.len()
+        )));
+    }
+    let per = (MAX_PARAMS / ncols).max(1) * ncols;
+    for chunk in values.chunks(per) {
+        let rows: Vec<String> = (0..chunk.len() / ncols)
+            .map(|r| {
+                let marks: Vec<String> =
+                    (1..=ncols).map(|c| format!("?{}", r * ncols + c)).collect();
+                format!("({})", marks.join(", "))
+            })
+            .collect();
+        // The target and suffix are our own constants; every value is a parameter.
+        db.exec(
+            &format!("INSERT INTO {target} VALUES {} {suffix}", rows.join(", ")),
+            chunk,
+        )?;
+    }
+    Ok(())
 }
 
 /// Runs `f` in a write transaction: committed when it succeeds, rolled back when it fails.
@@ -104,6 +155,22 @@ pub fn in_tx<T>(
 pub struct Row(pub Vec<Val>);
 
 impl Row {
+    /// Column `i` as text, borrowed (no copy); a NULL or another type is an error.
+    pub fn text(&self, i: usize) -> Result<&str, DbError> {
+        match self.0.get(i) {
+            Some(Val::Text(s)) => Ok(s),
+            v => Err(DbError::new(format!("column {i}: unexpected value {v:?}"))),
+        }
+    }
+
+    /// Column `i` as bytes, borrowed (no copy); a NULL or another type is an error.
+    pub fn blob(&self, i: usize) -> Result<&[u8], DbError> {
+        match self.0.get(i) {
+            Some(Val::Blob(b)) => Ok(b),
+            v => Err(DbError::new(format!("column {i}: unexpected value {v:?}"))),
+        }
+    }
+
     /// Column `i` as `T`; a NULL or a value of another type is an error naming the column.
     pub fn get<T: FromVal>(&self, i: usize) -> Result<T, DbError> {
         let v = self

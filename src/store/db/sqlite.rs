@@ -89,6 +89,26 @@ impl Db for Sqlite {
         Ok(out)
     }
 
+    fn query_each(
+        &mut self,
+        sql: &str,
+        params: &[Val],
+        f: &mut dyn FnMut(&Row) -> Result<(), DbError>,
+    ) -> Result<(), DbError> {
+        let mut st = self.conn.prepare_cached(sql)?;
+        let n = st.column_count();
+        let mut rows = st.query(rusqlite::params_from_iter(params.iter()))?;
+        let mut row = Row(Vec::with_capacity(n));
+        while let Some(r) = rows.next()? {
+            row.0.clear();
+            for i in 0..n {
+                row.0.push(val_of(r.get_ref(i)?));
+            }
+            f(&row)?;
+        }
+        Ok(())
+    }
+
     fn batch(&mut self, sql: &str) -> Result<(), DbError> {
         Ok(self.conn.execute_batch(sql)?)
     }
