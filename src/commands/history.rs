@@ -29,23 +29,26 @@ pub fn history(db: &Location, a: &HistoryArgs) -> Result<i32> {
             Metric::Best(_) | Metric::Final(_) | Metric::ConvergeIter(_) | Metric::ConvergeTime(_)
         ),
     };
-    let ids: Vec<i64> = metas.iter().map(|m| m.id).collect();
-    let recs = store
-        .load_many(&ids, &parts)
-        .context("cannot read the runs of the history")?;
     let mut values = Vec::with_capacity(metas.len());
-    for (m, rec) in metas.iter().zip(recs) {
-        let Some(value) = figure_of(&rec, &crate::analyze::analyze(&rec), metric) else {
-            continue;
-        };
-        values.push(RunValue {
-            name: m.name.clone(),
-            run_id: m.id,
-            group_id: m.group_id,
-            started_at_ms: m.started_at_ms,
-            commit: m.git.as_ref().map(|g| g.commit.clone()),
-            value,
-        });
+    // A few hundred records at a time: only their values are kept.
+    for chunk in metas.chunks(500) {
+        let ids: Vec<i64> = chunk.iter().map(|m| m.id).collect();
+        let recs = store
+            .load_many(&ids, &parts)
+            .context("cannot read the runs of the history")?;
+        for (m, rec) in chunk.iter().zip(recs) {
+            let Some(value) = figure_of(&rec, &crate::analyze::analyze(&rec), metric) else {
+                continue;
+            };
+            values.push(RunValue {
+                name: m.name.clone(),
+                run_id: m.id,
+                group_id: m.group_id,
+                started_at_ms: m.started_at_ms,
+                commit: m.git.as_ref().map(|g| g.commit.clone()),
+                value,
+            });
+        }
     }
     let opts = ChangePointOptions {
         min_size: a.min_size,

@@ -35,19 +35,22 @@ pub fn load_figures(store: &Store, ids: &[i64], tol: f64) -> Result<Vec<(RunFigu
 }
 
 fn figures_of(store: &Store, ids: &[i64], tol: f64) -> Result<Vec<(RunFigures, HostInfo)>> {
-    // Samples only matter for GPU figures: a side of thousands of runs stays fast.
-    let recs = store
-        .load_many(ids, &LoadParts::SUMMARY)
-        .context("cannot read the selection's runs")?;
     let mut out = Vec::with_capacity(ids.len());
-    for rec in recs {
-        let rec = match rec.gpus.is_empty() {
-            true => rec,
-            false => store
-                .load_run(rec.meta.id)
-                .with_context(|| format!("cannot read run {}", rec.meta.id))?,
-        };
-        out.push((run_figures_of(&rec, tol), rec.meta.host.clone()));
+    // A few hundred records at a time: only their figures are kept.
+    for chunk in ids.chunks(500) {
+        // Samples only matter for GPU figures: a side of thousands of runs stays fast.
+        let recs = store
+            .load_many(chunk, &LoadParts::SUMMARY)
+            .context("cannot read the selection's runs")?;
+        for rec in recs {
+            let rec = match rec.gpus.is_empty() {
+                true => rec,
+                false => store
+                    .load_run(rec.meta.id)
+                    .with_context(|| format!("cannot read run {}", rec.meta.id))?,
+            };
+            out.push((run_figures_of(&rec, tol), rec.meta.host.clone()));
+        }
     }
     Ok(out)
 }
