@@ -147,6 +147,24 @@ mod tests {
     use crate::analyze::analyze;
     use crate::analyze::testutil::{empty_record, series};
 
+    /// The lighter analysis `compare` uses gives the same figures as the full one, for a run
+    /// with GPUs, timers and series (the report fixture) and for it read without its samples.
+    #[test]
+    fn the_figures_analysis_gives_the_full_analysis_figures() {
+        let opts = crate::analyze::AnalyzeOptions::default();
+        let full = crate::report::fixture::record();
+        assert!(!full.gpus.is_empty() && !full.timers.is_empty() && !full.series.is_empty());
+        let mut summary = full.clone();
+        summary.samples = Default::default();
+        summary.processes.clear();
+        for rec in [full, summary] {
+            let want = run_figures(&rec, &crate::analyze::analyze_with(&rec, &opts));
+            let got = run_figures(&rec, &crate::analyze::analyze_for_figures(&rec, &opts));
+            assert!(want.len() > 10);
+            assert_eq!(got, want);
+        }
+    }
+
     #[test]
     fn parameters_have_no_figures() {
         let mut rec = empty_record();

@@ -81,6 +81,24 @@ pub fn analyze_with(rec: &RunRecord, opts: &AnalyzeOptions) -> Analysis {
     }
 }
 
+/// What [`figures::run_figures`] reads of an analysis, and no more: series, timers, and the
+/// resources only of a record read with its samples (the GPU figures, the only resource
+/// figures taken from the analysis, come from them); no findings. `compare` reads the figures
+/// of 100,000 runs.
+pub fn analyze_for_figures(rec: &RunRecord, opts: &AnalyzeOptions) -> Analysis {
+    let wall_s = wall_of(rec);
+    Analysis {
+        wall_s,
+        series: series::all_series_stats(&rec.series, opts.convergence_tol),
+        timers: timers::timer_stats(&rec.timers, wall_s),
+        resources: match rec.samples.t_us.is_empty() {
+            true => resources::Resources::default(),
+            false => resources::resources(rec),
+        },
+        findings: Vec::new(),
+    }
+}
+
 /// The run's wall time: recorded, else the latest time anything was observed.
 pub fn wall_of(rec: &RunRecord) -> f64 {
     if let Some(w) = rec.meta.wall_s.filter(|w| w.is_finite() && *w > 0.0) {

@@ -10,7 +10,7 @@ use super::compare::{
 };
 use super::figures::{main_key, normalize, run_figures, Figure};
 use super::spec::{Metric, Threshold};
-use super::{analyze_with, AnalyzeOptions};
+use super::AnalyzeOptions;
 use crate::model::RunRecord;
 
 /// What a side keeps of one run: the key of its main series and its figures.
@@ -18,7 +18,7 @@ pub type RunFigures = (Option<String>, Vec<Figure>);
 
 /// The key of the main series and the figures of a run, analyzed with tolerance `tol`.
 pub fn run_figures_of(rec: &RunRecord, tol: f64) -> RunFigures {
-    let an = analyze_with(
+    let an = super::analyze_for_figures(
         rec,
         &AnalyzeOptions {
             convergence_tol: tol,

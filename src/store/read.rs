@@ -94,7 +94,7 @@ impl Store {
         &self,
         (columns, table, key, order): (&str, &str, &str, &str),
         ids: &[i64],
-        f: &mut dyn FnMut(&Row) -> Result<(), StoreError>,
+        f: &mut dyn FnMut(&mut Row) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         let marks: Vec<String> = (1..=ids.len()).map(|i| format!("?{i}")).collect();
         // Names are our own constants; every id is a parameter.
@@ -125,7 +125,7 @@ impl Store {
         &self,
         query: (&str, &str, &str, &str),
         ids: &[i64],
-        one: impl Fn(i64, &Row) -> Result<T, StoreError>,
+        one: impl Fn(i64, &mut Row) -> Result<T, StoreError>,
     ) -> Result<HashMap<i64, Vec<T>>, StoreError> {
         let mut out: HashMap<i64, Vec<T>> = HashMap::new();
         self.each_of(query, ids, &mut |r| {
@@ -141,7 +141,7 @@ impl Store {
         let columns = format!("{META_COLUMNS}, totals, gpus, gpu_status, diagnostics, violations");
         let mut runs: HashMap<i64, Row> = HashMap::new();
         self.each_of((&columns, "runs", "id", "id"), ids, &mut |r| {
-            runs.insert(r.get(0).map_err(e)?, r.clone());
+            runs.insert(r.get(0).map_err(e)?, Row(std::mem::take(&mut r.0)));
             Ok(())
         })?;
         let mut tags = self.tags_of_many(ids)?;
@@ -341,9 +341,9 @@ impl Store {
     }
 }
 
-fn timer_of(r: &Row) -> Result<TimerSpan, DbError> {
+fn timer_of(r: &mut Row) -> Result<TimerSpan, DbError> {
     Ok(TimerSpan {
-        name: r.get(1)?,
+        name: r.take_text(1)?,
         start_s: r.get(2)?,
         end_s: r.get(3)?,
         depth: r.get(4)?,
@@ -352,16 +352,20 @@ fn timer_of(r: &Row) -> Result<TimerSpan, DbError> {
     })
 }
 
-fn mark_of(r: &Row) -> Result<Mark, DbError> {
+fn mark_of(r: &mut Row) -> Result<Mark, DbError> {
     Ok(Mark {
         t_s: r.get(1)?,
-        text: r.get(2)?,
+        text: r.take_text(2)?,
     })
 }
 
 /// One series row of run `id`; `e` names the database in errors.
-fn series_of(id: i64, r: &Row, e: impl Fn(DbError) -> StoreError) -> Result<Series, StoreError> {
-    let name: String = r.get(1).map_err(&e)?;
+fn series_of(
+    id: i64,
+    r: &mut Row,
+    e: impl Fn(DbError) -> StoreError,
+) -> Result<Series, StoreError> {
+    let name: String = r.take_text(1).map_err(&e)?;
     let n = count(id, "series", r.get(6).map_err(&e)?, MAX_POINTS)?;
     let points = decode_points(r.blob(7).map_err(&e)?, n)
         .map_err(|err| corrupt(id, format!("series {name}: {err}")))?;

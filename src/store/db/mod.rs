@@ -63,10 +63,10 @@ pub trait Db: Send {
         &mut self,
         sql: &str,
         params: &[Val],
-        f: &mut dyn FnMut(&Row) -> Result<(), DbError>,
+        f: &mut dyn FnMut(&mut Row) -> Result<(), DbError>,
     ) -> Result<(), DbError> {
-        for r in self.query(sql, params)? {
-            f(&r)?;
+        for mut r in self.query(sql, params)? {
+            f(&mut r)?;
         }
         Ok(())
     }
@@ -159,6 +159,15 @@ impl Row {
     pub fn text(&self, i: usize) -> Result<&str, DbError> {
         match self.0.get(i) {
             Some(Val::Text(s)) => Ok(s),
+            v => Err(DbError::new(format!("column {i}: unexpected value {v:?}"))),
+        }
+    }
+
+    /// Column `i` as text, moved out of the row (the row is not read again); a NULL or another
+    /// type is an error.
+    pub fn take_text(&mut self, i: usize) -> Result<String, DbError> {
+        match self.0.get_mut(i) {
+            Some(Val::Text(s)) => Ok(std::mem::take(s)),
             v => Err(DbError::new(format!("column {i}: unexpected value {v:?}"))),
         }
     }

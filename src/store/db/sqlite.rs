@@ -93,7 +93,7 @@ impl Db for Sqlite {
         &mut self,
         sql: &str,
         params: &[Val],
-        f: &mut dyn FnMut(&Row) -> Result<(), DbError>,
+        f: &mut dyn FnMut(&mut Row) -> Result<(), DbError>,
     ) -> Result<(), DbError> {
         let mut st = self.conn.prepare_cached(sql)?;
         let n = st.column_count();
@@ -104,7 +104,7 @@ impl Db for Sqlite {
             for i in 0..n {
                 row.0.push(val_of(r.get_ref(i)?));
             }
-            f(&row)?;
+            f(&mut row)?;
         }
         Ok(())
     }
