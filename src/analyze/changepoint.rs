@@ -150,17 +150,15 @@ fn best_split(x: &[f64], min: usize) -> Option<(usize, f64)> {
     if l < 2 * min {
         return None;
     }
-    // within_left[t] = Σ_{i<k<t} |xi - xk|; within_right[t] = Σ_{t≤i<k} |xi - xk|.
-    let mut within_left = vec![0.0; l + 1];
-    for t in 1..=l {
-        let add: f64 = x[..t - 1].iter().map(|v| (v - x[t - 1]).abs()).sum();
-        within_left[t] = within_left[t - 1] + add;
-    }
-    let mut within_right = vec![0.0; l + 1];
-    for t in (0..l).rev() {
-        let add: f64 = x[t + 1..].iter().map(|v| (v - x[t]).abs()).sum();
-        within_right[t] = within_right[t + 1] + add;
-    }
+    // within_left[t] = Σ_{i<k<t} |xi - xk|; within_right[t] = Σ_{t≤i<k} |xi - xk|. Each step
+    // adds one value's distances to all before it, read off a Fenwick tree of counts and sums
+    // by rank: O(L log L) where the plain sums were O(L²) (100,000 runs took minutes).
+    let mut sorted = x.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted.dedup();
+    let within_left = prefix_distances(x.iter().copied(), &sorted);
+    let mut within_right = prefix_distances(x.iter().rev().copied(), &sorted);
+    within_right.reverse();
     let total = within_left[l];
     let mut best: Option<(usize, f64)> = None;
     for tau in min..=l - min {
@@ -175,6 +173,37 @@ fn best_split(x: &[f64], min: usize) -> Option<(usize, f64)> {
         }
     }
     best
+}
+
+/// d[t] = Σ_{i<k<t} |vi - vk| for t = 0..=len, over `values` in order; `sorted` holds every
+/// value (sorted, deduplicated) for the ranks.
+fn prefix_distances(values: impl Iterator<Item = f64>, sorted: &[f64]) -> Vec<f64> {
+    let n = sorted.len();
+    let (mut count, mut sum) = (vec![0.0f64; n + 1], vec![0.0f64; n + 1]);
+    let (mut all_count, mut all_sum) = (0.0, 0.0);
+    let mut out = vec![0.0];
+    let mut acc = 0.0;
+    for v in values {
+        // 1-based rank of v; values at or below it are ranks 1..=r.
+        let r = sorted.partition_point(|s| s.total_cmp(&v).is_lt()) + 1;
+        let (mut c_le, mut s_le, mut i) = (0.0, 0.0, r);
+        while i > 0 {
+            c_le += count[i];
+            s_le += sum[i];
+            i &= i - 1;
+        }
+        acc += v * c_le - s_le + (all_sum - s_le) - v * (all_count - c_le);
+        out.push(acc);
+        let mut i = r;
+        while i <= n {
+            count[i] += 1.0;
+            sum[i] += v;
+            i += i & i.wrapping_neg();
+        }
+        all_count += 1.0;
+        all_sum += v;
+    }
+    out
 }
 
 /// The crate's one small deterministic generator (xorshift64): the permutation test, and the
@@ -208,6 +237,32 @@ impl XorShift {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The Fenwick sums equal the plain O(L²) ones, ties and negative values included.
+    #[test]
+    fn prefix_distances_match_the_plain_sums() {
+        let mut rng = XorShift(12345);
+        for len in [0usize, 1, 2, 7, 200] {
+            let x: Vec<f64> = (0..len)
+                .map(|_| {
+                    (rng.next() % 21) as f64 - 10.0 + if rng.next() % 3 == 0 { 0.5 } else { 0.0 }
+                })
+                .collect();
+            let mut sorted = x.clone();
+            sorted.sort_by(f64::total_cmp);
+            sorted.dedup();
+            let got = prefix_distances(x.iter().copied(), &sorted);
+            let mut want = vec![0.0];
+            for t in 1..=len {
+                let add: f64 = x[..t - 1].iter().map(|v| (v - x[t - 1]).abs()).sum();
+                want.push(want[t - 1] + add);
+            }
+            assert_eq!(got.len(), want.len());
+            for (g, w) in got.iter().zip(&want) {
+                assert!((g - w).abs() <= 1e-9 * w.abs().max(1.0), "{g} vs {w}");
+            }
+        }
+    }
 
     /// Deterministic noise in [-1, 1].
     fn noise(n: usize, seed: u64) -> Vec<f64> {
