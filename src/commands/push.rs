@@ -19,7 +19,7 @@ pub fn push(db: &Location, a: &PushArgs) -> Result<i32> {
     } else {
         chosen(&src, &a.runs)?
     };
-    let mut dst = Store::open(&to).with_context(|| format!("cannot open {to}"))?;
+    let mut dst = Store::open(&to)?;
     let mut pusher = Pusher::default();
     let (mut sent, mut already, mut replaced) = (0, 0, 0);
     for id in &ids {
@@ -51,9 +51,8 @@ pub fn push(db: &Location, a: &PushArgs) -> Result<i32> {
 /// Every run of `src` whose UUID `to` does not hold, oldest first (a target that cannot be
 /// read fails here, before anything is copied).
 fn unsent(src: &Store, to: &Location) -> Result<Vec<i64>> {
-    let there = Store::open(to)
-        .with_context(|| format!("cannot open {to}"))?
-        .uuids()?;
+    // The store's errors name it (its URL masked).
+    let there = Store::open(to)?.uuids()?;
     let mut ids = Vec::new();
     for meta in src.list_runs(&ListFilter::default())? {
         if !there.contains(&meta.uuid) {
