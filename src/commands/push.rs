@@ -6,7 +6,9 @@ use anyhow::{Context, Result};
 
 use crate::cli::PushArgs;
 use crate::store::transfer::{Pushed, Pusher};
-use crate::store::{ListFilter, Location, Store};
+use std::collections::HashSet;
+
+use crate::store::{Location, Store};
 
 pub fn push(db: &Location, a: &PushArgs) -> Result<i32> {
     let src = super::open_readonly(db)?;
@@ -52,18 +54,21 @@ pub fn push(db: &Location, a: &PushArgs) -> Result<i32> {
 /// read fails here, before anything is copied).
 fn unsent(src: &Store, to: &Location) -> Result<Vec<i64>> {
     // The store's errors name it (its URL masked).
-    let there = Store::open(to)?.uuids()?;
-    let mut ids = Vec::new();
-    for meta in src.list_runs(&ListFilter::default())? {
-        if !there.contains(&meta.uuid) {
-            ids.push(meta.id);
-        }
-    }
-    ids.reverse();
-    Ok(ids)
+    let there: HashSet<String> = Store::open(to)?
+        .id_uuids()?
+        .into_iter()
+        .map(|(_, u)| u)
+        .collect();
+    Ok(src
+        .id_uuids()?
+        .into_iter()
+        .filter(|(_, u)| !there.contains(u))
+        .map(|(id, _)| id)
+        .collect())
 }
 
-/// The runs named by `specs`: a run (id, `last`, a name) or a selection.
+/// The runs named by `specs`: a run (id, `last`, a name) or a selection; each run once, in
+/// the order first named.
 fn chosen(src: &Store, specs: &[String]) -> Result<Vec<i64>> {
     let mut ids = Vec::new();
     for spec in specs {
@@ -72,6 +77,7 @@ fn chosen(src: &Store, specs: &[String]) -> Result<Vec<i64>> {
             Err(_) => ids.extend(super::select::select(src, spec)?.ids),
         }
     }
-    ids.dedup();
+    let mut seen = HashSet::new();
+    ids.retain(|id| seen.insert(*id));
     Ok(ids)
 }

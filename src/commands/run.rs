@@ -150,14 +150,11 @@ impl Delivery {
         id: i64,
     ) -> Option<Result<i64, crate::store::StoreError>> {
         let to = self.to.as_ref()?;
-        let server = match self.server.take() {
-            Some(s) => s,
-            None => match Store::open(to) {
-                Ok(s) => s,
-                Err(e) => return Some(Err(e)),
-            },
+        // A connection that failed is not kept: the next run connects afresh.
+        let mut server = match self.server.take().map_or_else(|| Store::open(to), Ok) {
+            Ok(s) => s,
+            Err(e) => return Some(Err(e)),
         };
-        let mut server = server;
         let r = self.pusher.push(spool, id, &mut server).map(|p| p.id());
         if r.is_ok() {
             self.server = Some(server);

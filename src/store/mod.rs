@@ -156,11 +156,6 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// A server that could not be reached or went away (never a SQLite file's error).
-    pub fn is_unreachable(&self) -> bool {
-        matches!(self, StoreError::Db { source, .. } if source.unreachable)
-    }
-
     /// Another connection holds the lock: retrying may help.
     pub fn is_busy(&self) -> bool {
         matches!(self, StoreError::Db { source, .. } if source.busy)

@@ -48,6 +48,13 @@ impl LoadParts {
         series: true,
     };
 
+    /// The run's row only: metadata and totals.
+    pub const NONE: LoadParts = LoadParts {
+        samples: false,
+        timers: false,
+        series: false,
+    };
+
     /// Everything but the samples and process tracks.
     pub const SUMMARY: LoadParts = LoadParts {
         samples: false,
@@ -89,39 +96,42 @@ impl Store {
     }
 
     /// `SELECT {columns} FROM {table} WHERE {key} IN (ids) ORDER BY {order}`, each row handed
-    /// to `f`.
-    fn each_of(
+    /// to `f`; the ids go [`BATCH`] a query, within both backends' parameter limits.
+    pub(super) fn each_of(
         &self,
         (columns, table, key, order): (&str, &str, &str, &str),
         ids: &[i64],
         f: &mut dyn FnMut(&mut Row) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        let marks: Vec<String> = (1..=ids.len()).map(|i| format!("?{i}")).collect();
-        // Names are our own constants; every id is a parameter.
-        let sql = format!(
-            "SELECT {columns} FROM {table} WHERE {key} IN ({}) ORDER BY {order}",
-            marks.join(", ")
-        );
-        let params: Vec<Val> = ids.iter().map(|i| Val::Int(*i)).collect();
-        // A StoreError raised by `f` travels through the backend as a DbError and back.
-        let mut failed: Option<StoreError> = None;
-        let r = self.with(|db| {
-            db.query_each(&sql, &params, &mut |row| {
-                f(row).map_err(|e| {
-                    let msg = e.to_string();
-                    failed = Some(e);
-                    DbError::new(msg)
+        for chunk in ids.chunks(BATCH) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("?{i}")).collect();
+            // Names are our own constants; every id is a parameter.
+            let sql = format!(
+                "SELECT {columns} FROM {table} WHERE {key} IN ({}) ORDER BY {order}",
+                marks.join(", ")
+            );
+            let params: Vec<Val> = chunk.iter().map(|i| Val::Int(*i)).collect();
+            // A StoreError raised by `f` travels through the backend as a DbError and back.
+            let mut failed: Option<StoreError> = None;
+            let r = self.with(|db| {
+                db.query_each(&sql, &params, &mut |row| {
+                    f(row).map_err(|e| {
+                        let msg = e.to_string();
+                        failed = Some(e);
+                        DbError::new(msg)
+                    })
                 })
-            })
-        });
-        match (failed, r) {
-            (Some(e), _) => Err(e),
-            (None, r) => r,
+            });
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            r?;
         }
+        Ok(())
     }
 
     /// Each row of `table` for runs `ids` decoded by `one`, grouped by run (column 0).
-    fn grouped<T>(
+    pub(super) fn grouped<T>(
         &self,
         query: (&str, &str, &str, &str),
         ids: &[i64],

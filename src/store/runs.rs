@@ -266,24 +266,16 @@ impl Store {
         &self,
         ids: &[i64],
     ) -> Result<std::collections::HashMap<i64, Vec<(String, String)>>, StoreError> {
-        let mut out: std::collections::HashMap<i64, Vec<(String, String)>> =
-            std::collections::HashMap::new();
-        for chunk in ids.chunks(500) {
-            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("?{i}")).collect();
-            let params: Vec<Val> = chunk.iter().map(|i| Val::Int(*i)).collect();
-            // Every id is a parameter.
-            let sql = format!(
-                "SELECT run_id, key, value FROM run_tags WHERE run_id IN ({}) ORDER BY run_id, pos",
-                marks.join(", ")
-            );
-            let rows = self.with(|db| db.query(&sql, &params))?;
-            for r in rows {
-                let kv = (|| Ok::<_, DbError>((r.get(0)?, (r.get(1)?, r.get(2)?))))()
-                    .map_err(|e| self.err(e))?;
-                out.entry(kv.0).or_default().push(kv.1);
-            }
-        }
-        Ok(out)
+        self.grouped(
+            ("run_id, key, value", "run_tags", "run_id", "run_id, pos"),
+            ids,
+            |_, r| {
+                Ok((
+                    r.take_text(1).map_err(|e| self.err(e))?,
+                    r.take_text(2).map_err(|e| self.err(e))?,
+                ))
+            },
+        )
     }
 
     /// The first value of the first row of a query (None without rows or for NULL).
@@ -334,13 +326,17 @@ impl Store {
         Ok(Some((id, status)))
     }
 
-    /// The UUIDs of every run in the store (`push --all` sends the others).
-    pub fn uuids(&self) -> Result<std::collections::HashSet<String>, StoreError> {
+    /// Every run's id and UUID, oldest first (`push --all` compares two stores by them without
+    /// reading any run's metadata).
+    pub fn id_uuids(&self) -> Result<Vec<(i64, String)>, StoreError> {
         self.with(|db| {
-            db.query("SELECT uuid FROM runs WHERE uuid IS NOT NULL", &[])?
-                .iter()
-                .map(|r| r.get(0))
-                .collect()
+            db.query(
+                "SELECT id, uuid FROM runs WHERE uuid IS NOT NULL ORDER BY id",
+                &[],
+            )?
+            .iter()
+            .map(|r| Ok((r.get(0)?, r.get(1)?)))
+            .collect()
         })
     }
 

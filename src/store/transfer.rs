@@ -114,17 +114,18 @@ impl Pusher {
 
     /// Pushes run `id` of `src` to `dst`.
     pub fn push(&mut self, src: &Store, id: i64, dst: &mut Store) -> Result<Pushed, StoreError> {
-        let mut rec = src.load_run(id)?;
-        if rec.meta.uuid.is_empty() {
+        // The run's row first: a run the target has is not read whole.
+        let meta = src.load_run_with(id, &super::LoadParts::NONE)?.meta;
+        if meta.uuid.is_empty() {
             return Err(StoreError::Corrupt {
                 run_id: id,
                 detail: "the run has no UUID".into(),
             });
         }
-        let replaced = match dst.find_uuid(&rec.meta.uuid)? {
+        let replaced = match dst.find_uuid(&meta.uuid)? {
             Some((there, status)) => {
                 let finished_now = status == crate::model::RunStatus::Incomplete
-                    && rec.meta.status != crate::model::RunStatus::Incomplete;
+                    && meta.status != crate::model::RunStatus::Incomplete;
                 if !finished_now {
                     return Ok(Pushed::Already(there));
                 }
@@ -133,6 +134,7 @@ impl Pusher {
             }
             None => false,
         };
+        let mut rec = src.load_run(id)?;
         if let Some(g) = rec.meta.group_id {
             let there = match self.groups.get(&g) {
                 Some(t) => *t,

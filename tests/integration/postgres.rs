@@ -119,8 +119,16 @@ fn push_is_idempotent_and_all_sends_only_what_is_missing() {
     assert!(push(&["x"]).contains("pushed 1 run(s)"));
     assert!(push(&["x"]).contains("pushed 0 run(s) to postgres://"));
     assert_eq!(list(&server).len(), 1);
+    // A run named twice is pushed (and counted) once.
+    let twice = push(&["y", "x", "y"]);
+    assert!(twice.contains("pushed 1 run(s) to postgres://"), "{twice}");
+    assert!(
+        twice.trim_end().ends_with("; 1 were there already"),
+        "{twice}"
+    );
+    assert_eq!(list(&server).len(), 2);
     let all = push(&["--all"]);
-    assert!(all.contains("pushed 2 run(s)"), "{all}");
+    assert!(all.contains("pushed 1 run(s)"), "{all}");
     assert!(push(&["--all"]).contains("pushed 0 run(s)"));
     let there = list(&server);
     assert_eq!(there.len(), 3);

@@ -29,8 +29,6 @@ pub enum Val {
 pub struct DbError {
     pub msg: String,
     pub busy: bool,
-    /// The server could not be reached or went away (PostgreSQL only): the run is kept locally.
-    pub unreachable: bool,
 }
 
 impl DbError {
@@ -38,7 +36,6 @@ impl DbError {
         DbError {
             msg: msg.into(),
             busy: false,
-            unreachable: false,
         }
     }
 }

@@ -94,7 +94,7 @@ pub fn placeholders(sql: &str) -> String {
 }
 
 impl Pg {
-    /// Connects; an unreachable server is a [`DbError`] with `unreachable` set.
+    /// Connects; an unreachable server is a [`DbError`] naming the cause.
     pub fn connect(dsn: &Dsn) -> Result<Pg, DbError> {
         let password = dsn.password.clone();
         let client = open(dsn)?;
@@ -185,14 +185,12 @@ fn is_tls(e: &postgres::Error) -> bool {
 /// The client's error as a [`DbError`]: the server's own message when it sent one, else the
 /// cause (refused, timed out, closed), with any password scrubbed.
 fn error(e: &postgres::Error, password: Option<&str>) -> DbError {
-    let (msg, busy, unreachable) = match e.as_db_error() {
+    let (msg, busy) = match e.as_db_error() {
         Some(db) => {
             let code = db.code().code();
             // serialization_failure, deadlock_detected, lock_not_available.
             let busy = matches!(code, "40001" | "40P01" | "55P03");
-            // admin_shutdown, crash_shutdown, cannot_connect_now.
-            let gone = matches!(code, "57P01" | "57P02" | "57P03");
-            (format!("{} ({code})", db.message()), busy, gone)
+            (format!("{} ({code})", db.message()), busy)
         }
         None => {
             let mut msg = e.to_string();
@@ -201,18 +199,14 @@ fn error(e: &postgres::Error, password: Option<&str>) -> DbError {
                 msg.push_str(&format!(": {s}"));
                 src = s.source();
             }
-            (msg, false, true)
+            (msg, false)
         }
     };
     let msg = match password.filter(|p| !p.is_empty()) {
         Some(p) => msg.replace(p, "***"),
         None => msg,
     };
-    DbError {
-        msg,
-        busy,
-        unreachable,
-    }
+    DbError { msg, busy }
 }
 
 fn params(vals: &[Val]) -> Vec<&(dyn ToSql + Sync)> {

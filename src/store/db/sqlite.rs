@@ -49,7 +49,6 @@ impl From<rusqlite::Error> for DbError {
         DbError {
             busy: is_busy(&e),
             msg: e.to_string(),
-            unreachable: false,
         }
     }
 }
@@ -75,17 +74,11 @@ impl Db for Sqlite {
     }
 
     fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Row>, DbError> {
-        let mut st = self.conn.prepare_cached(sql)?;
-        let n = st.column_count();
-        let mut rows = st.query(rusqlite::params_from_iter(params.iter()))?;
         let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
-            let mut vals = Vec::with_capacity(n);
-            for i in 0..n {
-                vals.push(val_of(r.get_ref(i)?));
-            }
-            out.push(Row(vals));
-        }
+        self.query_each(sql, params, &mut |r| {
+            out.push(Row(std::mem::take(&mut r.0)));
+            Ok(())
+        })?;
         Ok(out)
     }
 
