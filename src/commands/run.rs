@@ -68,6 +68,8 @@ struct Outcome {
 /// Runs the command (`--warmup` + `--repeat` times) and returns perfmon's exit status: the
 /// command's, or that of the first execution that did not succeed, after which it stops.
 pub fn run(opts: RunOptions) -> Result<i32> {
+    // Refused before the command runs, as an unusable database file is.
+    opts.db.check()?;
     let mut deliver = Delivery::new(&opts.db);
     if opts.repeat <= 1 && opts.warmup == 0 {
         return Ok(run_once(&opts, None, true, None, &mut deliver)?.code);

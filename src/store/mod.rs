@@ -86,6 +86,19 @@ impl Location {
         }
     }
 
+    /// What can be checked without connecting: a server's URL, completed from the environment,
+    /// must parse (port, sslmode, root certificates...). A file is checked when it is opened.
+    /// `run` calls it before the command starts: a mistyped URL is bad input, refused, while
+    /// a server that cannot be reached is a fault the run survives.
+    pub fn check(&self) -> Result<(), StoreError> {
+        match self {
+            Location::File(_) => Ok(()),
+            Location::Postgres(u) => db::dsn::parse(u, &db::dsn::Env::process())
+                .map(|_| ())
+                .map_err(StoreError::Other),
+        }
+    }
+
     /// The file, for a SQLite location.
     pub fn file(&self) -> Option<&Path> {
         match self {

@@ -432,3 +432,39 @@ fn the_server_stopped_mid_run_loses_nothing() {
     assert_eq!(there["samples"], kept["samples"]);
     server("stop");
 }
+
+/// A mistyped server URL is bad input, not a network fault: refused in one line naming what is
+/// wrong (exit 2) before the command runs, with nothing stored and the password masked.
+#[test]
+fn a_malformed_server_url_is_refused_before_the_command_runs() {
+    let env = Env::new();
+    let marker = env.dir.path().join("ran");
+    for (url, names) in [
+        ("postgres://ci:hunter2secret@db:notaport/perf", "port"),
+        ("postgres://ci:hunter2secret@db/perf?sslmode=bogus", "bogus"),
+        (
+            "postgres://ci:hunter2secret@db/perf?nosuchoption=1",
+            "nosuchoption",
+        ),
+    ] {
+        let out = Command::new(perfmon_bin())
+            .args(["--db", url, "run", "--", "touch", marker.to_str().unwrap()])
+            .env("XDG_DATA_HOME", env.dir.path())
+            .env_remove("PERFMON_DB")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{url}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with("perfmon: error: ") && err.contains(names),
+            "{err}"
+        );
+        assert!(!err.contains("hunter2secret"), "{err}");
+        assert!(!marker.exists(), "the command ran for {url}");
+        assert!(
+            !env.dir.path().join("perfmon").exists(),
+            "something was stored"
+        );
+    }
+}

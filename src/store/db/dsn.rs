@@ -226,7 +226,11 @@ pub fn parse(url: &str, env: &Env) -> Result<Dsn, String> {
     let (url, mode, root) = take_tls_params(url);
     let tls = tls(mode, root, env).map_err(|e| format!("{shown}: {e}"))?;
     // tokio-postgres parses the rest (percent-decoding, several hosts, `host=` parameters).
-    let mut c = postgres::Config::from_str(&url).map_err(|e| format!("{shown}: {e}"))?;
+    let mut c = postgres::Config::from_str(&url).map_err(|e| {
+        // "invalid connection string" alone does not say what is wrong: its cause does.
+        let cause = std::error::Error::source(&e).map(|c| format!(": {c}"));
+        format!("{shown}: {e}{}", cause.unwrap_or_default())
+    })?;
     let var = |k: &str| (env.var)(k);
     if c.get_hosts().is_empty() {
         match var("PGHOST") {
