@@ -69,15 +69,10 @@ pub fn analyze(rec: &RunRecord) -> Analysis {
 }
 
 pub fn analyze_with(rec: &RunRecord, opts: &AnalyzeOptions) -> Analysis {
-    let wall_s = wall_of(rec);
-    let resources = resources::resources(rec);
-    let findings = findings::findings(rec, &resources, wall_s);
+    let an = analysis_without_findings(rec, opts, resources::resources(rec));
     Analysis {
-        wall_s,
-        series: series::all_series_stats(&rec.series, opts.convergence_tol),
-        timers: timers::timer_stats(&rec.timers, wall_s),
-        resources,
-        findings,
+        findings: findings::findings(rec, &an.resources, an.wall_s),
+        ..an
     }
 }
 
@@ -86,15 +81,24 @@ pub fn analyze_with(rec: &RunRecord, opts: &AnalyzeOptions) -> Analysis {
 /// figures taken from the analysis, come from them); no findings. `compare` reads the figures
 /// of 100,000 runs.
 pub fn analyze_for_figures(rec: &RunRecord, opts: &AnalyzeOptions) -> Analysis {
+    let resources = match rec.samples.t_us.is_empty() {
+        true => resources::Resources::default(),
+        false => resources::resources(rec),
+    };
+    analysis_without_findings(rec, opts, resources)
+}
+
+fn analysis_without_findings(
+    rec: &RunRecord,
+    opts: &AnalyzeOptions,
+    resources: resources::Resources,
+) -> Analysis {
     let wall_s = wall_of(rec);
     Analysis {
         wall_s,
         series: series::all_series_stats(&rec.series, opts.convergence_tol),
         timers: timers::timer_stats(&rec.timers, wall_s),
-        resources: match rec.samples.t_us.is_empty() {
-            true => resources::Resources::default(),
-            false => resources::resources(rec),
-        },
+        resources,
         findings: Vec::new(),
     }
 }

@@ -371,7 +371,6 @@ fn migrate_err(location: &Location, e: schema::MigrateError) -> StoreError {
 }
 
 #[cfg(test)]
-#[path = "tests_db.rs"]
-pub mod testdb;
-#[cfg(test)]
 mod tests;
+#[cfg(test)]
+pub mod tests_db;

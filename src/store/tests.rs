@@ -259,7 +259,7 @@ pub(super) fn write_full_run(store: &mut Store, n: usize) -> (i64, RunRecord) {
 
 #[test]
 fn full_record_round_trips_through_incremental_writes() {
-    for tdb in testdb::backends() {
+    for tdb in tests_db::backends() {
         let p = tdb.location.clone();
         let mut s = Store::open(&p).unwrap();
         let (id, expected) = write_full_run(&mut s, 2 * CHUNK + 1234);
@@ -274,7 +274,7 @@ fn full_record_round_trips_through_incremental_writes() {
 
 #[test]
 fn long_tracks_are_sealed_and_drained() {
-    for tdb in testdb::backends() {
+    for tdb in tests_db::backends() {
         let p = tdb.location.clone();
         let mut s = Store::open(&p).unwrap();
         let id = s.begin_run(&meta(None, &[])).unwrap();
@@ -298,7 +298,7 @@ fn long_tracks_are_sealed_and_drained() {
 
 #[test]
 fn killed_writer_leaves_an_incomplete_run_with_flushed_samples() {
-    for tdb in testdb::backends() {
+    for tdb in tests_db::backends() {
         let p = tdb.location.clone();
         let id = {
             let mut s = Store::open(&p).unwrap();
@@ -329,7 +329,7 @@ fn killed_writer_leaves_an_incomplete_run_with_flushed_samples() {
 
 #[test]
 fn eight_concurrent_writers_save_everything() {
-    for tdb in testdb::backends() {
+    for tdb in tests_db::backends() {
         let p = tdb.location.clone();
         Store::open(&p).unwrap();
         let handles: Vec<_> = (0..8)
@@ -368,7 +368,7 @@ fn eight_concurrent_writers_save_everything() {
 
 #[test]
 fn list_resolve_filter_delete_and_groups() {
-    for tdb in testdb::backends() {
+    for tdb in tests_db::backends() {
         let p = tdb.location.clone();
         let mut s = Store::open(&p).unwrap();
         assert!(matches!(s.resolve("last"), Err(StoreError::NoSuchRun(_))));
@@ -438,7 +438,7 @@ fn list_resolve_filter_delete_and_groups() {
 
 #[test]
 fn delete_removes_every_row_of_a_run() {
-    for tdb in testdb::backends() {
+    for tdb in tests_db::backends() {
         let p = tdb.location.clone();
         let mut s = Store::open(&p).unwrap();
         let (id, _) = write_full_run(&mut s, 300);
@@ -464,7 +464,7 @@ fn delete_removes_every_row_of_a_run() {
 
 #[test]
 fn a_damaged_blob_fails_only_its_run() {
-    for tdb in testdb::backends() {
+    for tdb in tests_db::backends() {
         let p = tdb.location.clone();
         let mut s = Store::open(&p).unwrap();
         let (good, _) = write_full_run(&mut s, 200);
@@ -540,7 +540,7 @@ fn a_newer_database_is_refused_and_left_untouched() {
 /// every command, with nothing written (no migration, no table made).
 #[test]
 fn a_newer_server_schema_is_refused_and_left_untouched() {
-    let tdb = testdb::postgres();
+    let tdb = tests_db::postgres();
     let Location::Postgres(url) = &tdb.location else {
         unreachable!()
     };
@@ -642,7 +642,7 @@ fn the_v1_fixture_still_loads() {
 /// run silently fell out of every `ok` selection.
 #[test]
 fn an_unknown_status_is_damage_in_list_ids_too() {
-    for tdb in testdb::backends() {
+    for tdb in tests_db::backends() {
         let p = tdb.location.clone();
         let mut s = Store::open(&p).unwrap();
         let (id, _) = write_full_run(&mut s, 10);
@@ -665,7 +665,7 @@ fn an_unknown_status_is_damage_in_list_ids_too() {
 /// Track chunks whose track row is gone are damage, not silently dropped values.
 #[test]
 fn track_values_without_a_track_row_are_damage() {
-    for tdb in testdb::backends() {
+    for tdb in tests_db::backends() {
         let p = tdb.location.clone();
         let mut s = Store::open(&p).unwrap();
         let (id, _) = write_full_run(&mut s, 300);
