@@ -98,6 +98,23 @@ fn write_tags(db: &mut dyn Db, id: i64, tags: &[(String, String)]) -> Result<(),
     insert_rows(db, "run_tags (run_id, pos, key, value)", 4, &values, "")
 }
 
+/// Deletes runs `ids` and all their data, inside the caller's transaction; returns how many
+/// existed.
+pub fn delete_rows(db: &mut dyn Db, ids: &[i64]) -> Result<usize, DbError> {
+    let mut n = 0;
+    for id in ids {
+        n += db.exec("DELETE FROM runs WHERE id = ?1", &[Val::Int(*id)])?;
+        for t in RUN_TABLES {
+            // Table names are our own constants; the id is a parameter.
+            db.exec(
+                &format!("DELETE FROM {t} WHERE run_id = ?1"),
+                &[Val::Int(*id)],
+            )?;
+        }
+    }
+    Ok(n as usize)
+}
+
 /// Rewrites everything of the run row from `rec` (metadata, totals, GPUs, diagnostics).
 pub fn update_run_row(
     db: &mut dyn Db,
@@ -380,20 +397,7 @@ impl Store {
 
     /// Deletes runs and all their data; returns how many existed.
     pub fn delete_runs(&mut self, ids: &[i64]) -> Result<usize, StoreError> {
-        self.tx(|db| {
-            let mut n = 0;
-            for id in ids {
-                n += db.exec("DELETE FROM runs WHERE id = ?1", &[Val::Int(*id)])?;
-                for t in RUN_TABLES {
-                    // Table names are our own constants; the id is a parameter.
-                    db.exec(
-                        &format!("DELETE FROM {t} WHERE run_id = ?1"),
-                        &[Val::Int(*id)],
-                    )?;
-                }
-            }
-            Ok(n as usize)
-        })
+        self.tx(|db| delete_rows(db, ids))
     }
 
     /// Gives the space of deleted runs back (SQLite: VACUUM, then a WAL checkpoint that

@@ -687,3 +687,46 @@ fn track_values_without_a_track_row_are_damage() {
         assert!(s.load_run_summary(id).is_ok());
     }
 }
+
+/// Pushing a run the target holds incomplete replaces that copy (in the same transaction as
+/// the insert), once: the target ends with one finished copy, on both backends.
+#[test]
+fn a_finished_run_replaces_its_incomplete_copy_once() {
+    use super::transfer::{Pushed, Pusher};
+    for tdb in tests_db::backends() {
+        let (_d, p) = tmp_db();
+        let mut src = Store::open(&p).unwrap();
+        let mut dst = Store::open(tdb.location.clone()).unwrap();
+        let (id, _) = write_full_run(&mut src, 50);
+        let status = |s: &Store, st: &str, id: i64| {
+            s.with(|db| {
+                db.exec(
+                    "UPDATE runs SET status = ?1 WHERE id = ?2",
+                    &[st.into(), db::Val::Int(id)],
+                )
+            })
+            .unwrap();
+        };
+        status(&src, "incomplete", id);
+        let mut pusher = Pusher::default();
+        assert!(matches!(
+            pusher.push(&src, id, &mut dst).unwrap(),
+            Pushed::Sent(_)
+        ));
+        status(&src, "ok", id);
+        let Pushed::Replaced(there) = pusher.push(&src, id, &mut dst).unwrap() else {
+            panic!("not replaced")
+        };
+        assert_eq!(
+            pusher.push(&src, id, &mut dst).unwrap(),
+            Pushed::Already(there)
+        );
+        let runs = dst.list_runs(&ListFilter::default()).unwrap();
+        assert_eq!(runs.len(), 1);
+        assert_eq!(runs[0].status, RunStatus::Ok);
+        assert_eq!(
+            dst.load_run(there).unwrap().samples,
+            src.load_run(id).unwrap().samples
+        );
+    }
+}

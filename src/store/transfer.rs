@@ -34,7 +34,7 @@ pub fn to_json(runs: Vec<RunRecord>) -> serde_json::Result<String> {
 
 /// Stores a whole record as a new run (in one transaction) and returns its id.
 pub fn store_record(store: &mut Store, rec: &mut RunRecord) -> Result<i64, StoreError> {
-    let id = store.insert_whole(rec)?;
+    let id = store.insert_whole(rec, None)?;
     rec.meta.id = id;
     Ok(id)
 }
@@ -122,17 +122,16 @@ impl Pusher {
                 detail: "the run has no UUID".into(),
             });
         }
-        let replaced = match dst.find_uuid(&meta.uuid)? {
+        let replacing = match dst.find_uuid(&meta.uuid)? {
             Some((there, status)) => {
                 let finished_now = status == crate::model::RunStatus::Incomplete
                     && meta.status != crate::model::RunStatus::Incomplete;
                 if !finished_now {
                     return Ok(Pushed::Already(there));
                 }
-                dst.delete_runs(&[there])?;
-                true
+                Some(there)
             }
-            None => false,
+            None => None,
         };
         let mut rec = src.load_run(id)?;
         if let Some(g) = rec.meta.group_id {
@@ -146,8 +145,8 @@ impl Pusher {
             };
             rec.meta.group_id = Some(there);
         }
-        match dst.insert_whole(&rec) {
-            Ok(there) if replaced => Ok(Pushed::Replaced(there)),
+        match dst.insert_whole(&rec, replacing) {
+            Ok(there) if replacing.is_some() => Ok(Pushed::Replaced(there)),
             Ok(there) => Ok(Pushed::Sent(there)),
             // Another push of the same run got there first (the UUID is unique).
             Err(e) => match dst.find_uuid(&rec.meta.uuid) {

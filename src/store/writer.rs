@@ -451,9 +451,17 @@ fn fingerprints(rec: &RunRecord) -> [u64; 3] {
 
 impl Store {
     /// Stores a whole record as a new run in one transaction, so that a copy cut off midway
-    /// (`import`, `push` losing its server) leaves nothing behind; returns the new id.
-    pub fn insert_whole(&mut self, rec: &RunRecord) -> Result<i64, StoreError> {
+    /// (`import`, `push` losing its server) leaves nothing behind; returns the new id. The run
+    /// `replacing` (an incomplete copy of the same run) is deleted in the same transaction.
+    pub fn insert_whole(
+        &mut self,
+        rec: &RunRecord,
+        replacing: Option<i64>,
+    ) -> Result<i64, StoreError> {
         self.tx(|db| {
+            if let Some(old) = replacing {
+                super::runs::delete_rows(db, &[old])?;
+            }
             let id = super::runs::insert_meta(db, &rec.meta)?;
             RunWriter::new(id).write_in(db, rec, true)?;
             Ok(id)
